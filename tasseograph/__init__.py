@@ -1,0 +1,63 @@
+"""tasseograph: flags hardware degradation in fleets' kernel logs before it becomes an outage.
+
+>>> import tasseograph
+>>> verdict = tasseograph.analyze(open("dmesg.txt").read())
+>>> verdict.status, [f.summary for f in verdict.findings]
+"""
+
+from tasseograph.errors import (
+    ConfigError,
+    InputError,
+    MissingAPIKeyError,
+    ModelAPIError,
+    ModelError,
+    ModelReplyError,
+    TasseographError,
+    UnknownModelError,
+    UnknownPromptError,
+    UsageError,
+)
+from tasseograph.models.base import Model, ModelReply, ModelRequest
+from tasseograph.models.registry import get_model, register
+from tasseograph.pipeline import analyze, analyze_async
+from tasseograph.schema import (
+    CompressionStats,
+    Delta,
+    Finding,
+    KernelLine,
+    TriageReply,
+    Usage,
+    Verdict,
+    Window,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CompressionStats",
+    "ConfigError",
+    "Delta",
+    "Finding",
+    "InputError",
+    "KernelLine",
+    "MissingAPIKeyError",
+    "Model",
+    "ModelAPIError",
+    "ModelError",
+    "ModelReply",
+    "ModelReplyError",
+    "ModelRequest",
+    "TasseographError",
+    "TriageReply",
+    "UnknownModelError",
+    "UnknownPromptError",
+    "Usage",
+    "UsageError",
+    "Verdict",
+    "Window",
+    "__version__",
+    "analyze",
+    "analyze_async",
+    "get_model",
+    "register",
+]

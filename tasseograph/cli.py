@@ -1,0 +1,90 @@
+"""The ``tasseograph`` command: ``analyze`` here; ``run`` and ``findings`` come from the runner."""
+
+from __future__ import annotations
+
+import sys
+from typing import BinaryIO
+
+import click
+
+from tasseograph.errors import TasseographError
+from tasseograph.pipeline import analyze as analyze_delta
+from tasseograph.schema import Verdict
+
+EXIT_USAGE = 2
+
+
+
+class Group(click.Group):
+    """A click group that turns tasseograph errors into one line and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except TasseographError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+
+
+@click.group(cls=Group)
+@click.version_option(package_name="tasseograph")
+def main() -> None:
+    """Flag hardware degradation in kernel logs (dmesg, kmsg, journal, syslog)."""
+
+
+@main.command()
+@click.argument("file", type=click.File("rb"), default="-")
+@click.option("--model", "model", default=None, help="Model name: rules, anthropic:claude-haiku-4-5, openai:NAME, sklearn:PATH. Default: Haiku when ANTHROPIC_API_KEY is set, else rules.")
+@click.option("--prompt", "prompt", default=None, help="Prompt id or id@version (API models), e.g. triage-v1.")
+@click.option("--host", default=None, help="Host name to report (default: from the log, else localhost).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@click.option("--no-redact", is_flag=True, help="Send IPs, MACs, serials and names to the API model unmasked.")
+@click.option("--fail-on", type=click.Choice(["never", "warning", "critical"]), default="never", show_default=True, help="Exit 1 when the verdict is at least this severe.")
+def analyze(file: BinaryIO, model: str | None, prompt: str | None, host: str | None, fmt: str, no_redact: bool, fail_on: str) -> None:
+    """Analyze FILE (or - for stdin) and print a verdict."""
+    from tasseograph.parsing import read_delta
+
+    delta = read_delta(file, host=host)
+    options = {"redact": False} if no_redact else {}
+    verdict = analyze_delta(delta, model=model, prompt=prompt, **options)
+    click.echo(verdict.model_dump_json(indent=2) if fmt == "json" else format_text(verdict))
+    if fail_on != "never" and _rank(verdict.status) >= _rank(fail_on):
+        sys.exit(1)
+
+
+def _rank(status: str) -> int:
+    return {"ok": 0, "warning": 1, "critical": 2}[status]
+
+
+def format_text(verdict: Verdict) -> str:
+    """A verdict as a few human-readable lines."""
+    head = f"{verdict.status.upper()}  host={verdict.host}  model={verdict.model}"
+    if verdict.prompt:
+        head += f"  prompt={verdict.prompt}"
+    if verdict.skipped:
+        head += f"  (model call skipped: {verdict.skip_reason})"
+    out = [head]
+    for f in verdict.findings:
+        out.append(f"  [{f.severity}] {f.category}: {f.summary}  (source: {f.source}{', x' + str(f.count) if f.count > 1 else ''})")
+        out.extend(f"      | {line}" for line in f.evidence.splitlines()[:5])
+    if verdict.model_error:
+        out.append(f"  model error (verdict rests on signals): {verdict.model_error}")
+    if verdict.usage.input_tokens or verdict.usage.output_tokens:
+        u = verdict.usage
+        out.append(
+            f"  tokens in={u.input_tokens} out={u.output_tokens} cache_read={u.cache_read_tokens} "
+            f"cache_write={u.cache_write_tokens}  cost=${verdict.cost_usd:.6f}  latency={verdict.latency_s:.2f}s"
+        )
+    return "\n".join(out)
+
+
+def _add_runner_commands() -> None:
+    try:
+        from tasseograph.runner.cli import commands
+    except ImportError:  # the runner is optional until it lands
+        return
+    for command in commands:
+        main.add_command(command)
+
+
+_add_runner_commands()

@@ -1,0 +1,24 @@
+"""Library defaults, and the environment variables that change them."""
+
+from __future__ import annotations
+
+import os
+
+ANTHROPIC_KEY_ENV = "ANTHROPIC_API_KEY"
+MODEL_ENV = "TASSEOGRAPH_MODEL"
+"""Overrides the default model name for ``analyze`` and the CLI."""
+DEFAULT_API_MODEL = "anthropic:claude-haiku-4-5"
+OFFLINE_MODEL = "rules"
+
+
+def default_model_name() -> str:
+    """The model ``analyze`` uses when none is named.
+
+    ``$TASSEOGRAPH_MODEL`` if set; else Claude Haiku when ``$ANTHROPIC_API_KEY`` is set;
+    else the offline ``rules`` model.
+    """
+    if name := os.environ.get(MODEL_ENV, "").strip():
+        return name
+    if os.environ.get(ANTHROPIC_KEY_ENV, "").strip():
+        return DEFAULT_API_MODEL
+    return OFFLINE_MODEL

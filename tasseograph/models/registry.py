@@ -1,0 +1,107 @@
+"""Model registry: ``provider[:model-id]`` names to factories, built-ins and plugins alike.
+
+A factory is a callable ``factory(model_id: str | None, **options) -> Model`` or a lazy
+``"module:attr"`` string, so heavy SDKs are imported only when chosen. Third-party packages
+register through the ``tasseograph.models`` entry-point group, loaded on the first miss.
+Set ``TASSEOGRAPH_DISABLE_PLUGINS=1`` to skip entry points (tests do).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Any
+
+from tasseograph.errors import UnknownModelError, UsageError
+from tasseograph.models.base import Model
+
+log = logging.getLogger(__name__)
+
+Factory = Callable[..., Model] | str
+
+_BUILTINS: dict[str, str] = {
+    "rules": "tasseograph.models.rules:RulesModel",
+    "anthropic": "tasseograph.models.anthropic:AnthropicModel",
+    "openai": "tasseograph.models.openai:OpenAIModel",
+    "sklearn": "tasseograph.models.sklearn:SklearnModel",
+}
+_registry: dict[str, Factory] = {}
+_plugins_loaded = False
+
+
+def register(provider: str, factory: Factory, *, replace: bool = False) -> None:
+    """Register a model provider.
+
+    Args:
+        provider: the prefix before ``:`` in model names (``"mycorp"`` for ``mycorp:big``).
+        factory: a callable taking ``(model_id, **options)`` and returning a ``Model``, or a
+            lazy ``"module:attr"`` string naming one.
+        replace: allow overriding an existing provider.
+    """
+    if provider in _registry and not replace:
+        raise UsageError(f"model provider {provider!r} is already registered")
+    _registry[provider] = factory
+
+
+def unregister(provider: str) -> None:
+    """Remove a provider (tests use it to clean up fakes)."""
+    _registry.pop(provider, None)
+
+
+def providers() -> list[str]:
+    """Names of all registered providers, plugins included."""
+    _ensure_plugins()
+    return sorted(_registry)
+
+
+def _ensure_builtins() -> None:
+    for name, target in _BUILTINS.items():
+        _registry.setdefault(name, target)
+
+
+def _ensure_plugins() -> None:
+    global _plugins_loaded
+    _ensure_builtins()
+    if _plugins_loaded or os.environ.get("TASSEOGRAPH_DISABLE_PLUGINS"):
+        return
+    _plugins_loaded = True
+    for ep in entry_points(group="tasseograph.models"):
+        if ep.name in _registry:
+            continue
+        _registry[ep.name] = ep.value
+
+
+def _resolve(factory: Factory) -> Callable[..., Model]:
+    if not isinstance(factory, str):
+        return factory
+    module, _, attr = factory.partition(":")
+    try:
+        obj: Callable[..., Model] = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise UsageError(f"model plugin {factory!r} failed to load: {exc}") from exc
+    return obj
+
+
+def split_name(name: str) -> tuple[str, str | None]:
+    """Split ``provider:model-id`` into its parts (``model-id`` may be None)."""
+    provider, sep, model_id = name.partition(":")
+    return provider.strip(), (model_id.strip() or None) if sep else None
+
+
+def get_model(name: str, **options: Any) -> Model:
+    """Build the model called ``name`` (``rules``, ``anthropic:claude-haiku-4-5``, ...).
+
+    Raises:
+        UnknownModelError: no provider of that name (the message suggests close ones).
+        MissingAPIKeyError: the provider needs a key that is not set.
+    """
+    provider, model_id = split_name(name)
+    _ensure_builtins()
+    if provider not in _registry:
+        _ensure_plugins()
+    if provider not in _registry:
+        raise UnknownModelError(name, _registry)
+    return _resolve(_registry[provider])(model_id, **options)

@@ -1,0 +1,293 @@
+"""``analyze``: one delta in, one verdict out.
+
+Steps: parse, detect signals, pre-filter, compress, redact, render the prompt, call the model,
+parse its reply (one repair retry), restore redacted text, merge the signals the model missed.
+A bad model reply never raises out of here: it is recorded in ``Verdict.model_error`` and the
+verdict falls back to the signals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tasseograph.compress import Compressed, compress
+from tasseograph.config import default_model_name
+from tasseograph.errors import ModelAPIError, ModelReplyError, UsageError
+from tasseograph.evidence import resolve_evidence
+from tasseograph.models.base import Model, ModelReply, ModelRequest
+from tasseograph.models.registry import get_model
+from tasseograph.pricing import cost_usd
+from tasseograph.prompts import DEFAULT_PROMPT, Prompt, get_prompt
+from tasseograph.redact import Redactor
+from tasseograph.replies import parse_reply
+from tasseograph.schema import (
+    STATUS_RANK,
+    CompressionStats,
+    Delta,
+    Finding,
+    FindingSource,
+    TriageReply,
+    Usage,
+    Verdict,
+    reply_json_schema,
+    worst_status,
+)
+from tasseograph.signals import SignalHit, detect, is_boring
+
+REPAIR_INSTRUCTION = (
+    "Your previous reply could not be used: {error}. Reply again with only the JSON object "
+    'of the contract: {{"status": ..., "issues": [...]}}, no prose and no code fences.'
+)
+
+
+@dataclass(frozen=True)
+class Options:
+    """Pipeline switches (all keyword options of ``analyze``)."""
+
+    prefilter: bool = True
+    """Skip the model call when the delta is empty or holds only known-boring lines."""
+    compress: bool = True
+    """Strip timestamps, collapse repeats and cut oversized deltas before the prompt."""
+    redact: bool | None = None
+    """Replace IPs, MACs, serials, host and user names; None means on for API models."""
+    max_lines: int = 200
+    """Most lines sent to the model after compression (signal lines are always kept)."""
+    repair: bool = True
+    """Ask the model once more when its reply is not the JSON contract."""
+    signal_floor: str = "warning"
+    """Lowest signal severity merged when the model missed it (``warning`` or ``critical``)."""
+    examples: tuple[Any, ...] = ()
+    """Few-shot examples passed to the prompt template."""
+    batch_pricing: bool = False
+    """Price the call at the Message Batches discount."""
+
+    @classmethod
+    def from_kwargs(cls, kwargs: dict[str, Any]) -> Options:
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise UsageError(f"unknown analyze option(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        if kwargs.get("signal_floor", "warning") not in ("warning", "critical"):
+            raise UsageError("signal_floor must be 'warning' or 'critical'")
+        if "examples" in kwargs:
+            kwargs = {**kwargs, "examples": tuple(kwargs["examples"])}
+        return cls(**kwargs)
+
+
+def resolve_model(model: str | Model | None) -> Model:
+    """A model object from a name, an object, or the configured default."""
+    if model is None:
+        return get_model(default_model_name())
+    if isinstance(model, str):
+        return get_model(model)
+    return model
+
+
+def resolve_prompt(prompt: str | Prompt | None) -> Prompt:
+    """A prompt object from a name (``id`` or ``id@version``), an object, or the default."""
+    if prompt is None:
+        return get_prompt(DEFAULT_PROMPT)
+    if isinstance(prompt, str):
+        return get_prompt(prompt)
+    return prompt
+
+
+def to_delta(delta: Delta | str | bytes, host: str | None = None) -> Delta:
+    """Accept a ``Delta`` or raw text/bytes in any supported format."""
+    if isinstance(delta, Delta):
+        return delta
+    if isinstance(delta, str | bytes):
+        return Delta.from_text(delta, host=host)
+    raise UsageError(f"analyze() takes a Delta, str or bytes, not {type(delta).__name__}")
+
+
+def analyze(
+    delta: Delta | str | bytes,
+    *,
+    model: str | Model | None = None,
+    prompt: str | Prompt | None = None,
+    host: str | None = None,
+    **options: Any,
+) -> Verdict:
+    """Triage one host's new kernel lines.
+
+    Args:
+        delta: a ``Delta``, or raw kernel log text/bytes in any supported format
+            (dmesg, dmesg -T, dmesg -x, /dev/kmsg, journalctl -k json/short, syslog).
+        model: a model name (``"rules"``, ``"anthropic:claude-haiku-4-5"``, ``"openai:qwen3"``)
+            or a ``Model`` object. Default: ``$TASSEOGRAPH_MODEL``, else Haiku when
+            ``$ANTHROPIC_API_KEY`` is set, else ``rules``.
+        prompt: a prompt id (``"triage-v1"``, ``"triage-v1@1"``) or ``Prompt``; API models only.
+        host: host name for raw text input (a ``Delta`` carries its own).
+        **options: pipeline switches, see ``Options``.
+
+    Returns:
+        The verdict: status, findings (each marked ``llm`` or ``signal``), usage, cost, latency.
+
+    Raises:
+        UsageError: unknown model, prompt or option; missing API key.
+    """
+    coro = analyze_async(delta, model=model, prompt=prompt, host=host, **options)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    # Called from inside an event loop (a notebook, say): run on a private loop in a thread.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+async def analyze_async(
+    delta: Delta | str | bytes,
+    *,
+    model: str | Model | None = None,
+    prompt: str | Prompt | None = None,
+    host: str | None = None,
+    **options: Any,
+) -> Verdict:
+    """The async twin of ``analyze`` (same arguments, same result)."""
+    opts = Options.from_kwargs(options)
+    the_model = resolve_model(model)
+    the_prompt = None if the_model.local else resolve_prompt(prompt)
+    the_delta = to_delta(delta, host)
+    hits = detect(the_delta.lines)
+    started = time.perf_counter()
+    skip = prefilter_reason(the_delta, hits) if opts.prefilter else None
+    if skip is not None:
+        return Verdict(
+            status="ok", host=the_delta.host, model=the_model.name,
+            prompt=the_prompt.ref if the_prompt else None, skipped=True, skip_reason=skip,
+            compression=CompressionStats(lines_in=len(the_delta.lines)),
+        )
+    verdict = await _call_and_merge(the_delta, hits, the_model, the_prompt, opts)
+    verdict.latency_s = time.perf_counter() - started
+    return verdict
+
+
+def prefilter_reason(delta: Delta, hits: Sequence[SignalHit]) -> str | None:
+    """Why the model call can be skipped, or None when it must be made."""
+    if not delta.lines:
+        return "empty delta"
+    if hits:
+        return None
+    if all(is_boring(line.message) or not line.message.strip() for line in delta.lines):
+        return "only known-boring lines"
+    return None
+
+
+def build_request(
+    delta: Delta, hits: Sequence[SignalHit], model: Model, prompt: Prompt | None, opts: Options
+) -> tuple[ModelRequest, Compressed | None, Redactor | None]:
+    """Compress, redact and render: everything up to the model call."""
+    if prompt is None:
+        return ModelRequest(system="", user="", prompt_id=None, delta=delta, signals=tuple(hits)), None, None
+    packed = compress(delta, hits, max_lines=opts.max_lines, enabled=opts.compress)
+    redact = (not model.local) if opts.redact is None else opts.redact
+    redactor = Redactor(hosts=[delta.host]) if redact else None
+    lines = [redactor.redact(line) for line in packed.lines] if redactor else packed.lines
+    host = redactor.redact(delta.host) if redactor else delta.host
+    rendered = prompt.render(lines=lines, host=host, examples=opts.examples)
+    request = ModelRequest(
+        system=rendered.system, user=rendered.user, prompt_id=prompt.ref, delta=delta,
+        signals=tuple(hits), schema=reply_json_schema(),
+    )
+    return request, packed, redactor
+
+
+async def _call_and_merge(
+    delta: Delta, hits: Sequence[SignalHit], model: Model, prompt: Prompt | None, opts: Options
+) -> Verdict:
+    request, packed, redactor = build_request(delta, hits, model, prompt, opts)
+    usage = Usage()
+    reply_obj: TriageReply | None = None
+    error: str | None = None
+    try:
+        reply = await model.complete(request)
+        usage = usage + reply.usage
+        reply_obj, repair_usage, error = await _parse_with_repair(model, request, reply, opts.repair)
+        usage = usage + repair_usage
+    except ModelAPIError as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    source = getattr(model, "finding_source", "llm")
+    llm_findings = _findings_from_reply(reply_obj, delta, redactor, source) if reply_obj else []
+    findings = merge_findings(llm_findings, hits, floor=opts.signal_floor)
+    for f in findings:
+        f.host = delta.host
+    return Verdict(
+        status=worst_status([f.severity for f in findings]),
+        findings=findings,
+        host=delta.host,
+        model=model.name,
+        prompt=prompt.ref if prompt else None,
+        usage=usage,
+        cost_usd=cost_usd(model.price_id, usage, batch=opts.batch_pricing),
+        model_error=error,
+        compression=packed.stats if packed else CompressionStats(lines_in=len(delta.lines)),
+    )
+
+
+async def _parse_with_repair(
+    model: Model, request: ModelRequest, reply: ModelReply, repair: bool
+) -> tuple[TriageReply | None, Usage, str | None]:
+    try:
+        return parse_reply(reply, model=model.name), Usage(), None
+    except ModelReplyError as first:
+        if not repair:
+            return None, Usage(), f"ModelReplyError: {first}"
+        retry = ModelRequest(
+            system=request.system, user=request.user, prompt_id=request.prompt_id,
+            delta=request.delta, signals=request.signals, schema=request.schema,
+            max_tokens=request.max_tokens, temperature=request.temperature,
+            messages=(("assistant", reply.text or "(empty)"), ("user", REPAIR_INSTRUCTION.format(error=first))),
+        )
+        second = await model.complete(retry)
+        try:
+            return parse_reply(second, model=model.name), second.usage, None
+        except ModelReplyError as exc:
+            return None, second.usage, f"ModelReplyError after one repair retry: {exc}"
+
+
+def _findings_from_reply(
+    reply: TriageReply, delta: Delta, redactor: Redactor | None, source: FindingSource
+) -> list[Finding]:
+    findings = []
+    for issue in reply.issues:
+        evidence = redactor.restore(issue.evidence) if redactor else issue.evidence
+        summary = redactor.restore(issue.summary) if redactor else issue.summary
+        findings.append(
+            Finding(
+                severity=issue.severity, category=issue.category, summary=summary,
+                evidence=resolve_evidence(evidence, delta), source=source,
+            )
+        )
+    return findings
+
+
+def merge_findings(llm: list[Finding], hits: Sequence[SignalHit], *, floor: str = "warning") -> list[Finding]:
+    """Add the signals the model missed, so nothing detectable is lost.
+
+    A signal counts as reported when the model has a finding of the same category at the same
+    or a higher severity. Signals below ``floor`` are left to the model's judgement; a
+    critical signal is never dropped.
+    """
+    merged = list(llm)
+    for hit in hits:
+        if STATUS_RANK[hit.severity] < STATUS_RANK[floor]:
+            continue
+        covered = any(
+            f.category == hit.category and STATUS_RANK[f.severity] >= STATUS_RANK[hit.severity] for f in llm
+        )
+        if not covered:
+            merged.append(
+                Finding(
+                    severity=hit.severity, category=hit.category, summary=hit.summary,
+                    evidence="\n".join(hit.evidence), source="signal", signal_id=hit.signal_id,
+                    count=hit.count,
+                )
+            )
+    return merged

@@ -1,0 +1,207 @@
+"""The typed boundary of tasseograph: lines in, verdicts out, and the model's reply contract."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["ok", "warning", "critical"]
+Severity = Literal["warning", "critical"]
+Category = Literal["memory", "storage", "network", "thermal", "driver"]
+FindingSource = Literal["llm", "signal"]
+
+STATUS_RANK: dict[str, int] = {"ok": 0, "warning": 1, "critical": 2}
+CATEGORIES: tuple[Category, ...] = ("memory", "storage", "network", "thermal", "driver")
+
+
+def worst_status(statuses: list[str]) -> Status:
+    """Return the most severe of ``statuses`` (``"ok"`` for none)."""
+    worst: Status = "ok"
+    for s in statuses:
+        if STATUS_RANK[s] > STATUS_RANK[worst]:
+            worst = s  # type: ignore[assignment]
+    return worst
+
+
+class KernelLine(BaseModel):
+    """One kernel log record, as parsed from any supported input format.
+
+    Example:
+        >>> KernelLine(lineno=1, raw="[ 1.0] hi", message="hi", monotonic=1.0)
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    lineno: int
+    """1-based position of the record's first line in the input."""
+    raw: str
+    """The record as received (decoded to text; continuation lines joined with ``\\n``)."""
+    message: str
+    """The message with any timestamp, level or syslog prefix removed."""
+    monotonic: float | None = None
+    """Seconds since boot, when the format carries it."""
+    time: datetime | None = None
+    """Wall-clock time (timezone-aware), when the format carries it."""
+    level: int | None = None
+    """Syslog level 0 (emerg) to 7 (debug), when the format carries it."""
+    facility: int | None = None
+    """Syslog facility number (0 = kernel), when the format carries it."""
+    seq: int | None = None
+    """/dev/kmsg sequence number, when the format carries it."""
+    host: str | None = None
+    """Host named in the record itself (syslog, journal), when present."""
+
+
+class Window(BaseModel):
+    """The span of time a delta covers (either end may be unknown)."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+class Delta(BaseModel):
+    """The new kernel lines of one host since its last check."""
+
+    host: str = "localhost"
+    """Host the lines came from."""
+    lines: list[KernelLine] = Field(default_factory=list)
+    """The records, in order."""
+    window: Window = Field(default_factory=Window)
+    """Time span covered, when known."""
+    format: str = "unknown"
+    """Input format the lines were parsed from (``dmesg``, ``kmsg``, ``syslog``, ...)."""
+
+    @classmethod
+    def from_text(cls, text: str | bytes, *, host: str | None = None) -> Delta:
+        """Parse raw kernel log text (any supported format) into a delta."""
+        from tasseograph.parsing import parse_delta
+
+        return parse_delta(text, host=host)
+
+    def text(self) -> str:
+        """The delta's records as text, one per line, as received."""
+        return "\n".join(line.raw for line in self.lines)
+
+
+class Finding(BaseModel):
+    """One problem found in a delta."""
+
+    severity: Severity
+    category: Category
+    summary: str
+    """A short description an operator can act on."""
+    evidence: str
+    """The relevant log line(s), verbatim from the delta."""
+    source: FindingSource = "llm"
+    """Who found it: the model (``llm``) or the deterministic signal catalogue (``signal``)."""
+    signal_id: str | None = None
+    """Catalogue id of the signal behind it, when there is one."""
+    count: int = 1
+    """How many matching lines or episodes stand behind it."""
+    host: str | None = None
+    """Host it belongs to (set in multi-host batches)."""
+
+
+class Usage(BaseModel):
+    """Token usage of one verdict (summed over repair retries)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cache_read_tokens=self.cache_read_tokens + other.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
+        )
+
+
+class CompressionStats(BaseModel):
+    """What compression did to the delta before the prompt."""
+
+    lines_in: int = 0
+    lines_out: int = 0
+    tokens_before: int = 0
+    """Estimated tokens of the raw delta (characters / 4; an estimate, not a tokenizer count)."""
+    tokens_after: int = 0
+    """Estimated tokens of the text actually sent."""
+    truncated: bool = False
+
+
+class Verdict(BaseModel):
+    """The answer for one delta.
+
+    Example:
+        >>> v = tasseograph.analyze("[ 5.1] EDAC MC0: 1 UE memory read error ...")
+        >>> v.status
+        'critical'
+    """
+
+    status: Status
+    findings: list[Finding] = Field(default_factory=list)
+    host: str = "localhost"
+    model: str = ""
+    """Model name that produced it (``rules``, ``anthropic:claude-haiku-4-5``...)."""
+    prompt: str | None = None
+    """Prompt ``id@version`` used, or None for local models."""
+    usage: Usage = Field(default_factory=Usage)
+    cost_usd: float = 0.0
+    latency_s: float = 0.0
+    skipped: bool = False
+    """True when the pre-filter decided without calling the model."""
+    skip_reason: str | None = None
+    model_error: str | None = None
+    """Why the model's answer could not be used (the verdict then rests on the signals)."""
+    compression: CompressionStats = Field(default_factory=CompressionStats)
+
+
+# --- The model's reply contract (DESIGN.md) --------------------------------------------
+
+
+class ReplyIssue(BaseModel):
+    """One issue in the model's JSON reply."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    severity: Severity
+    category: Category
+    summary: str
+    evidence: str
+
+
+class TriageReply(BaseModel):
+    """The JSON object the triage prompt asks the model for."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: Status
+    issues: list[ReplyIssue] = Field(default_factory=list)
+
+
+def reply_json_schema() -> dict[str, object]:
+    """JSON Schema of the reply contract, strict enough for structured-output APIs."""
+    issue = {
+        "type": "object",
+        "properties": {
+            "severity": {"type": "string", "enum": ["warning", "critical"]},
+            "category": {"type": "string", "enum": list(CATEGORIES)},
+            "summary": {"type": "string"},
+            "evidence": {"type": "string"},
+        },
+        "required": ["severity", "category", "summary", "evidence"],
+        "additionalProperties": False,
+    }
+    return {
+        "type": "object",
+        "properties": {
+            "status": {"type": "string", "enum": ["ok", "warning", "critical"]},
+            "issues": {"type": "array", "items": issue},
+        },
+        "required": ["status", "issues"],
+        "additionalProperties": False,
+    }

@@ -1,0 +1,36 @@
+"""Shared fixtures: the ../shared data folder, and a test environment with no real network."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def shared_dir() -> Path | None:
+    """``$TASSEOGRAPH_SHARED`` or ``../shared`` beside the checkout, if it exists."""
+    env = os.environ.get("TASSEOGRAPH_SHARED")
+    for candidate in ([Path(env)] if env else []) + [REPO.parent / "shared"]:
+        if (candidate / "datasets").is_dir():
+            return candidate
+    return None
+
+
+@pytest.fixture
+def shared() -> Path:
+    """The shared data folder; the test is skipped (with the reason) when it is absent."""
+    path = shared_dir()
+    if path is None:
+        pytest.skip("shared data not found: set TASSEOGRAPH_SHARED or put shared/ beside the checkout")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _offline_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reaches a real API: keys and base URLs are cleared, plugins are not loaded."""
+    for var in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "TASSEOGRAPH_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("TASSEOGRAPH_DISABLE_PLUGINS", "1")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import click
 
@@ -45,7 +45,7 @@ def analyze(file: BinaryIO, model: str | None, prompt: str | None, host: str | N
     from tasseograph.parsing import read_delta
 
     delta = read_delta(file, host=host)
-    options = {"redact": False} if no_redact else {}
+    options: dict[str, Any] = {"redact": False} if no_redact else {}
     verdict = analyze_delta(delta, model=model, prompt=prompt, **options)
     click.echo(verdict.model_dump_json(indent=2) if fmt == "json" else format_text(verdict))
     if fail_on != "never" and _rank(verdict.status) >= _rank(fail_on):

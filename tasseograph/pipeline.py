@@ -213,7 +213,7 @@ async def _call_and_merge(
         usage = usage + repair_usage
     except ModelAPIError as exc:
         error = f"{type(exc).__name__}: {exc}"
-    source = getattr(model, "finding_source", "llm")
+    source: FindingSource = "signal" if getattr(model, "finding_source", "llm") == "signal" else "llm"
     llm_findings = _findings_from_reply(reply_obj, delta, redactor, source) if reply_obj else []
     findings = merge_findings(llm_findings, hits, floor=opts.signal_floor)
     for f in findings:

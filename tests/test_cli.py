@@ -1,0 +1,79 @@
+"""The ``tasseograph analyze`` command: outputs, exit codes and one-line errors on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tasseograph.cli import main
+from tasseograph.schema import Verdict
+
+UE = "[ 5012.331245] EDAC MC0: 1 UE memory read error on CPU_SrcID#0_MC#0_Chan#0_DIMM#0 (channel:0 slot:0 page:0xe16677 offset:0x0 grain:32 -  err_code:0000:009f socket:0 imc:0 rank:0)\n"
+
+
+def run(args: list[str], data: bytes | str = b"") -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, args, input=data)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_stdin_text_names_the_model_used() -> None:
+    code, out, _ = run(["analyze", "-"], "[    1.000000] Linux version 6.1.0\n")
+    assert code == 0 and "model=rules" in out
+
+
+def test_json_format_prints_exactly_one_verdict() -> None:
+    code, out, _ = run(["analyze", "-", "--format", "json"], UE)
+    assert code == 0
+    verdict = Verdict.model_validate(json.loads(out))
+    assert verdict.model == "rules"
+
+
+def test_fail_on_critical_sets_exit_code() -> None:
+    code, _, _ = run(["analyze", "-", "--fail-on", "critical"], UE)
+    assert code == 1
+
+
+def test_empty_input_is_ok_and_skipped() -> None:
+    code, out, _ = run(["analyze", "-", "--format", "json"], b"")
+    assert code == 0 and json.loads(out)["skipped"] is True
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x00\x01\x02\xff\xfe binary \x00 junk\n" * 10,
+        b"[    1.0] caf\xe9 invalid utf-8 \xc3\x28\n",
+        b"\x1b[31m[    2.0] colored\x1b[0m line\n",
+        b"[    3.0] " + b"A" * 2_000_000 + b"\n",
+    ],
+    ids=["binary", "invalid-utf8", "ansi", "long-line"],
+)
+def test_bad_bytes_give_a_clean_verdict(data: bytes) -> None:
+    code, out, err = run(["analyze", "-", "--format", "json"], data)
+    assert code == 0, err
+    assert Verdict.model_validate(json.loads(out)).status in {"ok", "warning", "critical"}
+
+
+def test_unknown_model_is_one_line_and_exit_2() -> None:
+    code, out, err = run(["analyze", "-", "--model", "gpt-nonsense"], UE)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("error: unknown model")
+
+
+def test_unknown_prompt_is_one_line_and_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-0000")
+    code, _, err = run(["analyze", "-", "--model", "anthropic:claude-haiku-4-5", "--prompt", "nope-v9"], UE)
+    assert code == 2 and err.count("\n") == 1 and "prompt" in err
+
+
+def test_missing_api_key_is_one_line_naming_the_env_var() -> None:
+    code, _, err = run(["analyze", "-", "--model", "anthropic:claude-haiku-4-5"], UE)
+    assert code == 2 and err.count("\n") == 1 and "ANTHROPIC_API_KEY" in err
+
+
+def test_missing_file_is_a_click_error(tmp_path: Path) -> None:
+    code, _, err = run(["analyze", str(tmp_path / "absent.log")])
+    assert code == 2 and "No such file" in err

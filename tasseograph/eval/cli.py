@@ -1,8 +1,193 @@
-"""STUB: ``tasseograph-eval`` (filled by the eval work)."""
+"""``tasseograph-eval``: run suites, train the sklearn model, compare runs, tune prompts, gate CI.
+
+Errors a user can fix (bad suite key, unknown model, missing key, cache miss under
+``--replay-only``) print one line and exit 2; a failed gate exits 1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
 
 import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from tasseograph.errors import TasseographError, UsageError
+
+EXIT_USAGE = 2
+EXIT_GATE = 1
+CACHE_ENV = "TASSEOGRAPH_EVAL_CACHE"
 
 
-@click.group()
+class Group(click.Group):
+    """A click group that turns tasseograph errors into one line and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TasseographError as exc:
+            click.echo(f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", err=True)
+            sys.exit(EXIT_USAGE)
+
+
+@click.group(cls=Group)
 def main() -> None:
     """Replay labelled datasets through models and prompts; score, compare, gate."""
+
+
+def _console() -> Console:
+    return Console(width=max(170, Console().width))
+
+
+def default_cache_path() -> Path:
+    """``$XDG_CACHE_HOME/tasseograph/eval-responses.sqlite`` (or ``~/.cache/...``)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "tasseograph" / "eval-responses.sqlite"
+
+
+def _open_cache(cli_path: str | None, suite_path: str | None, no_cache: bool) -> Any:
+    from tasseograph.eval.cache import SQLiteCache
+
+    if no_cache:
+        return None
+    # Precedence: flag > environment > suite file > default.
+    chosen = cli_path or os.environ.get(CACHE_ENV) or suite_path
+    return SQLiteCache(Path(chosen) if chosen else default_cache_path())
+
+
+@main.command()
+@click.argument("suite_file", required=False, type=click.Path(dir_okay=False))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output directory for the reports.")
+@click.option("--dataset", "datasets", multiple=True, help="Ad-hoc: a dataset path (JSONL, Loghub .log, or a log folder).")
+@click.option("--model", "models", multiple=True, help="Ad-hoc: model name (rules, sklearn, sklearn:PATH, anthropic:...).")
+@click.option("--prompt", "prompts", multiple=True, help="Ad-hoc: prompt id (API models), e.g. triage-v1.")
+@click.option("--window", type=click.Choice(["time", "lines"]), default="time", show_default=True, help="Loghub grouping.")
+@click.option("--window-s", type=int, default=300, show_default=True, help="Loghub time window in seconds.")
+@click.option("--window-lines", type=int, default=100, show_default=True, help="Loghub fixed window in lines.")
+@click.option("--split", type=click.Choice(["all", "train", "test"]), default="all", show_default=True)
+@click.option("--chunk-lines", type=int, default=0, help="Log folders: cut each log into deltas of N lines.")
+@click.option("--no-prefilter", is_flag=True, help="Always call the model (no pre-filter skip).")
+@click.option("--no-compress", is_flag=True, help="Send deltas uncompressed.")
+@click.option("--epochs", type=int, default=None, help="Repeat every case N times (the epoch is part of the cache key).")
+@click.option("--concurrency", type=int, default=None, help="Most cases in flight at once.")
+@click.option("--cache", "cache_path", default=None, help=f"Response cache file (default ${CACHE_ENV} or ~/.cache/tasseograph).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the response cache.")
+@click.option("--replay-only", is_flag=True, help="Serve every reply from the cache; a miss is an error.")
+@click.option("--batch", is_flag=True, help="Send uncached requests through the Message Batches API; re-run to collect.")
+@click.option("--hosts", type=int, default=None, help="Fleet size for cost per host-month (default 600).")
+@click.option("--interval-s", type=float, default=None, help="Polling interval for cost per host-month (default 300).")
+def run(suite_file: str | None, out: str, datasets: tuple[str, ...], models: tuple[str, ...], prompts: tuple[str, ...],
+        window: str, window_s: int, window_lines: int, split: str, chunk_lines: int, no_prefilter: bool,
+        no_compress: bool, epochs: int | None, concurrency: int | None, cache_path: str | None, no_cache: bool,
+        replay_only: bool, batch: bool, hosts: int | None, interval_s: float | None) -> None:
+    """Run SUITE_FILE (evals/*.toml), or the ad-hoc --dataset/--model form, and write reports to --out."""
+    from tasseograph.eval.session import Flags, execute
+    from tasseograph.eval.suite import DatasetSpec, OptionSet, Suite, load_suite
+
+    if bool(suite_file) == bool(datasets):
+        raise UsageError("give either a suite file or --dataset (not both, not neither)")
+    if (replay_only or batch) and no_cache:
+        raise UsageError("--replay-only and --batch need the response cache (drop --no-cache)")
+    if suite_file:
+        suite, base = load_suite(suite_file), Path(suite_file)
+    else:
+        ds = [DatasetSpec(path=str(Path(d).resolve()), window=window, window_s=window_s, window_lines=window_lines,
+                          split=split, chunk_lines=chunk_lines) for d in datasets]
+        opts = OptionSet(prefilter=False if no_prefilter else None, compress=False if no_compress else None)
+        from tasseograph.config import default_model_name
+
+        suite = Suite(name="ad-hoc", datasets=ds, models=list(models or [default_model_name()]),
+                      prompts=list(prompts) or ["triage-v1"], options=[opts])
+        base = Path.cwd() / "adhoc.toml"
+    fleet = {k: v for k, v in (("hosts", hosts), ("interval_s", interval_s)) if v is not None}
+    if fleet:
+        suite = suite.model_copy(update={"fleet": suite.fleet.model_copy(update=fleet)})
+    suite_cache = str((base.parent / suite.cache).resolve()) if suite.cache else None
+    cache = _open_cache(cache_path, suite_cache, no_cache)
+    flags = Flags(replay_only=replay_only, batch=batch, concurrency=concurrency, epochs=epochs)
+    console = _console()
+    outcome = execute(suite, base, Path(out), cache, flags, Console(stderr=True))
+    for note in outcome.notes:
+        console.print(f"[yellow]note:[/] {note}")
+    if outcome.pending_batches:
+        console.print(f"batches pending: {', '.join(outcome.pending_batches)}; re-run the same command to collect")
+        return
+    print_table(console, outcome.summaries, title=f"tasseograph eval: {suite.name}")
+    console.print(f"wrote {out}/summary.json, cases.parquet, report.md, report.html")
+
+
+def print_table(console: Console, summaries: list[dict[str, Any]], *, title: str) -> None:
+    """The results as a rich table."""
+    from tasseograph.eval.report import TABLE_HEAD, table_rows
+
+    table = Table(title=title, show_lines=False)
+    for h in TABLE_HEAD:
+        table.add_column(h, overflow="fold")
+    for row in table_rows(summaries):
+        table.add_row(*(escape(c) for c in row))  # model names hold brackets, not rich markup
+    console.print(table)
+
+
+@main.command()
+@click.option("--dataset", required=True, help="Labelled data (JSONL or a Loghub log).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Model file to write (.joblib).")
+@click.option("--split", type=click.Choice(["all", "train"]), default="train", show_default=True,
+              help="Train on the train part of the split (default) so the test part stays unseen.")
+@click.option("--test-fraction", type=float, default=0.2, show_default=True)
+@click.option("--window", type=click.Choice(["time", "lines"]), default="time", show_default=True)
+@click.option("--window-s", type=int, default=300, show_default=True)
+@click.option("--window-lines", type=int, default=100, show_default=True)
+def train(dataset: str, out: str, split: str, test_fraction: float, window: str, window_s: int, window_lines: int) -> None:
+    """Train the sklearn model; use it with --model sklearn:OUT.
+
+    The file is a joblib pickle: loading it runs code, so load only files you trained.
+    """
+    from tasseograph.eval.datasets import load_dataset
+    from tasseograph.eval.train import train_on
+
+    ds = load_dataset(dataset, split=split, test_fraction=test_fraction, window=window,  # type: ignore[arg-type]
+                      window_s=window_s, window_lines=window_lines)
+    bundle = train_on(ds, Path(out))
+    click.echo(f"trained on {ds.name}: {bundle.meta['n_cases']} cases ({bundle.meta['n_positive']} not ok); "
+               f"wrote {out} (use --model sklearn:{out})")
+
+
+@main.command()
+@click.argument("run_a", type=click.Path(exists=True))
+@click.argument("run_b", type=click.Path(exists=True))
+@click.option("--run", "run_id", default=None, help="Compare only this run id.")
+def compare(run_a: str, run_b: str, run_id: str | None) -> None:
+    """Compare two run directories: metric deltas, flipped cases, McNemar test."""
+    from tasseograph.eval.compare import compare_dirs, render
+
+    click.echo(render(compare_dirs(Path(run_a), Path(run_b), run=run_id)))
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--baseline", required=True, type=click.Path(dir_okay=False), help="Baseline JSON, e.g. evals/baseline.json.")
+@click.option("--update", is_flag=True, help="Rewrite the baseline from RUN_DIR (keeps tolerances).")
+def gate(run_dir: str, baseline: str, update: bool) -> None:
+    """Exit 1 when RUN_DIR's scores fall, or cost rises, beyond the baseline's tolerances."""
+    from tasseograph.eval import gate as gating
+
+    if update:
+        b = gating.update(Path(run_dir), Path(baseline))
+        click.echo(f"wrote {baseline}: {len(b.runs)} runs")
+        return
+    reasons = gating.gate(Path(run_dir), Path(baseline))
+    if reasons:
+        click.echo(f"gate FAILED ({len(reasons)} regressions):", err=True)
+        for r in reasons:
+            click.echo(f"  - {r}", err=True)
+        sys.exit(EXIT_GATE)
+    click.echo(f"gate passed: every baseline run of {baseline} is within tolerance")
+
+
+from tasseograph.eval.tune_cli import tune  # noqa: E402 (registers the command on main)
+
+main.add_command(tune)

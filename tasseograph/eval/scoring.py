@@ -1,0 +1,147 @@
+"""Turn a ``RunResult`` into one ``summary.json`` run object (the figures a reviewer reads).
+
+Every API-model run is labelled by where its responses came from: a run whose replies came
+from a local fake server, a fake model or a cassette is "plumbing, not quality", and its
+precision and recall say nothing about any real model.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from tasseograph.eval.datasets import Dataset
+from tasseograph.eval.metrics import (
+    STATUSES,
+    binary,
+    bootstrap_ci,
+    confusion,
+    critical_recall,
+    per_category,
+    percentile,
+    ratio,
+)
+from tasseograph.eval.runner import CaseResult, RunResult
+from tasseograph.fleet import FleetProfile, cost_per_host_month
+
+SCHEMA_VERSION = 1
+QUALITY_LOCAL = "measured (local model, ran here)"
+QUALITY_API = "measured (real API responses)"
+QUALITY_PLUMBING = "plumbing, not quality (responses from a fake server, fake model or cassette)"
+PLUMBING_ENV = "TASSEOGRAPH_EVAL_PLUMBING"
+"""Set to 1 when replaying cassettes, so those runs are labelled plumbing too."""
+_LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
+
+
+def run_id(run: RunResult) -> str:
+    """A stable, readable id: dataset, model, prompt, policy, options label."""
+    s = run.spec
+    epochs = f"::x{s.epochs}" if s.epochs > 1 else ""
+    return f"{s.dataset.name}::{run.model_name}::{run.prompt or 'none'}::{run.policy}::{s.options_label}{epochs}"
+
+
+def quality_label(run: RunResult) -> str:
+    """Where the run's answers came from, and so what its scores mean."""
+    if run.local:
+        return QUALITY_LOCAL
+    origins = {o for c in run.cases for o in c.origins}
+    fake_name = any(part.startswith("fake") for part in run.model_name.replace("→", " ").split())
+    if os.environ.get(PLUMBING_ENV) or fake_name or any(_is_fake(o) for o in origins):
+        return QUALITY_PLUMBING
+    return QUALITY_API
+
+
+def _is_fake(origin: str) -> bool:
+    return origin in ("fake", "cassette") or any(h in origin for h in _LOOPBACK)
+
+
+def fleet_profile(ds: Dataset, base: FleetProfile) -> tuple[FleetProfile, str]:
+    """The profile a cost is stated for: measured activity where the data has timestamps."""
+    if ds.active_share is None:
+        return base, "assumed (no timestamps in the data)"
+    interval = ds.interval_s or base.interval_s
+    prof = base.model_copy(update={"active_share": min(1.0, ds.active_share), "interval_s": interval})
+    return prof, "active share measured from the data's timestamps"
+
+
+def summarize(run: RunResult, base: FleetProfile) -> dict[str, Any]:
+    """The ``summary.json`` object of one run."""
+    rows = run.cases
+    truth = [r.truth_status for r in rows]
+    pred = [r.pred_status for r in rows]
+    ds = run.spec.dataset
+    b = binary(truth, pred)
+    profile, profile_source = fleet_profile(ds, base)
+    cost = sum(r.cost_usd for r in rows)
+    mean_cost = cost / len(rows) if rows else 0.0
+    called = [r for r in rows if not r.skipped]
+    return {
+        "run_id": run_id(run), "dataset": ds.name, "dataset_kind": ds.kind, "dataset_path": ds.path,
+        "split": ds.split, "model": run.model_name, "prompt": run.prompt, "policy": run.policy,
+        "options_label": run.spec.options_label, "options": _jsonable(run.spec.options), "epochs": run.spec.epochs,
+        "quality": quality_label(run), "n_cases": len(rows), "n_positive": b.tp + b.fn,
+        "n_critical": truth.count("critical"),
+        "precision": b.precision, "recall": b.recall, "f1": b.f1,
+        **{f"{k}_ci": v for k, v in bootstrap_ci(truth, pred).items()},
+        "critical_recall": critical_recall(truth, pred) if ds.severity_known else None,
+        "tp": b.tp, "fp": b.fp, "fn": b.fn, "tn": b.tn,
+        "confusion": {"labels": list(STATUSES), "matrix": confusion(truth, pred)},
+        "per_category": per_category([r.truth_categories for r in rows], [r.pred_categories for r in rows])
+        if ds.categories_known else None,
+        "evidence_validity": ratio(sum(r.evidence_valid for r in rows), sum(r.n_findings for r in rows)),
+        "reply_failure_rate": ratio(sum(r.model_error is not None for r in called), len(called)),
+        "skip_rate": ratio(len(rows) - len(called), len(rows)),
+        **_false_alarms(rows, ds),
+        "tokens": _tokens(rows),
+        "cost_usd": cost, "cost_per_case_usd": mean_cost,
+        "cost_per_host_month_usd": cost_per_host_month(mean_cost, profile),
+        "fleet_profile": {**profile.model_dump(), "source": profile_source},
+        # The same cost at the suite's stated profile, comparable across datasets.
+        "cost_per_host_month_stated_profile_usd": cost_per_host_month(mean_cost, base),
+        "latency_p50_s": percentile([r.latency_s for r in called], 50),
+        "latency_p95_s": percentile([r.latency_s for r in called], 95),
+        "cache": {"hits": run.cache.hits, "misses": run.cache.misses},
+        "notes": list(ds.notes) + _undefined_notes(b.recall, ds),
+    }
+
+
+def _false_alarms(rows: list[CaseResult], ds: Dataset) -> dict[str, Any]:
+    """False alarms, and for log folders false alarms per healthy log (any non-ok chunk)."""
+    out: dict[str, Any] = {"false_alarms": sum(r.truth_status == "ok" and r.pred_status != "ok" for r in rows)}
+    if ds.kind == "folder":
+        healthy: dict[str, bool] = {}
+        for r in rows:
+            healthy.setdefault(r.group, True)
+            healthy[r.group] &= r.truth_status == "ok"
+        alarmed = {r.group for r in rows if r.pred_status != "ok" and healthy[r.group]}
+        crit = {r.group for r in rows if r.pred_status == "critical" and healthy[r.group]}
+        n = sum(healthy.values())
+        out["healthy_logs"] = n
+        out["healthy_logs_alarmed"] = len(alarmed)
+        out["healthy_logs_critical"] = len(crit)
+        out["false_alarms_per_healthy_log"] = ratio(sum(r.pred_status != "ok" and healthy[r.group] for r in rows), n)
+    return out
+
+
+def _tokens(rows: list[CaseResult]) -> dict[str, int]:
+    return {
+        "input": sum(r.usage.input_tokens for r in rows),
+        "output": sum(r.usage.output_tokens for r in rows),
+        "cache_read": sum(r.usage.cache_read_tokens for r in rows),
+        "cache_write": sum(r.usage.cache_write_tokens for r in rows),
+        "delta_estimate_before_compression": sum(r.tokens_before for r in rows),
+        "delta_estimate_after_compression": sum(r.tokens_after for r in rows),
+    }
+
+
+def _undefined_notes(recall: float | None, ds: Dataset) -> list[str]:
+    notes = []
+    if recall is None and not any("undefined" in n for n in ds.notes):
+        notes.append("no positive case: recall and F1 are undefined")
+    if not ds.severity_known:
+        notes.append("severity unknown: critical recall undefined")
+    return notes
+
+
+def _jsonable(options: dict[str, Any]) -> dict[str, Any]:
+    return {k: (f"{len(v)} examples" if k == "examples" else v) for k, v in options.items()}

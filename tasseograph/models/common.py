@@ -1,0 +1,39 @@
+"""Helpers shared by the API backends: option validation, key scrubbing, retry classification."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from tasseograph.errors import UsageError
+
+OptionsT = TypeVar("OptionsT", bound=BaseModel)
+
+RETRYABLE_STATUS = frozenset({408, 409, 429})
+"""Statuses worth retrying besides every 5xx (the SDKs' own classification)."""
+REDACTED = "[REDACTED]"
+
+
+def validate_options(cls: type[OptionsT], options: dict[str, Any], model: str) -> OptionsT:
+    """Validate backend options, turning pydantic's error into one ``UsageError`` line.
+
+    The message names the bad keys and why, never their values (one of them may be a key).
+    """
+    try:
+        return cls.model_validate(options)
+    except ValidationError as exc:
+        known = ", ".join(cls.model_fields)
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise UsageError(f"bad option(s) for {model}: {problems} (known options: {known})") from None
+
+
+def is_retryable(status: int | None) -> bool:
+    """True for statuses the SDKs retry: 408, 409, 429 and every 5xx (529 included)."""
+    return status is not None and (status in RETRYABLE_STATUS or status >= 500)
+
+
+def scrub(text: str, secret: SecretStr | None) -> str:
+    """``text`` with the secret replaced, for messages built from server-sent text."""
+    value = secret.get_secret_value() if secret is not None else ""
+    return text.replace(value, REDACTED) if len(value) >= 8 else text

@@ -1,0 +1,166 @@
+"""From bytes to text lines: chunked reads, UTF-8 with visible bad bytes, capped lines.
+
+Kernel logs are untrusted bytes. Nothing here raises on content: invalid UTF-8 survives as
+``\\xNN`` (``backslashreplace``), NUL and other control characters are made visible the same
+way, ANSI colour sequences are kept visibly in the raw text and removed from the text parsers
+read, and a line longer than ``MAX_LINE_BYTES`` keeps its head plus a note of what was cut.
+Memory stays bounded by the chunk size whatever the input: a 1 GB file or a 100 MB line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import BinaryIO, NamedTuple
+
+from tasseograph.errors import InputError
+
+MAX_LINE_BYTES = 64 * 1024
+"""Longest line kept whole; longer lines keep this many bytes plus ``TRUNCATION_MARK``."""
+CHUNK_BYTES = 64 * 1024
+"""Bytes read at a time. Never above ``MAX_LINE_BYTES``: then only a line that spans chunks
+can be over-long, and the lines inside a chunk need no length check."""
+TRUNCATION_MARK = " … [truncated {} bytes]"
+"""Appended to a capped line; ``{}`` is the number of bytes dropped."""
+
+# C0 controls except tab and newline, DEL, and the C1 range (a terminal reads \x9b as CSI).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# CSI sequences (colours, cursor moves), OSC sequences (titles, links), then two-byte escapes.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
+
+
+class Block(NamedTuple):
+    """Consecutive whole lines of the input as one decoded text (``\\n`` between lines, none after)."""
+
+    first_lineno: int
+    """1-based line number of the block's first line."""
+    text: str
+    """The lines, decoded; CRLF already turned into LF, control characters not yet made visible."""
+
+
+class Batch(NamedTuple):
+    """Consecutive physical lines of the input (empty ones included, so numbering stays true)."""
+
+    first_lineno: int
+    """1-based line number of ``raws[0]``."""
+    raws: list[str]
+    """The lines as received, decoded, with control characters made visible."""
+    cleans: list[str]
+    """The lines parsers read: as ``raws`` without ANSI sequences (the same list when none)."""
+
+
+def visible(text: str) -> str:
+    """``text`` with control characters other than tab and newline shown as ``\\xNN``."""
+    if _CONTROL.search(text) is None:
+        return text
+    return _CONTROL.sub(_escape, text)
+
+
+def strip_ansi(text: str) -> str:
+    """``text`` without ANSI escape sequences."""
+    return _ANSI.sub("", text) if "\x1b" in text else text
+
+
+def sanitize(text: str) -> str:
+    """Text fit for a message: ANSI sequences removed, other control characters visible."""
+    return visible(strip_ansi(text))
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
+def text_lines(text: str) -> tuple[list[str], list[str]]:
+    """Split a block's text into raw lines (ANSI kept, visibly) and clean lines (ANSI removed)."""
+    if "\x1b" in text:
+        return visible(text).split("\n"), sanitize(text).split("\n")
+    lines = visible(text).split("\n")
+    return lines, lines
+
+
+def block_batch(block: Block) -> Batch:
+    """A block split into raw and clean lines."""
+    raws, cleans = text_lines(block.text)
+    return Batch(block.first_lineno, raws, cleans)
+
+
+def iter_batches(stream: BinaryIO, **options: int) -> Iterator[Batch]:
+    """``iter_blocks``, each block split into raw and clean lines."""
+    for block in iter_blocks(stream, **options):
+        yield block_batch(block)
+
+
+def iter_blocks(
+    stream: BinaryIO, *, chunk_bytes: int = CHUNK_BYTES, max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[Block]:
+    """Read ``stream`` in chunks and yield its lines as text blocks, in bounded memory.
+
+    Args:
+        stream: A binary stream (a file opened ``"rb"``, ``sys.stdin.buffer``, ``BytesIO``).
+        chunk_bytes: Read size; capped at ``max_line_bytes``.
+        max_line_bytes: Longest line kept whole.
+
+    Raises:
+        InputError: The stream cannot be read, or yields text instead of bytes.
+    """
+    chunk_bytes = max(1, min(chunk_bytes, max_line_bytes))
+    lineno = 1
+    head = b""  # start of the line still open at the end of the last chunk
+    dropped = 0  # bytes of that line cut off beyond max_line_bytes
+    for chunk in _read_chunks(stream, chunk_bytes):
+        first = chunk.find(b"\n")
+        if first < 0:
+            if len(head) >= max_line_bytes:
+                dropped += len(chunk)  # keep counting, stop copying
+            else:
+                head, dropped = _cap(head + chunk, dropped, max_line_bytes)
+            continue
+        last = chunk.rfind(b"\n")
+        if dropped or len(head) + first > max_line_bytes:
+            capped, cut = _cap(head + chunk[:first], dropped, max_line_bytes)
+            yield Block(lineno, _final_line(capped, cut))
+            lineno += 1
+            block = chunk[first + 1 : last + 1]
+        else:
+            block = head + chunk[: last + 1]
+        if block:
+            text = block.decode("utf-8", "backslashreplace")
+            if "\r" in text:
+                text = text.replace("\r\n", "\n")
+            yield Block(lineno, text[:-1])  # without the final newline
+            lineno += text.count("\n")
+        head, dropped = chunk[last + 1 :], 0
+    if head or dropped:
+        yield Block(lineno, _final_line(head, dropped))
+
+
+def _read_chunks(stream: BinaryIO, size: int) -> Iterator[bytes]:
+    read = getattr(stream, "read", None)
+    if read is None:
+        raise InputError(f"cannot read {type(stream).__name__}: pass a binary stream (a file opened 'rb').")
+    while True:
+        try:
+            chunk = read(size)
+        except OSError as exc:
+            raise InputError(f"cannot read the input: {exc}. Check the path and permissions.") from exc
+        if not chunk:
+            return
+        if isinstance(chunk, str):
+            raise InputError("the input stream gives text, not bytes: open the file in binary mode ('rb').")
+        if not isinstance(chunk, bytes):
+            chunk = bytes(chunk)  # bytearray or memoryview from unusual streams
+        yield chunk
+
+
+def _cap(line: bytes, dropped: int, limit: int) -> tuple[bytes, int]:
+    if len(line) <= limit:
+        return line, dropped
+    return line[:limit], dropped + len(line) - limit
+
+
+def _final_line(line: bytes, dropped: int) -> str:
+    """One line that may have been capped and may lack its newline (or end in a lone CR)."""
+    if line.endswith(b"\r") and not dropped:
+        line = line[:-1]
+    text = line.decode("utf-8", "backslashreplace")
+    return text + TRUNCATION_MARK.format(dropped) if dropped else text

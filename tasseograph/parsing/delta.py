@@ -1,0 +1,152 @@
+"""Kernel logs in, ``KernelLine`` records and ``Delta`` objects out."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
+from typing import BinaryIO
+
+from tasseograph.errors import InputError
+from tasseograph.parsing import dmesg, journal, kmsg, plain, syslog
+from tasseograph.parsing.decoding import Batch, Block, block_batch, iter_blocks
+from tasseograph.parsing.detect import SAMPLE_LINES, detect_lines, resolve_format
+from tasseograph.parsing.records import ParseContext
+from tasseograph.schema import Delta, KernelLine, Window
+
+Parser = Callable[[Iterable[Batch], ParseContext], Iterator[KernelLine]]
+MessageParser = Callable[[Iterable[Block], ParseContext], Iterator[list[str]]]
+
+PARSERS: dict[str, tuple[Parser, MessageParser]] = {
+    "dmesg": (dmesg.parse, dmesg.messages),
+    "kmsg": (kmsg.parse, kmsg.messages),
+    "journal-json": (journal.parse, journal.messages),
+    "syslog": (syslog.parse, syslog.messages),
+    "plain": (plain.parse, plain.messages),
+}
+DEFAULT_HOST = "localhost"
+"""Host of a delta when neither the caller nor the records name one."""
+_DETECT_MAX_BLOCKS = 16  # with 64 KiB chunks: detection never reads more than 1 MiB ahead
+
+
+def iter_lines(stream: BinaryIO, *, format: str | None = None, year: int | None = None) -> Iterator[KernelLine]:
+    """Parse a binary stream record by record, in bounded memory.
+
+    Args:
+        stream: A binary stream: a file opened ``"rb"``, ``sys.stdin.buffer``, ``io.BytesIO``.
+        format: One of ``FORMATS`` (or an alias such as ``short-iso``); None detects it.
+        year: Year for syslog stamps without one; None means the current year.
+
+    Yields:
+        One ``KernelLine`` per record (empty lines are skipped, numbering still counts them).
+        A line over ``MAX_LINE_BYTES`` keeps its head and ends in ``… [truncated N bytes]``.
+
+    Raises:
+        InputError: The stream cannot be read or gives text instead of bytes.
+        UsageError: ``format`` is not a known format.
+    """
+    _, lines = _parse_stream(stream, format, ParseContext(year=year))
+    yield from lines
+
+
+def iter_messages(stream: BinaryIO, *, format: str | None = None, year: int | None = None) -> Iterator[str]:
+    """Only the message text of each record: the fast path when nothing else is needed.
+
+    The messages are the same as ``KernelLine.message`` from ``iter_lines`` on the same input,
+    but no records are built (for dmesg and kmsg input no per-line Python objects at all).
+    """
+    fmt, blocks = _detect(iter_blocks(stream), resolve_format(format))
+    for messages in PARSERS[fmt][1](blocks, ParseContext(year=year)):
+        yield from messages
+
+
+def parse_delta(
+    data: str | bytes, *, host: str | None = None, format: str | None = None, year: int | None = None
+) -> Delta:
+    """Parse kernel log text or bytes, in any supported format, into a ``Delta``.
+
+    Args:
+        data: The log. Bytes are decoded as UTF-8, with invalid bytes kept as ``\\xNN``.
+        host: Host to report; by default the single host the records name, else ``localhost``.
+        format: One of ``FORMATS`` or an alias; None detects it from the first lines.
+        year: Year for syslog stamps without one; None means the current year.
+
+    Raises:
+        InputError: ``data`` is neither text nor bytes.
+        UsageError: ``format`` is not a known format.
+
+    Example:
+        >>> parse_delta("[    5.100000] EDAC MC0: 1 CE memory read error").lines[0].monotonic
+        5.1
+    """
+    return read_delta(_as_stream(data), host=host, format=format, year=year)
+
+
+def read_delta(
+    stream: BinaryIO, *, host: str | None = None, format: str | None = None, year: int | None = None
+) -> Delta:
+    """Read a whole binary stream (a file or stdin) into a ``Delta``, chunk by chunk.
+
+    Arguments are as for ``parse_delta``. Every record is kept; each line is capped at
+    ``MAX_LINE_BYTES``.
+    """
+    fmt, lines = _parse_stream(stream, format, ParseContext(year=year))
+    return build_delta(list(lines), fmt, host)
+
+
+def split_by_host(
+    data: str | bytes, *, format: str | None = None, year: int | None = None
+) -> dict[str, Delta]:
+    """Parse a multi-host log (syslog, journal) into one ``Delta`` per host, in order of appearance.
+
+    A record that names no host (a journal banner, a wrapped line) goes with the host of the
+    record before it; records before any host go with the first host named, or ``localhost``.
+    """
+    fmt, lines = _parse_stream(_as_stream(data), format, ParseContext(year=year))
+    by_host: dict[str, list[KernelLine]] = {}
+    records = list(lines)
+    current = next((line.host for line in records if line.host), DEFAULT_HOST)
+    for line in records:
+        current = line.host or current
+        by_host.setdefault(current, []).append(line)
+    return {name: build_delta(group, fmt, name) for name, group in by_host.items()}
+
+
+def build_delta(lines: list[KernelLine], fmt: str, host: str | None = None) -> Delta:
+    """A ``Delta`` of parsed records: host as ``parse_delta`` picks it, window from the wall times."""
+    if host is None:
+        named = {line.host for line in lines if line.host}
+        host = named.pop() if len(named) == 1 else DEFAULT_HOST
+    times = [line.time for line in lines if line.time is not None]
+    window = Window(start=min(times), end=max(times)) if times else Window()
+    # The records are built and checked by the parsers: validating them again costs seconds.
+    return Delta.model_construct(host=host, lines=lines, window=window, format=fmt)
+
+
+def _parse_stream(stream: BinaryIO, format: str | None, ctx: ParseContext) -> tuple[str, Iterator[KernelLine]]:
+    fmt, blocks = _detect(iter_blocks(stream), resolve_format(format))
+    return fmt, PARSERS[fmt][0](map(block_batch, blocks), ctx)
+
+
+def _detect(blocks: Iterator[Block], fmt: str | None) -> tuple[str, Iterator[Block]]:
+    """The format (detected from the first lines unless given) and the blocks, unconsumed."""
+    if fmt is not None:
+        return fmt, blocks
+    head: list[Block] = []
+    sample: list[str] = []
+    for block in blocks:
+        head.append(block)
+        lines = block.text.split("\n", SAMPLE_LINES * 4)[: SAMPLE_LINES * 4]
+        sample.extend(line for line in lines if line and not line.isspace())
+        if len(sample) >= SAMPLE_LINES or len(head) >= _DETECT_MAX_BLOCKS:
+            break
+    return detect_lines(sample), chain(head, blocks)
+
+
+def _as_stream(data: str | bytes) -> BinaryIO:
+    if isinstance(data, str):
+        # Lone surrogates (from surrogateescape decoding) become visible \udcNN, not an error.
+        return io.BytesIO(data.encode("utf-8", "backslashreplace"))
+    if isinstance(data, bytes | bytearray | memoryview):
+        return io.BytesIO(bytes(data))
+    raise InputError(f"cannot parse {type(data).__name__} as a kernel log: pass str or bytes.")

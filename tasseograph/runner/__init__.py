@@ -1,0 +1,1 @@
+"""The production runner: sources, durable queue, analysis, metrics and alerts (``tasseograph run``)."""

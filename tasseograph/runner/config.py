@@ -1,0 +1,337 @@
+"""The runner's TOML configuration: pydantic models, validated at start-up.
+
+Precedence, written down once: CLI flag > environment (secrets and locations only) > config
+file > default. Every key is documented by the attribute docstring under its field; the same
+docstrings generate ``tasseograph run --print-default-config``.
+
+API keys never live in the file: they come from ``$ANTHROPIC_API_KEY`` (or the backend's env
+var) or from ``model.api_key_file``, and are held as ``SecretStr`` so no repr shows them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
+
+from tasseograph.errors import ConfigError
+
+CONFIG_ENV = "TASSEOGRAPH_CONFIG"
+"""Environment variable naming the config file when ``--config`` is not given."""
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_SECRET_WORDS = ("key", "secret", "token", "password")
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from a number or a string such as ``"90s"``, ``"15m"``, ``"1h30m"``.
+
+    Raises:
+        ValueError: the string is not a duration.
+    """
+    if isinstance(value, bool):
+        raise ValueError("a duration is a number of seconds or a string like '15m'")
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip().replace(" ", "")
+    if not text or _DURATION.sub("", text):
+        raise ValueError(f"{value!r} is not a duration (use seconds or e.g. '30s', '15m', '1h30m')")
+    return sum(float(n) * _UNITS[u] for n, u in _DURATION.findall(text))
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+"""Seconds; the file may say ``300``, ``"5m"`` or ``"1h30m"``."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, validate_default=True)
+
+
+class ModelSection(_Section):
+    """Which model triages the deltas, and how."""
+
+    name: str = "rules"
+    """Model name: ``rules`` (offline signal catalogue), ``anthropic:claude-haiku-4-5``, ``openai:NAME``."""
+    prompt: str = "triage-v1"
+    """Prompt id (or ``id@version``) for one host per call."""
+    batch_prompt: str = "triage-batch-v1"
+    """Prompt id for several hosts in one call (used when ``batch_size`` > 1)."""
+    batch_size: int = Field(1, ge=1, le=50)
+    """Most hosts' deltas in one API call; 1 turns batching off. Local models never batch."""
+    api_key_file: Path | None = None
+    """File holding the API key (first line). Default: the backend's environment variable."""
+    options: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    """Backend options, validated by the backend (e.g. ``timeout = 30``, ``max_retries = 2``, ``base_url``)."""
+    concurrency: int = Field(4, ge=1, le=64)
+    """Model calls in flight at once."""
+    prefilter: bool = True
+    """Skip the call when a delta holds only known-boring lines."""
+    compress: bool = True
+    """Strip timestamps, collapse repeats and cut oversized deltas before the prompt."""
+    redact: bool = True
+    """Mask IPs, MACs, serials and host names before they leave the machine (API models)."""
+    max_lines: int = Field(200, ge=1)
+    """Most lines per delta sent to the model after compression."""
+
+    def api_key(self) -> SecretStr | None:
+        """The API key from ``api_key_file`` (None: the backend reads its environment variable).
+
+        Raises:
+            ConfigError: the key file cannot be read or is empty.
+        """
+        if self.api_key_file is not None:
+            try:
+                text = self.api_key_file.read_text(encoding="utf-8").strip().splitlines()
+            except OSError as exc:
+                raise ConfigError(f"model.api_key_file: cannot read {self.api_key_file}: {exc.strerror}") from None
+            if not text or not text[0].strip():
+                raise ConfigError(f"model.api_key_file: {self.api_key_file} is empty")
+            return SecretStr(text[0].strip())
+        return None
+
+
+class SpoolSection(_Section):
+    """The spool directory config management fills: ``DIR/<host>/*.log``, written atomically."""
+
+    dir: Path | None = None
+    """Spool directory; unset disables the spool source."""
+    delete_consumed: bool = True
+    """Delete a file once all its lines are queued (the spool is a hand-off, not an archive)."""
+    settle: Duration = 30.0
+    """A file untouched this long is complete even without a final newline."""
+
+
+class KmsgSection(_Section):
+    """This machine's ``/dev/kmsg`` (sequence numbers as cursor; reboots and overruns reported)."""
+
+    enabled: bool = False
+    """Read the local kernel ring buffer."""
+    path: Path = Path("/dev/kmsg")
+    """Device (or a file of kmsg records, for tests)."""
+    boot_id_path: Path = Path("/proc/sys/kernel/random/boot_id")
+    """Where the boot id is read; a new boot id resets the cursor."""
+
+
+class JournalSection(_Section):
+    """``journalctl -k`` with its cursor."""
+
+    enabled: bool = False
+    """Read kernel messages from the systemd journal."""
+    command: list[str] = Field(default_factory=lambda: ["journalctl"])
+    """The journalctl command (and fixed arguments, e.g. ``--directory``)."""
+    timeout: Duration = 60.0
+    """Longest a journalctl run may take."""
+
+
+class SourcesSection(_Section):
+    """Where deltas come from (several may be on at once)."""
+
+    host: str = ""
+    """Host name for local sources (kmsg, journal, stdin); empty means this machine's name."""
+    spool: SpoolSection = Field(default_factory=SpoolSection)
+    kmsg: KmsgSection = Field(default_factory=KmsgSection)
+    journal: JournalSection = Field(default_factory=JournalSection)
+    max_delta_bytes: int = Field(512 * 1024, ge=1024)
+    """A host's lines are split into deltas of at most this size."""
+
+
+class PollingSection(_Section):
+    """Adaptive polling: healthy hosts rarely, anomalous hosts often."""
+
+    adaptive: bool = True
+    """False analyses every delta as soon as it arrives."""
+    healthy_min: Duration = 900.0
+    """Shortest interval for a healthy host (each host gets a fixed value in [min, max])."""
+    healthy_max: Duration = 1800.0
+    """Longest interval for a healthy host."""
+    anomaly: Duration = 300.0
+    """Interval after a warning or critical verdict."""
+    anomaly_hold: Duration = 3600.0
+    """How long a host stays on the short interval after its last anomaly."""
+    cycle: Duration = 60.0
+    """Daemon mode: seconds between cycles (ingest, analyse, alert)."""
+
+
+class BudgetSection(_Section):
+    """Hard spend caps; at a cap the runner falls back to the signal catalogue alone."""
+
+    daily_usd: float = Field(0.0, ge=0)
+    """Cap per UTC day in USD; 0 means no cap."""
+    monthly_usd: float = Field(0.0, ge=0)
+    """Cap per UTC calendar month in USD; 0 means no cap."""
+
+
+class RetrySection(_Section):
+    """Backoff and circuit breaker for the model API."""
+
+    base: Duration = 5.0
+    """First retry delay; doubled per failure, with full jitter."""
+    max: Duration = 900.0
+    """Longest retry delay."""
+    failure_threshold: int = Field(5, ge=1)
+    """Consecutive failed calls that open the circuit."""
+    open_for: Duration = 300.0
+    """How long the circuit stays open before one trial call (half-open)."""
+    max_age: Duration = 21600.0
+    """A delta still unanalysed after this long gets a signals-only verdict."""
+
+
+class AlertsSection(_Section):
+    """Alertmanager routing: critical at once, warning when sustained, resolved when clear."""
+
+    alertmanager_url: str = ""
+    """Alertmanager base URL (``http://127.0.0.1:9093``); empty disables alerting."""
+    warning_min_checks: int = Field(3, ge=1)
+    """A warning pages when this many checks of the host within ``warning_window`` carried it."""
+    warning_window: Duration = 3600.0
+    """Window for ``warning_min_checks``."""
+    resolve_after_checks: int = Field(3, ge=1)
+    """Clean checks of the host (no finding of that category/severity) before the alert resolves."""
+    resolve_after: Duration = 1800.0
+    """And at least this long since the finding was last seen."""
+    resolve_quiet: Duration = 86400.0
+    """A finding alert not seen for this long resolves even without new checks (0: never)."""
+    hold: Duration = 3600.0
+    """``endsAt`` of a firing alert is this far ahead; it is re-posted before then."""
+    repost: Duration = 300.0
+    """Firing alerts are re-posted at least this often."""
+    timeout: Duration = 10.0
+    """HTTP timeout for Alertmanager."""
+    labels: dict[str, str] = Field(default_factory=dict)
+    """Extra static labels on every alert (e.g. ``cluster``, ``team``)."""
+
+
+class MetricsSection(_Section):
+    """Prometheus output: a textfile in cron mode, HTTP in daemon mode."""
+
+    textfile: Path | None = None
+    """node_exporter textfile path (``.../tasseograph.prom``), written atomically after each run."""
+    listen: str = "127.0.0.1:9817"
+    """Daemon mode: ``host:port`` of the metrics endpoint; empty disables it."""
+
+
+class RunnerConfig(_Section):
+    """The whole runner configuration (one TOML file)."""
+
+    state: Path = Path("/var/lib/tasseograph/state.db")
+    """SQLite state file (cursors, queue, verdicts, findings, alerts); WAL mode."""
+    model: ModelSection = Field(default_factory=ModelSection)
+    sources: SourcesSection = Field(default_factory=SourcesSection)
+    polling: PollingSection = Field(default_factory=PollingSection)
+    budget: BudgetSection = Field(default_factory=BudgetSection)
+    retry: RetrySection = Field(default_factory=RetrySection)
+    alerts: AlertsSection = Field(default_factory=AlertsSection)
+    metrics: MetricsSection = Field(default_factory=MetricsSection)
+
+    def with_overrides(self, overrides: dict[str, Any]) -> RunnerConfig:
+        """A copy with dotted-key overrides (``{"alerts.alertmanager_url": URL}``) validated.
+
+        Raises:
+            ConfigError: an override has a bad value.
+        """
+        data = self.model_dump()
+        for dotted, value in overrides.items():
+            if value is None:
+                continue
+            node = data
+            *parents, leaf = dotted.split(".")
+            for part in parents:
+                node = node[part]
+            node[leaf] = value
+        return validate_config(data, source="command line")
+
+
+def validate_config(data: dict[str, Any], *, source: str) -> RunnerConfig:
+    """Validate a config mapping; errors name the source and the key, never a secret value.
+
+    Raises:
+        ConfigError: one line per problem, ``source: key: message``.
+    """
+    try:
+        return RunnerConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None
+
+
+def load_config(path: Path | str | None = None) -> RunnerConfig:
+    """Load and validate the TOML file at ``path`` (or ``$TASSEOGRAPH_CONFIG``; none: defaults).
+
+    Raises:
+        ConfigError: the file is missing, not TOML, or has an unknown key or bad value.
+    """
+    if path is None:
+        path = os.environ.get(CONFIG_ENV) or None
+    if path is None:
+        return RunnerConfig()
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return validate_config(data, source=str(path))
+
+
+def _describe(exc: ValidationError, source: str) -> str:
+    problems = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            hint = " (API keys go in the environment or model.api_key_file)" if _secret(key) else ""
+            problems.append(f"{source}: {key}: unknown key{hint}")
+            continue
+        msg = err["msg"].removeprefix("Value error, ")
+        shown = "" if _secret(key) else f" (got {err.get('input')!r})"
+        problems.append(f"{source}: {key}: {msg}{shown}")
+    return "; ".join(problems)
+
+
+def _secret(key: str) -> bool:
+    leaf = key.rsplit(".", 1)[-1].lower()
+    return any(word in leaf for word in _SECRET_WORDS) and not leaf.endswith(("_file", "_env"))
+
+
+def default_config_toml() -> str:
+    """The default configuration as commented TOML, generated from the models' docstrings."""
+    out = ["# tasseograph runner configuration (generated by `tasseograph run --print-default-config`).",
+           "# Durations take seconds or strings such as \"30s\", \"15m\", \"1h30m\"."]
+    _emit_section(RunnerConfig, RunnerConfig(), "", out)
+    return "\n".join(out) + "\n"
+
+
+def _emit_section(model: type[BaseModel], value: BaseModel, prefix: str, out: list[str]) -> None:
+    nested = []
+    for name, field in model.model_fields.items():
+        attr = getattr(value, name)
+        if isinstance(attr, BaseModel):
+            nested.append((name, type(attr), attr))
+            continue
+        for line in (field.description or "").splitlines():
+            out.append(f"# {line.strip()}")
+        out.append(f"{'# ' if attr is None else ''}{name} = {_toml_value(attr)}")
+    for name, sub_model, sub in nested:
+        out.append("")
+        out.append(f"[{prefix}{name}]")
+        if sub_model.__doc__:
+            out.append(f"# {sub_model.__doc__.strip().splitlines()[0]}")
+        _emit_section(sub_model, sub, f"{prefix}{name}.", out)
+
+
+def _toml_value(value: Any) -> str:
+    if value is None:
+        return '""'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,0 +1,369 @@
+"""The runner's durable state: one SQLite file in WAL mode.
+
+What it holds: per-source cursors, the queue of pending deltas, verdict and finding history,
+persistent counters (so cron runs add up), spend per day, alert state, source events, and a
+small key-value table (circuit breaker and budget state), and an outbox of alert transitions
+(every firing and every resolution is posted, even when both happen within one cycle).
+
+The two transactions that make ``kill -9`` harmless:
+
+* ingest: new lines are queued and the source cursor advances in ONE transaction
+  (:meth:`State.ingest`), so lines are neither lost nor queued twice;
+* finish: verdict, findings, counters, spend, alert intents and the removal of the delta from
+  the queue happen in ONE transaction (:meth:`State.finish`). A crash before it leaves the delta
+  queued (it is analysed again); a crash after it leaves nothing to redo.
+
+``synchronous=FULL`` because a spool file is deleted right after its lines are committed: a
+commit lost to a power cut would otherwise lose the lines.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tasseograph.schema import Verdict
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cursors (
+  source TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated REAL NOT NULL,
+  PRIMARY KEY (source, key));
+CREATE TABLE IF NOT EXISTS deltas (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, host TEXT NOT NULL, source TEXT NOT NULL,
+  ref TEXT NOT NULL, data BLOB NOT NULL, created REAL NOT NULL, due REAL NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0, next_try REAL NOT NULL DEFAULT 0, last_error TEXT,
+  interim INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS deltas_due ON deltas (due, next_try);
+CREATE TABLE IF NOT EXISTS verdicts (
+  delta_id INTEGER PRIMARY KEY, host TEXT NOT NULL, ref TEXT NOT NULL, checked REAL NOT NULL,
+  status TEXT NOT NULL, model TEXT NOT NULL, fallback TEXT, cost_usd REAL NOT NULL,
+  verdict TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS verdicts_host ON verdicts (host, checked);
+CREATE TABLE IF NOT EXISTS findings (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, delta_id INTEGER NOT NULL, host TEXT NOT NULL,
+  checked REAL NOT NULL, severity TEXT NOT NULL, category TEXT NOT NULL, summary TEXT NOT NULL,
+  evidence TEXT NOT NULL, source TEXT NOT NULL, signal_id TEXT, count INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS findings_host ON findings (host, checked);
+CREATE TABLE IF NOT EXISTS hosts (
+  host TEXT PRIMARY KEY, last_check REAL, last_status TEXT, last_anomaly REAL);
+CREATE TABLE IF NOT EXISTS counters (
+  name TEXT NOT NULL, labels TEXT NOT NULL, value REAL NOT NULL, PRIMARY KEY (name, labels));
+CREATE TABLE IF NOT EXISTS spend (day TEXT PRIMARY KEY, usd REAL NOT NULL, calls INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS alerts (
+  fingerprint TEXT PRIMARY KEY, labels TEXT NOT NULL, annotations TEXT NOT NULL,
+  state TEXT NOT NULL, starts_at REAL NOT NULL, ends_at REAL, last_seen REAL NOT NULL,
+  clean_checks INTEGER NOT NULL DEFAULT 0, last_post REAL NOT NULL DEFAULT 0,
+  episode INTEGER NOT NULL DEFAULT 1);
+CREATE TABLE IF NOT EXISTS alert_outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, fingerprint TEXT NOT NULL, state TEXT NOT NULL,
+  starts_at REAL NOT NULL, ends_at REAL);
+CREATE TABLE IF NOT EXISTS events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, host TEXT NOT NULL,
+  source TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """New lines of one host from one source, with the cursor update that goes with them."""
+
+    host: str
+    source: str
+    ref: str
+    """Where the lines came from (``web1/0001.log:0-2048``); kept with the verdict."""
+    data: bytes
+    due: float = 0.0
+    """When the delta should be analysed (the worker sets it from the polling policy)."""
+
+
+@dataclass(frozen=True)
+class CursorUpdate:
+    """A cursor to write (``value`` None deletes it)."""
+
+    source: str
+    key: str
+    value: str | None
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something a source must report rather than skip: reboot, overrun, binary file."""
+
+    host: str
+    source: str
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class QueuedDelta:
+    """A delta waiting in the queue."""
+
+    id: int
+    host: str
+    source: str
+    ref: str
+    data: bytes
+    created: float
+    attempts: int
+    interim: bool
+
+
+def day_key(ts: float) -> str:
+    """UTC day ``YYYY-MM-DD`` of a timestamp (budget periods are UTC)."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
+
+
+def labels_key(labels: dict[str, str]) -> str:
+    """Canonical JSON of a label set (the counters table key)."""
+    return json.dumps(labels, sort_keys=True, separators=(",", ":"))
+
+
+class State:
+    """The SQLite state file. Not thread-safe: one per thread (collectors open their own)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = connect(self.path)
+        self.conn.executescript(_SCHEMA)
+        self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on any exception)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # --- cursors and ingest ------------------------------------------------------------
+
+    def cursors(self, source: str) -> dict[str, str]:
+        """All cursors of a source, key to value."""
+        rows = self.conn.execute("SELECT key, value FROM cursors WHERE source = ?", (source,))
+        return dict(rows.fetchall())
+
+    def ingest(
+        self,
+        chunks: Sequence[Chunk],
+        cursors: Sequence[CursorUpdate],
+        events: Sequence[Event] = (),
+        *,
+        now: float,
+        append: Callable[[sqlite3.Connection, Chunk], bool] | None = None,
+    ) -> None:
+        """Queue chunks and move cursors in one transaction.
+
+        Args:
+            chunks: new deltas; ``append(conn, chunk)`` may merge one into a waiting delta
+                instead (adaptive polling) and return True.
+            cursors: cursor writes that cover exactly these chunks.
+            events: source events to record (and count).
+            now: the time of ingest.
+        """
+        with self.transaction() as conn:
+            for chunk in chunks:
+                if append is not None and append(conn, chunk):
+                    continue
+                conn.execute(
+                    "INSERT INTO deltas (host, source, ref, data, created, due) VALUES (?,?,?,?,?,?)",
+                    (chunk.host, chunk.source, chunk.ref, chunk.data, now, chunk.due),
+                )
+            for cur in cursors:
+                if cur.value is None:
+                    conn.execute("DELETE FROM cursors WHERE source=? AND key=?", (cur.source, cur.key))
+                else:
+                    conn.execute(
+                        "INSERT OR REPLACE INTO cursors VALUES (?,?,?,?)", (cur.source, cur.key, cur.value, now)
+                    )
+            for ev in events:
+                conn.execute(
+                    "INSERT INTO events (ts, host, source, kind, detail) VALUES (?,?,?,?,?)",
+                    (now, ev.host, ev.source, ev.kind, ev.detail),
+                )
+                bump(conn, "dmesg_llm_source_events_total", {"host": ev.host, "kind": ev.kind})
+
+    # --- queue ---------------------------------------------------------------------------
+
+    def due(self, now: float, limit: int = 1000) -> list[QueuedDelta]:
+        """Deltas due for analysis and not backing off, oldest first."""
+        rows = self.conn.execute(
+            "SELECT id, host, source, ref, data, created, attempts, interim FROM deltas "
+            "WHERE due <= ? AND next_try <= ? ORDER BY id LIMIT ?",
+            (now, now, limit),
+        )
+        return [QueuedDelta(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], r[6], bool(r[7])) for r in rows]
+
+    def retry_later(self, delta_ids: Sequence[int], next_try: Callable[[int], float], error: str) -> None:
+        """Keep deltas queued after a failed call; ``next_try(attempts)`` gives the new time."""
+        with self.transaction() as conn:
+            for delta_id in delta_ids:
+                row = conn.execute("SELECT attempts FROM deltas WHERE id=?", (delta_id,)).fetchone()
+                if row is None:
+                    continue
+                attempts = row[0] + 1
+                conn.execute(
+                    "UPDATE deltas SET attempts=?, next_try=?, last_error=? WHERE id=?",
+                    (attempts, next_try(attempts), error[:500], delta_id),
+                )
+
+    def mark_interim(self, delta_id: int, work: Callable[[sqlite3.Connection], None]) -> None:
+        """Record that a signals-only check ran for a still-queued delta (plus its alert intents)."""
+        with self.transaction() as conn:
+            conn.execute("UPDATE deltas SET interim=1 WHERE id=?", (delta_id,))
+            work(conn)
+
+    def queue_stats(self, now: float) -> tuple[int, float]:
+        """Queue depth and the age in seconds of the oldest queued delta."""
+        count, oldest = self.conn.execute("SELECT COUNT(*), MIN(created) FROM deltas").fetchone()
+        return int(count), (now - oldest) if oldest is not None else 0.0
+
+    # --- verdicts --------------------------------------------------------------------------
+
+    def finish(
+        self,
+        delta: QueuedDelta,
+        verdict: Verdict,
+        *,
+        now: float,
+        fallback: str | None = None,
+        alert_work: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> bool:
+        """Store a verdict and take its delta off the queue, in one transaction.
+
+        Returns False (and changes nothing) when the delta is no longer queued, so a verdict
+        can never be stored, counted or alerted twice.
+        """
+        with self.transaction() as conn:
+            gone = conn.execute("DELETE FROM deltas WHERE id=?", (delta.id,)).rowcount == 0
+            if gone:
+                return False
+            conn.execute(
+                "INSERT INTO verdicts VALUES (?,?,?,?,?,?,?,?,?)",
+                (delta.id, delta.host, delta.ref, now, verdict.status, verdict.model, fallback,
+                 verdict.cost_usd, verdict.model_dump_json()),
+            )
+            _store_findings(conn, delta, verdict, now)
+            _count_verdict(conn, delta.host, verdict, fallback)
+            _update_host(conn, delta.host, verdict.status, now)
+            if verdict.cost_usd:
+                _add_spend(conn, now, verdict.cost_usd)
+            if alert_work is not None:
+                alert_work(conn)
+        return True
+
+    def hosts(self) -> dict[str, tuple[float | None, str | None, float | None]]:
+        """Per host: last check time, last status, last anomaly time."""
+        rows = self.conn.execute("SELECT host, last_check, last_status, last_anomaly FROM hosts")
+        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+    def spent(self, now: float) -> tuple[float, float]:
+        """USD spent in the UTC day and UTC month of ``now``."""
+        day = day_key(now)
+        (d,) = self.conn.execute("SELECT COALESCE(SUM(usd),0) FROM spend WHERE day=?", (day,)).fetchone()
+        (m,) = self.conn.execute(
+            "SELECT COALESCE(SUM(usd),0) FROM spend WHERE day LIKE ?", (day[:7] + "-%",)
+        ).fetchone()
+        return float(d), float(m)
+
+    def bump(self, name: str, labels: dict[str, str], by: float = 1.0) -> None:
+        """Add to a persistent counter in its own transaction."""
+        with self.transaction() as conn:
+            bump(conn, name, labels, by)
+
+    def get_meta(self, key: str) -> Any:
+        """A JSON value from the meta table, or None."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store a JSON value in the meta table."""
+        with self.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+
+    def verdict_rows(self) -> list[tuple[str, str, str]]:
+        """``(host, ref, verdict JSON)`` of every stored verdict, in order (tests, exports)."""
+        return self.conn.execute("SELECT host, ref, verdict FROM verdicts ORDER BY delta_id").fetchall()
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open the state file in WAL mode with autocommit (transactions are explicit)."""
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, timeout=10)
+        conn.execute("PRAGMA busy_timeout=10000")
+        return conn
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+def bump(conn: sqlite3.Connection, name: str, labels: dict[str, str], by: float = 1.0) -> None:
+    """Add ``by`` to a persistent counter (inside the caller's transaction)."""
+    conn.execute(
+        "INSERT INTO counters VALUES (?,?,?) ON CONFLICT (name, labels) DO UPDATE SET value = value + ?",
+        (name, labels_key(labels), by, by),
+    )
+
+
+def _store_findings(conn: sqlite3.Connection, delta: QueuedDelta, verdict: Verdict, now: float) -> None:
+    for f in verdict.findings:
+        conn.execute(
+            "INSERT INTO findings (delta_id, host, checked, severity, category, summary, evidence, source,"
+            " signal_id, count) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (delta.id, delta.host, now, f.severity, f.category, f.summary, f.evidence, f.source,
+             f.signal_id, f.count),
+        )
+
+
+def _count_verdict(conn: sqlite3.Connection, host: str, verdict: Verdict, fallback: str | None) -> None:
+    for f in verdict.findings:
+        bump(conn, "dmesg_llm_issues_total", {"host": host, "category": f.category, "severity": f.severity})
+    bump(conn, "dmesg_llm_checks_total", {"host": host, "status": verdict.status})
+    if verdict.skipped:
+        bump(conn, "dmesg_llm_skipped_calls_total", {"reason": verdict.skip_reason or "prefilter"})
+    if fallback is not None:
+        bump(conn, "dmesg_llm_skipped_calls_total", {"reason": fallback})
+    if verdict.model_error:
+        bump(conn, "dmesg_llm_reply_errors_total", {})
+    u = verdict.usage
+    for kind, n in (("input", u.input_tokens), ("output", u.output_tokens),
+                    ("cache_read", u.cache_read_tokens), ("cache_write", u.cache_write_tokens)):
+        if n:
+            bump(conn, "dmesg_llm_tokens_total", {"kind": kind}, n)
+    if verdict.cost_usd:
+        bump(conn, "dmesg_llm_cost_usd_total", {}, verdict.cost_usd)
+
+
+def _update_host(conn: sqlite3.Connection, host: str, status: str, now: float) -> None:
+    anomaly = now if status != "ok" else None
+    conn.execute(
+        "INSERT INTO hosts VALUES (?,?,?,?) ON CONFLICT (host) DO UPDATE SET last_check=excluded.last_check,"
+        " last_status=excluded.last_status, last_anomaly=COALESCE(excluded.last_anomaly, last_anomaly)",
+        (host, now, status, anomaly),
+    )
+
+
+def _add_spend(conn: sqlite3.Connection, now: float, usd: float) -> None:
+    conn.execute(
+        "INSERT INTO spend VALUES (?,?,1) ON CONFLICT (day) DO UPDATE SET usd=usd+excluded.usd, calls=calls+1",
+        (day_key(now), usd),
+    )

@@ -1,0 +1,415 @@
+"""One runner cycle: ingest new lines, analyse what is due, update alert state, post alerts.
+
+Queue discipline (why ``kill -9`` is harmless): a delta is removed from the queue only in the
+transaction that stores its verdict (``State.finish``); a failed call leaves it queued with a
+backoff time; a crash in the middle of a call simply means the call is made again.
+
+Degraded modes, each with a signals-only verdict from the ``rules`` model:
+
+* budget cap reached: the delta is finished with the catalogue's verdict (``fallback="budget"``)
+  for the rest of the UTC day or month, and one alert says so;
+* circuit open (or a failed call): the delta stays queued for the model, but its catalogue
+  verdict is applied at once as an *interim* check, so critical signals still alert;
+* a delta older than ``retry.max_age``: finished with the catalogue's verdict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tasseograph.errors import ModelAPIError
+from tasseograph.models.base import Model, ModelReply, ModelRequest
+from tasseograph.models.registry import get_model
+from tasseograph.models.rules import RulesModel
+from tasseograph.parsing import parse_delta
+from tasseograph.pipeline import Options, analyze_async, build_request, prefilter_reason
+from tasseograph.prompts import Prompt, get_prompt
+from tasseograph.runner import alerts
+from tasseograph.runner.backoff import Backoff, CircuitBreaker
+from tasseograph.runner.batching import Item, analyze_batch
+from tasseograph.runner.budget import Budget, Spent, estimate_cost
+from tasseograph.runner.config import RunnerConfig
+from tasseograph.runner.polling import PollingPolicy
+from tasseograph.runner.sources import Source, SourceError
+from tasseograph.runner.state import Chunk, QueuedDelta, State, bump, day_key
+from tasseograph.schema import CompressionStats, Verdict
+from tasseograph.signals import detect
+
+log = logging.getLogger(__name__)
+
+POISON_ATTEMPTS = 3
+"""A delta whose analysis raises unexpectedly this often gets a signals-only verdict."""
+ALERT_POST_CHUNK = 200
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did."""
+
+    ingested: int = 0
+    analysed: int = 0
+    failed: int = 0
+    fallback: int = 0
+    interim: int = 0
+    alerts_posted: int = 0
+
+
+class _Watch:
+    """Wraps the model to see API errors that ``analyze_async`` turns into a fallback verdict."""
+
+    def __init__(self, inner: Model) -> None:
+        self.inner = inner
+        self.name, self.local, self.price_id = inner.name, inner.local, inner.price_id
+        self.error: ModelAPIError | None = None
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self.inner, attr)
+
+    async def complete(self, request: ModelRequest) -> ModelReply:
+        try:
+            return await self.inner.complete(request)
+        except ModelAPIError as exc:
+            self.error = exc
+            raise
+
+
+@dataclass
+class _Work:
+    """A queued delta, parsed."""
+
+    queued: QueuedDelta
+    item: Item
+    skip: str | None
+
+
+def build_model(config: RunnerConfig) -> Model:
+    """The configured model, with the key from ``api_key_file`` when one is set."""
+    options: dict[str, Any] = dict(config.model.options)
+    key = config.model.api_key()
+    if key is not None:
+        options["api_key"] = key
+    return get_model(config.model.name, **options)
+
+
+class Runner:
+    """The cycle logic; the CLI wraps it in cron (``--once``) or daemon mode."""
+
+    def __init__(self, config: RunnerConfig, state: State, sources: Sequence[Source], *,
+                 model: Model | None = None, fallback: Model | None = None,
+                 alert_client: alerts.AlertmanagerClient | None = None,
+                 clock: Callable[[], float] = time.time, rng: random.Random | None = None) -> None:
+        self.config, self.state, self.sources = config, state, list(sources)
+        self.model = model if model is not None else build_model(config)
+        self.fallback = fallback if fallback is not None else RulesModel()
+        mc = config.model
+        self.prompt: Prompt | None = None if self.model.local else get_prompt(mc.prompt)
+        self.batch_prompt = get_prompt(mc.batch_prompt) if mc.batch_size > 1 and not self.model.local else None
+        self.opts = Options(prefilter=mc.prefilter, compress=mc.compress,
+                            redact=None if self.model.local else mc.redact, max_lines=mc.max_lines)
+        p = config.polling
+        self.policy = PollingPolicy(p.adaptive, p.healthy_min, p.healthy_max, p.anomaly, p.anomaly_hold)
+        self.budget = Budget(config.budget.daily_usd, config.budget.monthly_usd)
+        self.backoff = Backoff(config.retry.base, config.retry.max, rng or random.Random())
+        a = config.alerts
+        self.rules = alerts.AlertRules(a.warning_min_checks, a.warning_window, a.resolve_after_checks,
+                                       a.resolve_after, a.resolve_quiet, a.hold, a.repost, dict(a.labels))
+        self.alert_client = alert_client
+        if alert_client is None and a.alertmanager_url:
+            self.alert_client = alerts.AlertmanagerClient(a.alertmanager_url, timeout=a.timeout)
+        self.clock = clock
+
+    async def cycle(self) -> CycleReport:
+        """Ingest, analyse, post alerts; safe to interrupt at any point."""
+        report = CycleReport()
+        now = self.clock()
+        report.ingested = self.ingest(now)
+        await self.process(now, report)
+        with self.state.transaction() as conn:
+            alerts.sweep(conn, self.clock(), self.rules)
+        report.alerts_posted = self.post_alerts(self.clock())
+        self.state.set_meta("last_run", self.clock())
+        return report
+
+    # --- ingest ------------------------------------------------------------------------
+
+    def ingest(self, now: float) -> int:
+        """Read every source and queue what is new (one transaction per source)."""
+        total = 0
+        hosts = self.state.hosts()
+        for source in self.sources:
+            try:
+                scan = source.scan(self.state.cursors(source.name), now)
+            except SourceError as exc:
+                log.warning("%s", exc)
+                self.state.bump("dmesg_llm_source_errors_total", {"source": source.name})
+                continue
+            for event in scan.events:
+                log.warning("%s %s on %s: %s", event.source, event.kind, event.host, event.detail)
+            chunks = [self._schedule(c, hosts, now) for c in scan.chunks]
+            append = self._appender(now) if self.policy.adaptive else None
+            self.state.ingest(chunks, scan.cursors, scan.events, now=now, append=append)
+            for action in scan.after_commit:
+                try:
+                    action()
+                except OSError as exc:
+                    log.warning("spool clean-up failed: %s", exc)
+            total += len(chunks)
+        return total
+
+    def _schedule(self, chunk: Chunk, hosts: dict[str, tuple[float | None, str | None, float | None]],
+                  now: float) -> Chunk:
+        last_check, _, last_anomaly = hosts.get(chunk.host, (None, None, None))
+        urgent = bool(self.policy.adaptive and detect(parse_delta(chunk.data, host=chunk.host).lines))
+        return dataclasses.replace(chunk, due=self.policy.due(chunk.host, last_check, last_anomaly, now, urgent=urgent))
+
+    def _appender(self, now: float) -> Callable[[sqlite3.Connection, Chunk], bool]:
+        limit = self.config.sources.max_delta_bytes
+
+        def append(conn: sqlite3.Connection, chunk: Chunk) -> bool:
+            # A host not yet due collects its lines in one waiting delta: one call instead of many.
+            row = conn.execute(
+                "SELECT id FROM deltas WHERE host=? AND source=? AND attempts=0 AND interim=0 AND due>?"
+                " AND length(data)+?<=? ORDER BY id DESC LIMIT 1",
+                (chunk.host, chunk.source, now, len(chunk.data), limit),
+            ).fetchone()
+            if row is None:
+                return False
+            conn.execute("UPDATE deltas SET data=data||?, ref=ref||' '||?, due=MIN(due, ?) WHERE id=?",
+                         (chunk.data, chunk.ref, chunk.due, row[0]))
+            return True
+
+        return append
+
+    # --- analysis ------------------------------------------------------------------------
+
+    async def process(self, now: float, report: CycleReport) -> None:
+        """Analyse every due delta (see the module docstring for the degraded modes)."""
+        work = [self._prepare(q) for q in self.state.due(now)]
+        calls: list[_Work] = []
+        for w in work:
+            if now - w.queued.created >= self.config.retry.max_age:
+                await self._fallback(w, "max_age", now, report)
+            elif w.skip is not None:
+                self._finish(w, self._skip_verdict(w), now, report)
+            elif self.model.local:
+                verdict = await analyze_async(w.item.delta, model=self.model, **self._kwargs(prefilter=False))
+                self._finish(w, verdict, now, report)
+            else:
+                calls.append(w)
+        if calls:
+            await self._call_model(calls, now, report)
+
+    def _prepare(self, queued: QueuedDelta) -> _Work:
+        delta = parse_delta(queued.data, host=queued.host)
+        hits = detect(delta.lines)
+        skip = prefilter_reason(delta, hits) if self.opts.prefilter else None
+        return _Work(queued, Item(queued.id, delta, hits), skip)
+
+    def _kwargs(self, **extra: Any) -> dict[str, Any]:
+        opts = {f.name: getattr(self.opts, f.name) for f in dataclasses.fields(self.opts)}
+        return {**opts, **extra}
+
+    def _skip_verdict(self, w: _Work) -> Verdict:
+        return Verdict(status="ok", host=w.queued.host, model=self.model.name,
+                       prompt=self.prompt.ref if self.prompt else None, skipped=True, skip_reason=w.skip,
+                       compression=CompressionStats(lines_in=len(w.item.delta.lines)))
+
+    async def _call_model(self, calls: list[_Work], now: float, report: CycleReport) -> None:
+        if self._budget_exhausted(now):
+            for w in calls:
+                await self._fallback(w, "budget", now, report)
+            return
+        breaker = CircuitBreaker.load(self.state.get_meta("circuit"), threshold=self.config.retry.failure_threshold,
+                                      open_for=self.config.retry.open_for)
+        groups, over_budget = self._admit(self._groups(calls), now)
+        for w in over_budget:
+            await self._fallback(w, "budget", now, report)
+        if groups and breaker.allows(now) and breaker.trial:
+            await self._run_group(groups.pop(0), breaker, now, report)
+        sem = asyncio.Semaphore(self.config.model.concurrency)
+
+        async def run(group: list[_Work]) -> None:
+            async with sem:
+                await self._run_group(group, breaker, now, report)
+
+        await asyncio.gather(*(run(g) for g in groups))
+        self.state.set_meta("circuit", breaker.dump())
+        with self.state.transaction() as conn:
+            alerts.system_alert(conn, alerts.CIRCUIT_ALERT, breaker.state != "closed",
+                                f"model API failing: circuit {breaker.state}; critical signals still alert",
+                                now, self.rules)
+
+    def _groups(self, calls: list[_Work]) -> list[list[_Work]]:
+        if self.batch_prompt is None:
+            return [[w] for w in calls]
+        groups: list[list[_Work]] = []
+        for w in calls:
+            # One block per host in a batch prompt: a host's second delta goes to another call.
+            target = next((g for g in groups if len(g) < self.config.model.batch_size
+                           and all(x.queued.host != w.queued.host for x in g)), None)
+            if target is None:
+                groups.append([w])
+            else:
+                target.append(w)
+        return groups
+
+    def _admit(self, groups: list[list[_Work]], now: float) -> tuple[list[list[_Work]], list[_Work]]:
+        """Groups the budget can pay for, and the deltas it cannot (which mark the cap reached)."""
+        day, month = self.state.spent(now)
+        reserved = 0.0
+        for i, group in enumerate(groups):
+            estimate = self._estimate(group)
+            spent = Spent(day + reserved, month + reserved)
+            if not self.budget.allows(spent, estimate):
+                self._set_budget(self.budget.exhausted(spent, estimate) or "day", now)
+                return groups[:i], [w for g in groups[i:] for w in g]
+            reserved += estimate
+        return groups, []
+
+    def _estimate(self, group: list[_Work]) -> float:
+        if self.model.price_id is None or (self.budget.daily_usd <= 0 and self.budget.monthly_usd <= 0):
+            return 0.0
+        if self.batch_prompt is not None and len(group) > 1:
+            from tasseograph.runner.batching import build_request as build_batch
+
+            request, _ = build_batch([w.item for w in group], self.model, self.batch_prompt, self.opts)
+        else:
+            request = build_request(group[0].item.delta, group[0].item.hits, self.model, self.prompt, self.opts)[0]
+        return estimate_cost(self.model, request, repair=self.opts.repair)
+
+    async def _run_group(self, group: list[_Work], breaker: CircuitBreaker, now: float, report: CycleReport) -> None:
+        if not breaker.allows(now):
+            await self._interim(group, now, report)
+            return
+        try:
+            verdicts = await self._analyse(group)
+        except ModelAPIError as exc:
+            self._failed(group, exc, breaker, now, report)
+            await self._interim(group, now, report)
+            return
+        except Exception as exc:  # a poison delta must not stall the queue forever
+            log.exception("analysis failed for %s", [w.queued.ref for w in group])
+            await self._poisoned(group, exc, now, report)
+            return
+        breaker.success()
+        for w in group:
+            self._finish(w, verdicts[w.queued.id], now, report)
+
+    async def _analyse(self, group: list[_Work]) -> dict[int, Verdict]:
+        if self.batch_prompt is not None and len(group) > 1:
+            result = await analyze_batch([w.item for w in group], self.model, self.batch_prompt, self.opts)
+            if result.unattributed:
+                self.state.bump("dmesg_llm_unattributed_findings_total", {}, result.unattributed)
+            return result.verdicts
+        w = group[0]
+        watch = _Watch(self.model)
+        verdict = await analyze_async(w.item.delta, model=watch, prompt=self.prompt, **self._kwargs(prefilter=False))
+        if watch.error is not None:
+            raise watch.error
+        return {w.queued.id: verdict}
+
+    def _failed(self, group: list[_Work], exc: ModelAPIError, breaker: CircuitBreaker, now: float,
+                report: CycleReport) -> None:
+        log.warning("model call failed (%d delta(s) stay queued): %s", len(group), exc)
+        report.failed += len(group)
+        breaker.failure(now, fatal=not exc.retryable)
+        self.state.retry_later([w.queued.id for w in group], lambda n: now + self.backoff.delay(n), str(exc))
+        with self.state.transaction() as conn:
+            bump(conn, "dmesg_llm_api_errors_total", {})
+            bump(conn, "dmesg_llm_api_errors_by_kind_total", {"kind": type(exc).__name__})
+
+    async def _poisoned(self, group: list[_Work], exc: Exception, now: float, report: CycleReport) -> None:
+        self.state.retry_later([w.queued.id for w in group], lambda n: now + self.backoff.delay(n),
+                               f"{type(exc).__name__}: {exc}")
+        for w in group:
+            if w.queued.attempts + 1 >= POISON_ATTEMPTS:
+                await self._fallback(w, "error", now, report)
+
+    async def _interim(self, group: list[_Work], now: float, report: CycleReport) -> None:
+        for w in group:
+            if w.queued.interim:
+                continue
+            verdict = await analyze_async(w.item.delta, model=self.fallback, **self._kwargs(prefilter=False))
+            self.state.mark_interim(w.queued.id, self._interim_alerts(w.queued.host, verdict, now))
+            report.interim += 1
+
+    def _interim_alerts(self, host: str, verdict: Verdict, now: float) -> Callable[[sqlite3.Connection], None]:
+        def work(conn: sqlite3.Connection) -> None:
+            alerts.apply_verdict(conn, host, verdict, now, self.rules, interim=True)
+
+        return work
+
+    async def _fallback(self, w: _Work, reason: str, now: float, report: CycleReport) -> None:
+        verdict = await analyze_async(w.item.delta, model=self.fallback, **self._kwargs(prefilter=False))
+        self._finish(w, verdict, now, report, fallback=reason)
+
+    def _finish(self, w: _Work, verdict: Verdict, now: float, report: CycleReport, *,
+                fallback: str | None = None) -> None:
+        host = w.queued.host
+        stored = self.state.finish(
+            w.queued, verdict, now=now, fallback=fallback,
+            alert_work=lambda conn: alerts.apply_verdict(conn, host, verdict, now, self.rules),
+        )
+        if stored:
+            report.analysed += 1
+            report.fallback += fallback is not None
+
+    # --- budget ----------------------------------------------------------------------------
+
+    def _budget_exhausted(self, now: float) -> bool:
+        """True while this period's cap was reached (the state and its alert are kept in step)."""
+        if self.model.price_id is None:
+            return False
+        meta = self.state.get_meta("budget") or {}
+        period = meta.get("exhausted")
+        current = _period_key(period, now) if period else None
+        if period and meta.get("key") == current:
+            return True
+        if period:
+            self.state.set_meta("budget", {})
+            with self.state.transaction() as conn:
+                alerts.system_alert(conn, alerts.BUDGET_ALERT, False, "", now, self.rules)
+        return False
+
+    def _set_budget(self, period: str, now: float) -> None:
+        cap = self.budget.daily_usd if period == "day" else self.budget.monthly_usd
+        self.state.set_meta("budget", {"exhausted": period, "key": _period_key(period, now), "since": now})
+        log.warning("%sly budget of $%.2f reached: signal catalogue only until the %s ends", period, cap, period)
+        with self.state.transaction() as conn:
+            alerts.system_alert(conn, alerts.BUDGET_ALERT, True,
+                                f"tasseograph {period}ly LLM budget (${cap:.2f}) reached: signals only until the "
+                                f"{period} ends (UTC)", now, self.rules)
+
+    # --- alerts ----------------------------------------------------------------------------
+
+    def post_alerts(self, now: float) -> int:
+        """Post the alert outbox and due re-posts; returns how many alerts were accepted."""
+        if self.alert_client is None:
+            return 0
+        due = alerts.due_for_post(self.state.conn, now, self.rules)
+        posted = 0
+        for start in range(0, len(due), ALERT_POST_CHUNK):
+            chunk = due[start:start + ALERT_POST_CHUNK]
+            try:
+                self.alert_client.post([a for _, _, a in chunk])
+            except alerts.AlertError as exc:
+                log.warning("%s (will retry next cycle)", exc)
+                self.state.bump("dmesg_llm_alert_post_errors_total", {})
+                break
+            with self.state.transaction() as conn:
+                alerts.mark_posted(conn, [(oid, fp) for oid, fp, _ in chunk], now)
+            posted += len(chunk)
+        return posted
+
+
+def _period_key(period: str, now: float) -> str:
+    day = day_key(now)
+    return day if period == "day" else day[:7]

@@ -15,11 +15,12 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, BinaryIO
 
 CHUNK_LINES = 65_536
 """Messages per bulk step: large enough to amortise pyarrow's per-call cost, small enough to bound memory."""
-STAGES = ("parse", "prefilter", "signals", "compress")
+STAGES = ("parse", "signals", "prefilter", "compress")
 _DMESG_PREFIX = re.compile(r"^\[\s*\d+\.\d+\]\s?")
 
 
@@ -44,42 +45,35 @@ def implementation() -> dict[str, str]:
     return {
         "parse": _parse_impl()[0],
         "prefilter": _mask_impl("boring_mask")[0],
-        "signals": _mask_impl("signal_mask")[0],
+        "signals": "tasseograph.signals.scan" if _has("signals", "scan") else _mask_impl("signal_mask")[0],
         "compress": _template_impl()[0],
     }
 
 
 def iter_message_chunks(stream: BinaryIO, chunk_lines: int = CHUNK_LINES) -> Iterator[list[str]]:
-    """The messages (timestamps stripped) of a kernel log stream, about ``chunk_lines`` at a time."""
+    """The messages (timestamps stripped) of a kernel log stream, ``chunk_lines`` at a time."""
     _, parse = _parse_impl()
-    buf: list[str] = []
-    for messages in parse(stream):
-        buf.extend(messages)
-        if len(buf) >= chunk_lines:
-            yield buf
-            buf = []
-    if buf:
-        yield buf
+    messages = parse(stream)
+    while chunk := list(islice(messages, chunk_lines)):
+        yield chunk
 
 
-def run_chunk(messages: Sequence[str], result: BulkResult, counts: Counter[str]) -> None:
-    """Pre-filter, signal and compression stages over one chunk, timed into ``result``."""
-    _, boring = _mask_impl("boring_mask")
-    _, signal = _mask_impl("signal_mask")
-    _, templates = _template_impl()
+def run_chunk(messages: list[str], result: BulkResult, counts: Counter[str]) -> None:
+    """Signal, pre-filter and compression stages over one chunk, timed into ``result``."""
     t0 = time.perf_counter()
-    boring_hits = _count_true(boring(messages))
+    arr = _to_arrow(messages)  # one conversion, shared by both RE2 stages
+    signal_hits = _signal_count(arr)
     t1 = time.perf_counter()
-    signal_hits = _count_true(signal(messages))
+    boring_hits = _count_true(_mask_impl("boring_mask")[1](arr))
     t2 = time.perf_counter()
     # Compression's bulk work: mask every message to its template and collapse repeats.
-    counts.update(templates(messages))
+    counts.update(_template_impl()[1](messages))
     t3 = time.perf_counter()
     result.lines += len(messages)
     result.boring_lines += boring_hits
     result.signal_lines += signal_hits
     result.templates = len(counts)
-    for stage, seconds in (("prefilter", t1 - t0), ("signals", t2 - t1), ("compress", t3 - t2)):
+    for stage, seconds in (("signals", t1 - t0), ("prefilter", t2 - t1), ("compress", t3 - t2)):
         result.seconds[stage] += seconds
 
 
@@ -110,6 +104,12 @@ def parse_messages(blob: bytes) -> list[str]:
 # --- stage implementations, bulk first ---------------------------------------------------------
 
 
+def _has(module: str, name: str) -> bool:
+    import importlib
+
+    return callable(getattr(importlib.import_module(f"tasseograph.{module}"), name, None))
+
+
 def _count_true(mask: Any) -> int:
     """Number of true entries in a list, numpy or pyarrow boolean mask."""
     if hasattr(mask, "true_count"):
@@ -119,31 +119,41 @@ def _count_true(mask: Any) -> int:
     return sum(1 for m in mask if m)
 
 
-def _parse_impl() -> tuple[str, Callable[[BinaryIO], Iterator[list[str]]]]:
+def _parse_impl() -> tuple[str, Callable[[BinaryIO], Iterator[str]]]:
     from tasseograph import parsing
 
-    for name in ("iter_messages", "messages_fast", "fast_messages"):
-        fn = getattr(parsing, name, None)
-        if callable(fn):
-            return f"tasseograph.parsing.{name}", fn
-    try:
-        from tasseograph.parsing import dmesg
-        from tasseograph.parsing.decoding import iter_batches
-        from tasseograph.parsing.records import ParseContext
-    except ImportError:
-        return "benchmarks fallback: regex strip of the dmesg stamp", _fallback_parse
-
-    def batches(stream: BinaryIO) -> Iterator[list[str]]:
-        return dmesg.messages(iter_batches(stream), ParseContext())
-
-    return "tasseograph.parsing.dmesg.messages(iter_batches)", batches
+    fn = getattr(parsing, "iter_messages", None)
+    if callable(fn):
+        return "tasseograph.parsing.iter_messages", fn
+    return "benchmarks fallback: regex strip of the dmesg stamp", _fallback_parse
 
 
-def _fallback_parse(stream: BinaryIO) -> Iterator[list[str]]:
+def _fallback_parse(stream: BinaryIO) -> Iterator[str]:
     for line in stream:
         text = line.decode("utf-8", "backslashreplace").rstrip("\r\n")
         if text.strip():
-            yield [_DMESG_PREFIX.sub("", text, count=1)]
+            yield _DMESG_PREFIX.sub("", text, count=1)
+
+
+def _to_arrow(messages: list[str]) -> Any:
+    """An Arrow string array when the signal stage takes one, else the list itself."""
+    from tasseograph import signals
+
+    if not callable(getattr(signals, "scan", None)):
+        return messages
+    import pyarrow as pa
+
+    return pa.array(messages, type=pa.string())
+
+
+def _signal_count(arr: Any) -> int:
+    """Signal lines in one chunk: ``signals.scan`` when present, else the mask."""
+    from tasseograph import signals
+
+    scan = getattr(signals, "scan", None)
+    if callable(scan):
+        return len(scan(arr).indices)
+    return _count_true(_mask_impl("signal_mask")[1](arr))
 
 
 def _mask_impl(name: str) -> tuple[str, Callable[[Sequence[str]], Any]]:

@@ -102,7 +102,7 @@ def replay_case(dataset: str, case: Case) -> DeltaRecord:
     packed_on = compress(delta, hits, max_lines=MAX_LINES, enabled=True)
     packed_off = compress(delta, hits, max_lines=MAX_LINES, enabled=False)
     raw_tokens = estimate_tokens(case.text)
-    on, off = packed_on.stats.tokens_after, packed_off.stats.tokens_after
+    on = packed_on.stats.tokens_after
     record = DeltaRecord(
         dataset=dataset, case_id=case.id, status=case.status, lines=len(delta.lines), raw_tokens=raw_tokens,
         skipped=skipped, has_signal=bool(hits),

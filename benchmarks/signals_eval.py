@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 import tasseograph
-from tasseograph.signals import detect, scan
 from tasseograph.schema import Delta
+from tasseograph.signals import detect, scan
 
 REPO = Path(__file__).resolve().parent.parent
 

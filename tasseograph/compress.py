@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from tasseograph.schema import CompressionStats, Delta, KernelLine
@@ -69,6 +70,11 @@ _DMESG_STAMP = re.compile(r"^\[\s*(\d+\.\d+)\]\s?")
 _ANNOTATION = "  [x{count} similar{span}]"
 
 
+TEMPLATE_CACHE_SIZE = 1 << 16
+"""Messages whose templates are remembered: fleets repeat the same lines poll after poll."""
+
+
+@lru_cache(maxsize=TEMPLATE_CACHE_SIZE)
 def template(message: str) -> str:
     """Mask the variable fields of a kernel message, giving its template.
 
@@ -204,8 +210,11 @@ def _select(
     groups: Sequence[_Group], group_of: Sequence[int], signals: Sequence[SignalHit], max_lines: int,
     messages: Sequence[str],
 ) -> tuple[list[int], bool]:
-    """Indices of the groups to keep when cutting: every signal group, then non-routine groups,
-    then routine ones (known-boring lines), each taken from the head and the tail."""
+    """Indices of the groups to keep: all of them, or a cut that favours what matters.
+
+    Every signal group is kept, then notable groups, then routine ones (known-boring lines),
+    each taken from the head and the tail of the delta.
+    """
     if len(groups) <= max_lines:
         return list(range(len(groups))), False
     must = {group_of[i] for hit in signals for i in hit.line_indices if 0 <= i < len(group_of)}

@@ -2,10 +2,10 @@
 
 The model sees compressed, redacted lines, so its quotes may lack the timestamp, carry the
 collapse annotation (``[x37 similar, 12.3s..98.1s]``), be cut short, have their spacing
-squeezed, or join several lines with ``\\n``. :func:`resolve_evidence` maps each quoted line to
-the raw line(s) it came from: exact substring first (raw text, then message), then the same
-with whitespace squeezed, then the same template (:func:`tasseograph.compress.template`), then (for a quote elided
-in the middle with ``...``) a line holding every part in order.
+squeezed, or join several lines with newlines. :func:`resolve_evidence` maps each quoted line
+to the raw line(s) it came from: exact substring first (raw text, then message), then the same
+with whitespace squeezed, then the same template (:func:`tasseograph.compress.template`), then
+(for a quote elided in the middle with ``...``) a line holding every part in order.
 Text that matches nothing is kept as the model wrote it, so :func:`evidence_is_valid` can
 report it.
 """
@@ -96,7 +96,7 @@ class _Index:
 
 
 class _Joined:
-    """Lines joined by ``\\n`` so one C-level ``str.find`` scans them all."""
+    """Lines joined by newlines, so one C-level ``str.find`` scans them all."""
 
     def __init__(self, lines: Sequence[str]) -> None:
         self.text = "\n".join(lines)
@@ -165,7 +165,7 @@ def _resolve_line(quote: str, index: _Index) -> list[str] | None:
 def resolve_evidence(evidence: str, delta: Delta) -> str:
     """Map the model's quoted evidence back to the delta's real raw lines.
 
-    Each quoted line (quotes may be joined by ``\\n``) is looked up as an exact substring of a
+    Each quoted line (quotes may be joined by newlines) is looked up as an exact substring of a
     line's raw text or message, then with whitespace squeezed, then by template; a collapsed
     line (``... [xN similar, ...]``) maps to the first and last line of its group. Compression
     markers (``[... N lines omitted ...]``) are dropped. Unmatched quotes are kept as written.
@@ -176,7 +176,7 @@ def resolve_evidence(evidence: str, delta: Delta) -> str:
         delta: the delta the model was shown.
 
     Returns:
-        The raw lines (deduplicated, in quote order) joined by ``\\n``.
+        The raw lines (deduplicated, in quote order), one per line.
     """
     index = _Index(delta)
     out: list[str] = []

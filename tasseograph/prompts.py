@@ -200,7 +200,7 @@ def load_prompt(path: Path) -> Prompt:
 
 @cache
 def _catalogue() -> dict[str, dict[str, Prompt]]:
-    """id -> version -> prompt, from the first prompt folder that exists."""
+    """Prompts by id, then version, from the first prompt folder that exists."""
     found: dict[str, dict[str, Prompt]] = {}
     for folder in PROMPT_DIRS:
         if folder.is_dir():

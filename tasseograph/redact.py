@@ -74,7 +74,13 @@ class Redactor:
     """
 
     def __init__(self, hosts: Iterable[str] = (), users: Iterable[str] = ()) -> None:
-        """Args: hosts: the host's own names (an FQDN also covers its short name); users: known user names."""
+        """Build a redactor.
+
+        Args:
+            hosts: the host's own names; an FQDN also covers its short name. Generic names
+                (``localhost``) and names under three characters are not redacted as words.
+            users: user names known to be private, redacted wherever they stand as a word.
+        """
         self.hosts = _host_names(hosts)
         self.users = sorted({u for u in users if u and u not in _PUBLIC_USERS}, key=len, reverse=True)
         self._to_placeholder: dict[tuple[str, str], str] = {}

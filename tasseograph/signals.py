@@ -91,6 +91,8 @@ class SignalSpec(BaseModel):
     """Ids whose episodes on the same device are merged into this one."""
     min_uptime_s: float | None = None
     """Episodes wholly earlier than this (seconds since boot, when known) are boot noise."""
+    min_count: int = Field(default=1, ge=1)
+    """Episodes with a smaller count are not reported (e.g. one corrected error is not recurring)."""
 
     @field_validator("patterns", "critical_if", "resolve", "context")
     @classmethod
@@ -416,17 +418,20 @@ def _merge_absorbed(episodes: list[_Episode], lines: Sequence[KernelLine]) -> li
     return [e for e in episodes if id(e) not in gone]
 
 
+def _escalated(episode: _Episode, lines: Sequence[KernelLine]) -> bool:
+    spec, critical_if = episode.entry.spec, episode.entry.critical_if
+    if episode.decoded_critical or episode.absorbed_critical:
+        return True
+    if spec.escalate_at and episode.count >= spec.escalate_at:
+        return True
+    return critical_if is not None and any(critical_if.search(lines[i].message) for i in episode.lines)
+
+
 def _severity(episode: _Episode, lines: Sequence[KernelLine]) -> Severity:
     spec = episode.entry.spec
-    severity: Severity = spec.severity
-    critical_if = episode.entry.critical_if
-    if episode.decoded_critical or episode.absorbed_critical or (spec.escalate_at and episode.count >= spec.escalate_at):
-        severity = "critical"
-    elif critical_if is not None and any(critical_if.search(lines[i].message) for i in episode.lines):
-        severity = "critical"
     if episode.resolved and spec.resolved_severity:
-        severity = spec.resolved_severity
-    return severity
+        return spec.resolved_severity
+    return "critical" if _escalated(episode, lines) else spec.severity
 
 
 def _is_boot_noise(episode: _Episode, lines: Sequence[KernelLine]) -> bool:
@@ -481,7 +486,7 @@ def detect(lines: Sequence[KernelLine]) -> list[SignalHit]:
     by_id = _matcher().by_id
     entry_of = {i: by_id[sid] for i, sid in zip(result.indices, result.signal_ids, strict=True)}
     episodes = _merge_absorbed(_Detector(lines, entry_of).run(), lines)
-    kept = [e for e in episodes if not _is_boot_noise(e, lines)]
+    kept = [e for e in episodes if e.count >= e.entry.spec.min_count and not _is_boot_noise(e, lines)]
     kept.sort(key=lambda e: min(e.lines))
     return [_hit(e, lines) for e in kept]
 

@@ -14,7 +14,10 @@ Endpoints (real wire format, usage included)::
     GET  /v1/messages/batches/{id}/results   JSONL, one line per request
     POST /v1/chat/completions             OpenAI chat completion
 
-Use in tests (fixtures at the bottom; ``tests/models/conftest.py`` re-exports them)::
+Use in tests. Fixtures (at the bottom): ``fake_api_server`` (session), ``fake_api`` (reset per
+test; fails if scripted steps go unused), ``cassette`` (record/replay). ``tests/models/conftest.py``
+imports them; elsewhere ``from tests.fakeapi import cassette_fixture, fake_api_fixture,
+fake_api_server_fixture  # noqa: F401``::
 
     def test_x(fake_api):                       # function-scoped: reset before each test
         fake_api.script(rate_limited(), ok({"status": "ok", "issues": []}))
@@ -85,16 +88,17 @@ class Step:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     """Seconds to sleep before answering (a timeout when past the client's)."""
-    usage: dict[str, int] | None = None
+    usage: dict[str, Any] | None = None
+    """Usage fields to override (OpenAI's may nest, e.g. ``prompt_tokens_details``)."""
     code: str | None = None
 
 
-def ok(data: dict[str, Any] | None = None, *, usage: dict[str, int] | None = None) -> Step:
+def ok(data: dict[str, Any] | None = None, *, usage: dict[str, Any] | None = None) -> Step:
     """A well-formed reply carrying ``data`` (default: status ok, no issues)."""
     return Step("reply", data=data if data is not None else {"status": "ok", "issues": []}, usage=usage)
 
 
-def text(body: str, *, usage: dict[str, int] | None = None) -> Step:
+def text(body: str, *, usage: dict[str, Any] | None = None) -> Step:
     """A reply whose content is ``body`` verbatim (a text block even when a tool was forced)."""
     return Step("reply", text=body, usage=usage)
 
@@ -236,8 +240,8 @@ class FakeAPIServer:
         self._cache: set[str] = set()
         self._batches: dict[str, dict[str, Any]] = {}
         self.requests: list[Recorded] = []
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
-        self._httpd.daemon_threads = True
+        self._httpd = _HTTPServer(("127.0.0.1", port), _Handler)
+        self._httpd.fake = self
         self._thread: threading.Thread | None = None
 
     # lifecycle
@@ -314,7 +318,9 @@ class FakeAPIServer:
     # building replies
     def anthropic_message(self, body: dict[str, Any], step: Step | None) -> dict[str, Any]:
         """A Messages API reply for ``body``."""
-        forced = (body.get("tool_choice") or {}).get("name") if body.get("tool_choice", {}).get("type") == "tool" else None
+        choice = body.get("tool_choice") or {}
+        forced = choice.get("name") if choice.get("type") == "tool" else None
+        content: list[dict[str, Any]]
         if step is not None and step.text is not None:
             content, payload = [{"type": "text", "text": step.text}], step.text
         else:
@@ -333,7 +339,7 @@ class FakeAPIServer:
             "stop_sequence": None, "usage": usage,
         }
 
-    def _anthropic_usage(self, body: dict[str, Any], payload: str) -> dict[str, int]:
+    def _anthropic_usage(self, body: dict[str, Any], payload: str) -> dict[str, Any]:
         system = body.get("system") or []
         blocks = [{"text": system}] if isinstance(system, str) else system
         sys_text = "".join(b.get("text", "") for b in blocks)
@@ -362,7 +368,7 @@ class FakeAPIServer:
         else:
             content = json.dumps(step.data if step is not None and step.data is not None else self.responder(body))
         prompt = sum(estimate_tokens(str(m.get("content", ""))) for m in body.get("messages", []))
-        usage = {"prompt_tokens": prompt, "completion_tokens": estimate_tokens(content)}
+        usage: dict[str, Any] = {"prompt_tokens": prompt, "completion_tokens": estimate_tokens(content)}
         if step is not None and step.usage:
             usage.update(step.usage)
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
@@ -416,85 +422,92 @@ class FakeAPIServer:
 _BATCH = re.compile(r"^/v1/messages/batches/([A-Za-z0-9_]+)(/results)?$")
 
 
-def _handler_for(server: FakeAPIServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    fake: FakeAPIServer
 
-        def log_message(self, format: str, *args: Any) -> None:  # quiet: pytest captures stderr
-            pass
 
-        def do_POST(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            try:
-                body = json.loads(raw or b"{}")
-            except json.JSONDecodeError:
-                return self._send(400, {"type": "error", "error": {"type": "invalid_request_error", "message": "body is not JSON"}})
-            self._record(body)
-            self._route(body)
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _HTTPServer
 
-        def do_GET(self) -> None:
-            self._record(None)
-            self._route(None)
+    @property
+    def fake(self) -> FakeAPIServer:
+        return self.server.fake
 
-        def _record(self, body: Any) -> None:
-            headers = {k.lower(): ("<redacted>" if k.lower() in SECRET_HEADERS else v) for k, v in self.headers.items()}
-            with server._lock:
-                server.requests.append(Recorded(self.command, self.path, headers, body))
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: pytest captures stderr
+        pass
 
-        def _route(self, body: Any) -> None:
-            path = self.path.split("?")[0]
-            openai = path == "/v1/chat/completions"
-            if self.command == "GET" and (m := _BATCH.match(path)):
-                return self._batch_get(m.group(1), bool(m.group(2)))
-            if path == "/v1/messages/count_tokens":
-                return self._send(200, {"input_tokens": estimate_tokens(json.dumps(body))})
-            if path == "/v1/messages/batches":
-                return self._send(200, server.create_batch(body))
-            if path not in ("/v1/messages", "/v1/chat/completions"):
-                return self._send(404, _error_body(openai, "not_found_error", f"no route {path}"))
-            # Anthropic SDKs send x-api-key (0.x) or "Authorization: Bearer" (2.x); OpenAI the latter.
-            if not (self.headers.get("x-api-key") or self.headers.get("authorization")):
-                return self._send(401, _error_body(openai, "authentication_error", "missing API key"))
-            self._answer(body, openai)
+    def do_POST(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw or b"{}")
+        except json.JSONDecodeError:
+            return self._send(400, _error_body(self.path.endswith("/completions"), "invalid_request_error", "not JSON"))
+        self._record(body)
+        self._route(body)
 
-        def _answer(self, body: dict[str, Any], openai: bool) -> None:
-            step = server._next_step()
-            if step is not None and step.delay and server._stopping.wait(step.delay):
-                return
-            if step is not None and step.kind == "error":
-                return self._send(step.status, _error_body(openai, step.error_type, step.message, step.code), step.headers)
-            if step is not None and step.kind == "garbage":
-                return self._send_raw(200, (step.text or "").encode(), "text/html")
-            reply = server.openai_completion(body, step) if openai else server.anthropic_message(body, step)
-            self._send(200, reply)
+    def do_GET(self) -> None:
+        self._record(None)
+        self._route(None)
 
-        def _batch_get(self, batch_id: str, results: bool) -> None:
-            if batch_id not in server._batches:
-                return self._send(404, _error_body(False, "not_found_error", f"no batch {batch_id}"))
-            if not results:
-                return self._send(200, server.poll_batch(batch_id))
-            lines = "".join(json.dumps(r) + "\n" for r in server._batches[batch_id]["results"])
-            self._send_raw(200, lines.encode(), "application/binary")
+    def _record(self, body: Any) -> None:
+        headers = {k.lower(): ("<redacted>" if k.lower() in SECRET_HEADERS else v) for k, v in self.headers.items()}
+        with self.fake._lock:
+            self.fake.requests.append(Recorded(self.command, self.path, headers, body))
 
-        def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-            self._send_raw(status, json.dumps(payload).encode(), "application/json", headers)
+    def _route(self, body: Any) -> None:
+        path = self.path.split("?")[0]
+        openai = path == "/v1/chat/completions"
+        if self.command == "GET" and (m := _BATCH.match(path)):
+            return self._batch_get(m.group(1), bool(m.group(2)))
+        if path == "/v1/messages/count_tokens":
+            return self._send(200, {"input_tokens": estimate_tokens(json.dumps(body))})
+        if path == "/v1/messages/batches":
+            return self._send(200, self.fake.create_batch(body))
+        if path not in ("/v1/messages", "/v1/chat/completions"):
+            return self._send(404, _error_body(openai, "not_found_error", f"no route {path}"))
+        # Anthropic SDKs send x-api-key (0.x) or "Authorization: Bearer" (2.x); OpenAI the latter.
+        if not (self.headers.get("x-api-key") or self.headers.get("authorization")):
+            return self._send(401, _error_body(openai, "authentication_error", "missing API key"))
+        self._answer(body, openai)
 
-        def _send_raw(self, status: int, data: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
-            try:
-                self.send_response(status)
-                self.send_header("content-type", ctype)
-                self.send_header("content-length", str(len(data)))
-                self.send_header("request-id", server.next_id("req"))
-                self.send_header("x-request-id", server.next_id("req"))
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (a timeout test)
+    def _answer(self, body: dict[str, Any], openai: bool) -> None:
+        step = self.fake._next_step()
+        if step is not None and step.delay and self.fake._stopping.wait(step.delay):
+            return
+        if step is not None and step.kind == "error":
+            return self._send(step.status, _error_body(openai, step.error_type, step.message, step.code), step.headers)
+        if step is not None and step.kind == "garbage":
+            return self._send_raw(200, (step.text or "").encode(), "text/html")
+        reply = self.fake.openai_completion(body, step) if openai else self.fake.anthropic_message(body, step)
+        self._send(200, reply)
 
-    return Handler
+    def _batch_get(self, batch_id: str, results: bool) -> None:
+        if batch_id not in self.fake._batches:
+            return self._send(404, _error_body(False, "not_found_error", f"no batch {batch_id}"))
+        if not results:
+            return self._send(200, self.fake.poll_batch(batch_id))
+        lines = "".join(json.dumps(r) + "\n" for r in self.fake._batches[batch_id]["results"])
+        self._send_raw(200, lines.encode(), "application/binary")
+
+    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        self._send_raw(status, json.dumps(payload).encode(), "application/json", headers)
+
+    def _send_raw(self, status: int, data: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("content-type", ctype)
+            self.send_header("content-length", str(len(data)))
+            self.send_header("request-id", self.fake.next_id("req"))
+            self.send_header("x-request-id", self.fake.next_id("req"))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test)
 
 
 def _error_body(openai: bool, error_type: str, message: str, code: str | None = None) -> dict[str, Any]:
@@ -520,14 +533,16 @@ DEAD_URL = "http://127.0.0.1:9"
 
 if pytest is not None:
 
-    @pytest.fixture(scope="session")
-    def fake_api_server() -> Iterator[FakeAPIServer]:
+    # Fixtures are defined under *_fixture names so modules that import them (conftest files,
+    # test modules outside tests/models) do not shadow the import with the parameter name.
+    @pytest.fixture(scope="session", name="fake_api_server")
+    def fake_api_server_fixture() -> Iterator[FakeAPIServer]:
         """One fake API server for the whole session."""
         with FakeAPIServer() as server:
             yield server
 
-    @pytest.fixture
-    def fake_api(fake_api_server: FakeAPIServer) -> Iterator[FakeAPIServer]:
+    @pytest.fixture(name="fake_api")
+    def fake_api_fixture(fake_api_server: FakeAPIServer) -> Iterator[FakeAPIServer]:
         """The session's fake server, reset for this test; fails if scripted steps go unused."""
         fake_api_server.reset()
         yield fake_api_server
@@ -535,33 +550,40 @@ if pytest is not None:
         fake_api_server.reset()
         assert leftover == 0, f"{leftover} scripted fake-API step(s) were never requested"
 
-    @pytest.fixture
-    def cassette(request: pytest.FixtureRequest, fake_api_server: FakeAPIServer) -> Iterator[CassetteRun]:
+    @pytest.fixture(name="cassette")
+    def cassette_fixture(request: pytest.FixtureRequest) -> Iterator[CassetteRun]:
         """Record (``TASSEOGRAPH_RECORD=1``) or replay ``tests/cassettes/<module>/<test>.yaml``.
 
-        Replaying, clients must use ``run.url`` (a dead port): the test then fails if vcrpy does
-        not intercept the SDK's transport, if the live server sees any request, or if any
-        recorded interaction goes unplayed.
+        Replaying needs no server: clients use ``run.url``, a dead port, so the test fails if
+        vcrpy does not intercept the SDK's transport. It also fails if any recorded interaction
+        goes unplayed, and, when the test also uses ``fake_api_server``, if that live server
+        saw any request.
         """
         recording = os.environ.get(RECORD_ENV) == "1"
         path = cassette_path(request)
         if not recording and not path.exists():
-            pytest.fail(f"missing cassette {path}; record it with {RECORD_ENV}=1 python -m pytest {request.node.nodeid}")
+            rerecord = f"{RECORD_ENV}=1 python -m pytest {request.node.nodeid}"
+            pytest.fail(f"missing cassette {path}; record it with {rerecord}")
+        live = "fake_api_server" in request.fixturenames
+        server = request.getfixturevalue("fake_api_server") if recording or live else None
+        if server is not None:
+            server.reset()
         if recording:
             path.unlink(missing_ok=True)
-        fake_api_server.reset()
-        run = CassetteRun(fake_api_server, recording, path)
-        with make_vcr().use_cassette(
-            str(path), record_mode="all" if recording else "none", allow_playback_repeats=False
-        ) as cass:
+        run = CassetteRun(server, recording, path)
+        mode = "all" if recording else "none"
+        with make_vcr().use_cassette(str(path), record_mode=mode, allow_playback_repeats=False) as cass:
             run.cassette = cass
             yield run
         if recording:
-            assert fake_api_server.pending == 0, "scripted steps went unused while recording"
+            assert server is not None and server.pending == 0, "scripted steps went unused while recording"
         else:
-            assert fake_api_server.request_count == 0, "vcrpy let requests through to the server"
-            assert cass.all_played, f"{path}: {len(cass) - cass.play_count} recorded interaction(s) unplayed"
-        fake_api_server.reset()
+            rerecord = f"{RECORD_ENV}=1 python -m pytest {request.node.nodeid}"
+            assert cass.all_played, (
+                f"{path}: {len(cass) - cass.play_count} recorded interaction(s) unplayed; if the request "
+                f"bodies changed on purpose (prompt, compression), re-record with {rerecord}"
+            )
+            assert server is None or server.request_count == 0, "vcrpy let requests through to the server"
 
 
 CASSETTE_DIR = Path(__file__).resolve().parent / "cassettes"
@@ -571,7 +593,8 @@ CASSETTE_DIR = Path(__file__).resolve().parent / "cassettes"
 class CassetteRun:
     """A test's view of its cassette: where to point clients, and what to script."""
 
-    server: FakeAPIServer
+    server: FakeAPIServer | None
+    """The live server while recording (or when the test asked for it); None otherwise."""
     recording: bool
     path: Path
     cassette: Any = None
@@ -579,7 +602,7 @@ class CassetteRun:
     @property
     def url(self) -> str:
         """Anthropic base URL: the live fake server while recording, a dead port while replaying."""
-        return self.server.url if self.recording else DEAD_URL
+        return self.server.url if self.recording and self.server is not None else DEAD_URL
 
     @property
     def openai_url(self) -> str:
@@ -588,7 +611,7 @@ class CassetteRun:
 
     def script(self, *steps: Step) -> None:
         """Script the fake server (only while recording; replays answer from the cassette)."""
-        if self.recording:
+        if self.recording and self.server is not None:
             self.server.script(*steps)
 
 

@@ -19,14 +19,15 @@ from tasseograph.errors import MissingAPIKeyError
 from tasseograph.pricing import cost_usd
 from tasseograph.prompts import DEFAULT_PROMPT, get_prompt
 from tasseograph.schema import Usage, Verdict
-from tests.fakeapi import (  # noqa: F401 (fixtures)
+from tasseograph.testing import FakeModel, FunctionModel
+from tests.fakeapi import (  # noqa: F401 (the *_fixture names are pytest fixtures)
     TEST_KEY,
     CassetteRun,
     FakeAPIServer,
-    cassette,
+    cassette_fixture,
     error,
-    fake_api,
-    fake_api_server,
+    fake_api_fixture,
+    fake_api_server_fixture,
     ok,
     overloaded,
     rate_limited,
@@ -73,7 +74,8 @@ def test_the_catalogue_flags_the_mce_line() -> None:
 
 
 def test_end_to_end_usage_cost_and_prompt(api: FakeAPIServer) -> None:
-    usage = {"input_tokens": 900, "output_tokens": 120, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 4200}
+    usage = {"input_tokens": 900, "output_tokens": 120, "cache_creation_input_tokens": 0,
+             "cache_read_input_tokens": 4200}
     api.script(ok(LLM_CRITICAL, usage=usage))
     verdict = analyze()
     assert verdict.status == "critical" and verdict.model_error is None
@@ -180,3 +182,33 @@ def test_cassette_end_to_end(cassette: CassetteRun, monkeypatch: pytest.MonkeyPa
     verdict = analyze()
     assert verdict.status == "critical" and verdict.model_error is None
     assert verdict.usage.input_tokens > 0 and verdict.cost_usd > 0
+
+
+def test_fake_model_is_registrable_and_records_calls() -> None:
+    fake = FakeModel(replies=["not json", LLM_CRITICAL], price_id="claude-haiku-4-5",
+                     usage=Usage(input_tokens=10, output_tokens=5))
+    tasseograph.register("fake", fake.factory, replace=True)
+    try:
+        verdict = tasseograph.analyze(LOG, model="fake:any")
+    finally:
+        tasseograph.models.unregister("fake")
+    assert verdict.model_error is None and verdict.status == "critical"
+    assert len(fake.calls) == 2 and fake.calls[1].messages[0] == ("assistant", "not json")
+    assert verdict.usage == Usage(input_tokens=20, output_tokens=10) and verdict.cost_usd > 0
+
+
+def test_fake_model_raises_scripted_errors_and_runs_dry() -> None:
+    fake = FakeModel(replies=[tasseograph.ModelAPIError("boom", status_code=500)])
+    verdict = tasseograph.analyze(LOG, model=fake)
+    assert verdict.model_error == "ModelAPIError: boom" and verdict.status == "critical"
+    with pytest.raises(AssertionError, match="no reply left"):
+        tasseograph.analyze(LOG, model=fake)
+
+
+def test_function_model_answers_from_the_request() -> None:
+    async def judge(request: tasseograph.ModelRequest) -> dict[str, Any]:
+        return LLM_CRITICAL if "Machine Check" in request.user else OK_REPLY
+
+    model = FunctionModel(judge)
+    assert tasseograph.analyze(LOG, model=model).findings[0].source == "llm"
+    assert model.calls[0].prompt_id == get_prompt(DEFAULT_PROMPT).ref

@@ -28,6 +28,7 @@ def pr_plot(summaries: list[dict[str, Any]]) -> bytes | None:
         return None
     n = len(summaries)
     fig, ax = plt.subplots(figsize=(9, 0.45 * n + 1.2))
+    seen: set[str] = set()
     for i, s in enumerate(summaries):
         for off, key, color in ((-0.18, "precision", "tab:blue"), (0.18, "recall", "tab:orange")):
             v = s[key]
@@ -36,11 +37,13 @@ def pr_plot(summaries: list[dict[str, Any]]) -> bytes | None:
                 continue
             ci = s.get(f"{key}_ci")
             err = [[v - ci[0]], [ci[1] - v]] if ci else None
-            ax.barh(i + off, v, height=0.34, color=color, xerr=err, capsize=2, label=key if i == 0 else None)
+            ax.barh(i + off, v, height=0.34, color=color, xerr=err, capsize=2, label=key if key not in seen else None)
+            seen.add(key)
     ax.set_yticks(range(n), [_label(s) for s in summaries], fontsize=7)
     ax.set_xlim(0, 1.05)
     ax.invert_yaxis()
-    ax.legend(loc="lower right", fontsize=7)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower right", fontsize=7)
     return png_bytes(fig)
 
 

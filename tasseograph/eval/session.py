@@ -145,7 +145,8 @@ def run_planned(plan: list[Planned], cache: ResponseCache | None, flags: Flags, 
     """Run each planned spec in turn (cases within a run are concurrent), with a progress bar."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     kwargs: dict[str, Any] = {"rate_pause_s": flags.rate_pause_s} if flags.rate_pause_s is not None else {}
-    with Progress(*columns, console=console, transient=not console.is_terminal) as progress:
+    # A progress bar only on a terminal: in CI logs and pipes it is noise.
+    with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
         return [
             asyncio.run(run_spec(p.spec, p.model, cache, concurrency=flags.concurrency or concurrency,
                                  replay_only=flags.replay_only, collect=flags.batch, progress=progress, **kwargs))

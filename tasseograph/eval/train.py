@@ -16,7 +16,7 @@ def train_on(ds: Dataset, out: Path) -> sk.Bundle:
     """
     bundle = sk.train(
         [c.text for c in ds.cases], [c.status for c in ds.cases], [c.categories for c in ds.cases],
-        meta={"trained_on": ds.path, "dataset": ds.name, "split": ds.split},
+        evidence=[c.evidence for c in ds.cases], meta={"trained_on": ds.path, "dataset": ds.name, "split": ds.split},
     )
     sk.save(bundle, out)
     return bundle

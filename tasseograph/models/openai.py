@@ -20,7 +20,15 @@ from urllib.parse import urlsplit
 import openai
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from tasseograph.errors import MissingAPIKeyError, ModelAPIError, ModelError, ModelTimeout, Overloaded, RateLimited, UsageError
+from tasseograph.errors import (
+    MissingAPIKeyError,
+    ModelAPIError,
+    ModelError,
+    ModelTimeout,
+    Overloaded,
+    RateLimited,
+    UsageError,
+)
 from tasseograph.models.base import ModelReply, ModelRequest
 from tasseograph.models.common import is_retryable, scrub, validate_options
 from tasseograph.pricing import resolve_price_id

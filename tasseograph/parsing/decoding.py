@@ -26,6 +26,7 @@ TRUNCATION_MARK = " … [truncated {} bytes]"
 # C0 controls except tab and newline, DEL, and the C1 range (a terminal reads \x9b as CSI).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # CSI sequences (colours, cursor moves), OSC sequences (titles, links), then two-byte escapes.
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F])  # all but tab and newline
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
 
 
@@ -36,6 +37,8 @@ class Block(NamedTuple):
     """1-based line number of the block's first line."""
     text: str
     """The lines, decoded; CRLF already turned into LF, control characters not yet made visible."""
+    controls: bool = True
+    """Whether ``text`` may hold control characters or ANSI sequences (False: it surely does not)."""
 
 
 class Batch(NamedTuple):
@@ -70,8 +73,14 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{ord(match.group()):02x}"
 
 
-def text_lines(text: str) -> tuple[list[str], list[str]]:
-    """Split a block's text into raw lines (ANSI kept, visibly) and clean lines (ANSI removed)."""
+def text_lines(text: str, controls: bool = True) -> tuple[list[str], list[str]]:
+    """Split a block's text into raw lines (ANSI kept, visibly) and clean lines (ANSI removed).
+
+    ``controls=False`` promises the text has no control characters, which skips the scan.
+    """
+    if not controls:
+        lines = text.split("\n")
+        return lines, lines
     if "\x1b" in text:
         return visible(text).split("\n"), sanitize(text).split("\n")
     lines = visible(text).split("\n")
@@ -80,7 +89,7 @@ def text_lines(text: str) -> tuple[list[str], list[str]]:
 
 def block_batch(block: Block) -> Batch:
     """A block split into raw and clean lines."""
-    raws, cleans = text_lines(block.text)
+    raws, cleans = text_lines(block.text, block.controls)
     return Batch(block.first_lineno, raws, cleans)
 
 
@@ -124,10 +133,10 @@ def iter_blocks(
         else:
             block = head + chunk[: last + 1]
         if block:
+            if b"\r" in block:
+                block = block.replace(b"\r\n", b"\n")
             text = block.decode("utf-8", "backslashreplace")
-            if "\r" in text:
-                text = text.replace("\r\n", "\n")
-            yield Block(lineno, text[:-1])  # without the final newline
+            yield Block(lineno, text[:-1], _may_have_controls(block))  # without the final newline
             lineno += text.count("\n")
         head, dropped = chunk[last + 1 :], 0
     if head or dropped:
@@ -150,6 +159,14 @@ def _read_chunks(stream: BinaryIO, size: int) -> Iterator[bytes]:
         if not isinstance(chunk, bytes):
             chunk = bytes(chunk)  # bytearray or memoryview from unusual streams
         yield chunk
+
+
+def _may_have_controls(block: bytes) -> bool:
+    """Whether decoded ``block`` may hold control characters; a bytes scan is ~10x a regex scan.
+
+    C0 controls and DEL are single bytes; C1 controls (U+0080-U+009F) are encoded as \\xc2\\x80-\\x9f.
+    """
+    return len(block.translate(None, _CONTROL_BYTES)) != len(block) or b"\xc2" in block
 
 
 def _cap(line: bytes, dropped: int, limit: int) -> tuple[bytes, int]:

@@ -29,7 +29,9 @@ DEFAULT_HOST = "localhost"
 _DETECT_MAX_BLOCKS = 16  # with 64 KiB chunks: detection never reads more than 1 MiB ahead
 
 
-def iter_lines(stream: BinaryIO, *, format: str | None = None, year: int | None = None) -> Iterator[KernelLine]:
+def iter_lines(
+    stream: BinaryIO, *, format: str | None = None, year: int | None = None
+) -> Iterator[KernelLine]:
     """Parse a binary stream record by record, in bounded memory.
 
     Args:
@@ -123,7 +125,9 @@ def build_delta(lines: list[KernelLine], fmt: str, host: str | None = None) -> D
     return Delta.model_construct(host=host, lines=lines, window=window, format=fmt)
 
 
-def _parse_stream(stream: BinaryIO, format: str | None, ctx: ParseContext) -> tuple[str, Iterator[KernelLine]]:
+def _parse_stream(
+    stream: BinaryIO, format: str | None, ctx: ParseContext
+) -> tuple[str, Iterator[KernelLine]]:
     fmt, blocks = _detect(iter_blocks(stream), resolve_format(format))
     return fmt, PARSERS[fmt][0](map(block_batch, blocks), ctx)
 

@@ -39,6 +39,7 @@ FAST_PREFIX = re.compile(r"\[ *(\d+\.\d+)\] ?")
 """The default form alone. Most lines have it, and it matches three times faster than ``PREFIX``
 (where it matches, ``PREFIX`` matches the same span)."""
 
+
 def looks_like(line: str) -> bool:
     """Whether ``line`` starts with a dmesg prefix."""
     return PREFIX.match(line) is not None
@@ -80,7 +81,7 @@ def parse(batches: Iterable[Batch], ctx: ParseContext) -> Iterator[KernelLine]:
                 yield line or make_line(lineno + i, raws[i], clean.rstrip())
 
 
-def messages(blocks: Iterable[Block], ctx: ParseContext) -> Iterator[list[str]]:
+def messages(blocks: Iterable[Block], _ctx: ParseContext) -> Iterator[list[str]]:
     """The messages of dmesg lines, a list per block (empty lines skipped)."""
     fast, full = FAST_PREFIX.match, PREFIX.match
     for block in blocks:
@@ -91,7 +92,7 @@ def messages(blocks: Iterable[Block], ctx: ParseContext) -> Iterator[list[str]]:
         ]
 
 
-def _ctime(stamp: str, ctx: ParseContext) -> datetime | None:
+def _ctime(stamp: str, _ctx: ParseContext) -> datetime | None:
     """``Tue Nov 22 08:00:00 2026`` (no zone: dmesg -T prints local time; read as UTC)."""
     try:
         _, mon, day, hms, year = stamp.split()
@@ -99,4 +100,3 @@ def _ctime(stamp: str, ctx: ParseContext) -> datetime | None:
         return datetime(int(year), MONTHS[mon], int(day), int(hour), int(minute), int(second), tzinfo=UTC)
     except (KeyError, ValueError):
         return None
-

@@ -29,7 +29,7 @@ def looks_like(line: str) -> bool:
     return line.startswith("{") and any(key in line for key in _KEYS) and _load(line) is not None
 
 
-def parse(batches: Iterable[Batch], ctx: ParseContext) -> Iterator[KernelLine]:
+def parse(batches: Iterable[Batch], _ctx: ParseContext) -> Iterator[KernelLine]:
     """Records of journal JSON lines."""
     for lineno, raws, cleans in batches:
         for i, clean in enumerate(cleans):

@@ -27,7 +27,7 @@ def looks_like(line: str) -> bool:
     return PREFIX.match(line) is not None
 
 
-def parse(batches: Iterable[Batch], ctx: ParseContext) -> Iterator[KernelLine]:
+def parse(batches: Iterable[Batch], _ctx: ParseContext) -> Iterator[KernelLine]:
     """Records of /dev/kmsg output, each with its dictionary lines in ``raw``."""
     match = PREFIX.match
     pending: list[str] = []  # raw lines of the record not yet emitted
@@ -60,7 +60,7 @@ def _record(raw_lines: list[str], fields: _Fields) -> KernelLine:
     return make_line(lineno, raw, message, usec / 1e6, None, pri & 7, pri >> 3, seq)
 
 
-def messages(blocks: Iterable[Block], ctx: ParseContext) -> Iterator[list[str]]:
+def messages(blocks: Iterable[Block], _ctx: ParseContext) -> Iterator[list[str]]:
     """The messages of /dev/kmsg lines, a list per block (dictionary and empty lines skipped)."""
     match = PREFIX.match
     in_record = False  # a dictionary line only belongs to a record right before it

@@ -15,6 +15,7 @@ from tasseograph.schema import KernelLine
 
 _DMESG_FIRST = frozenset("[<>0123456789abcdefghijklmnopqrstuvwxyz")
 _SYSLOG_FIRST = frozenset("<0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_PREFIX_FIRST = _DMESG_FIRST | _SYSLOG_FIRST
 # A dmesg prefix can only start with these (quote, raw priority, -x facility, stamp, iso date),
 # a syslog one only with those: other lines skip the regex engine, which is most of the cost.
 
@@ -54,4 +55,9 @@ def parse(batches: Iterable[Batch], ctx: ParseContext) -> Iterator[KernelLine]:
 def messages(blocks: Iterable[Block], ctx: ParseContext) -> Iterator[list[str]]:
     """The messages of plain lines, a list per block (empty lines skipped)."""
     for block in blocks:
-        yield [message_of(c, ctx) for c in block_batch(block).cleans if c and not c.isspace()]
+        # Most plain lines cannot carry a prefix: their message is the stripped line itself.
+        yield [
+            message_of(c, ctx) if c[0] in _PREFIX_FIRST else stripped
+            for c in block_batch(block).cleans
+            if (stripped := c.strip())
+        ]

@@ -21,7 +21,12 @@ FACILITIES: dict[str, int] = {
 }  # fmt: skip
 """Syslog facility names to numbers."""
 
-MONTHS: dict[str, int] = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+MONTHS: dict[str, int] = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
 """English month abbreviations, as syslog and dmesg -T print them, to numbers."""
 
 _FIELDS_SET = set(KernelLine.model_fields)
@@ -99,7 +104,7 @@ class ParseContext:
         return value
 
 
-def iso_time(stamp: str, ctx: ParseContext) -> datetime | None:
+def iso_time(stamp: str, _ctx: ParseContext) -> datetime | None:
     """An ISO 8601 / RFC 3339 stamp as an aware datetime (UTC when it names no zone)."""
     try:
         when = datetime.fromisoformat(stamp)

@@ -163,4 +163,3 @@ def _year_for(month: int, ctx: ParseContext) -> int:
         ctx.current_year += 1
         ctx.times.clear()  # cached stamps belong to the year before
     return ctx.current_year
-

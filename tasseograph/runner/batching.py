@@ -157,25 +157,25 @@ def attribute(issues: Sequence[BatchIssue], items: Sequence[Item], redactor: Red
     for issue in issues:
         evidence = redactor.restore(issue.evidence) if redactor else issue.evidence
         host = redactor.restore(issue.host) if redactor and issue.host else issue.host
-        item = by_name.get((host or "").strip()) or _by_evidence(evidence, items)
-        if item is None:
+        named = by_name.get((host or "").strip())
+        targets = [named] if named is not None else _by_evidence(evidence, items)
+        if not targets:
             lost += 1
             log.warning("batch reply issue names no known host (%r); dropped: %s", issue.host, issue.summary)
             continue
         summary = redactor.restore(issue.summary) if redactor else issue.summary
-        out.setdefault(item.key, []).append(Finding(
-            severity=issue.severity, category=issue.category, summary=summary,
-            evidence=resolve_evidence(evidence, item.delta), source="llm", host=item.delta.host,
-        ))
+        for item in targets:
+            out.setdefault(item.key, []).append(Finding(
+                severity=issue.severity, category=issue.category, summary=summary,
+                evidence=resolve_evidence(evidence, item.delta), source="llm", host=item.delta.host,
+            ))
     return out, lost
 
 
-def _by_evidence(evidence: str, items: Sequence[Item]) -> Item | None:
+def _by_evidence(evidence: str, items: Sequence[Item]) -> list[Item]:
+    """Every item whose delta holds a quoted line (the same line on two hosts is two findings)."""
     quoted = [e.strip() for e in evidence.splitlines() if e.strip()]
-    if not quoted:
-        return None
-    matches = [it for it in items if any(q in line.raw for q in quoted for line in it.delta.lines)]
-    return matches[0] if len(matches) == 1 else None
+    return [it for it in items if quoted and any(q in line.raw for q in quoted for line in it.delta.lines)]
 
 
 def _parse(reply: ModelReply, model: Model) -> tuple[BatchReply | None, str | None]:

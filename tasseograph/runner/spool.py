@@ -8,8 +8,8 @@ runner also copes with writers that do not follow it:
   ``settle`` seconds, after which a last line without a newline is taken too;
 * rotated files (``dmesg.log`` renamed to ``dmesg.log.1``): files are tracked by device and
   inode, so the rotated file continues where it was left; a truncated file starts again at 0;
-* inode reuse after a delete: the cursor keeps a hash of the file's first bytes and a file
-  whose head differs is read as new;
+* inode reuse after a delete: the cursor keeps the file's name and a hash of its first bytes;
+  a file with another stem (rotation keeps it) or another head is read as new;
 * binary files are reported (an event and a counter) and skipped, NUL padding is dropped;
 * empty files are deleted once settled.
 
@@ -57,9 +57,10 @@ class _Cursor:
     offset: int
     head_len: int
     head: str
+    name: str = ""
 
     def dumps(self) -> str:
-        return json.dumps({"offset": self.offset, "head_len": self.head_len, "head": self.head})
+        return json.dumps({"offset": self.offset, "head_len": self.head_len, "head": self.head, "name": self.name})
 
 
 class SpoolSource:
@@ -107,7 +108,7 @@ class SpoolSource:
             fh.seek(0)
             head = fh.read(min(end, HEAD_BYTES))
         if end != offset:
-            scan.cursors.append(CursorUpdate(SOURCE, key, _Cursor(end, len(head), _hash(head)).dumps()))
+            scan.cursors.append(CursorUpdate(SOURCE, key, _Cursor(end, len(head), _hash(head), path.name).dumps()))
         if settled and end == st.st_size and self.delete_consumed:
             scan.after_commit.append(_unlinker(path))
 
@@ -115,11 +116,14 @@ class SpoolSource:
         if stored is None:
             return 0
         cur = _Cursor(**json.loads(stored))
-        if _hash(head[: cur.head_len]) != cur.head:
-            return 0  # another file got this inode
+        same_name = _stem(path.name) == _stem(cur.name)
+        if not same_name:
+            return 0  # another file got this inode (rotation keeps the stem: dmesg.log -> dmesg.log.1)
         if size < cur.offset:
             scan.events.append(Event(host, SOURCE, "truncated", f"{path.name}: {size} < {cur.offset} bytes"))
             return 0
+        if _hash(head[: cur.head_len]) != cur.head:
+            return 0  # rewritten in place
         return cur.offset
 
     def _read_chunks(self, host: str, path: Path, fh: BinaryIO, offset: int, size: int, settled: bool,
@@ -154,12 +158,17 @@ class SpoolSource:
 
 
 def is_binary(data: bytes) -> bool:
-    """True when ``data`` looks like a binary file rather than log text."""
-    sample = data[:8192]
+    """True when ``data`` looks like a binary file rather than log text.
+
+    NUL bytes are ignored (files cut short by a crash are often NUL-padded); the rest counts
+    control bytes and bytes that are not UTF-8.
+    """
+    sample = data[:8192].replace(b"\x00", b"")
     if not sample:
-        return False
+        return len(data) > 0
     controls = len(sample) - len(sample.translate(None, _CONTROL))
-    return controls / len(sample) >= BINARY_SHARE
+    invalid = sample.decode("utf-8", "replace").count("\ufffd")
+    return (controls + invalid) / len(sample) >= BINARY_SHARE
 
 
 def _log_files(host_dir: Path) -> list[Path]:
@@ -179,6 +188,10 @@ def _order(path: Path) -> tuple[float, int, str]:
         mtime = 0.0
     match = re.search(r"\.log\.(\d+)$", path.name)
     return (mtime, -int(match.group(1)) if match else 0, path.name)
+
+
+def _stem(name: str) -> str:
+    return name.split(".log", 1)[0]
 
 
 def _hash(data: bytes) -> str:

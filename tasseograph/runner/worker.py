@@ -176,14 +176,15 @@ class Runner:
         def append(conn: sqlite3.Connection, chunk: Chunk) -> bool:
             # A host not yet due collects its lines in one waiting delta: one call instead of many.
             row = conn.execute(
-                "SELECT id FROM deltas WHERE host=? AND source=? AND attempts=0 AND interim=0 AND due>?"
+                "SELECT id, data FROM deltas WHERE host=? AND source=? AND attempts=0 AND interim=0 AND due>?"
                 " AND length(data)+?<=? ORDER BY id DESC LIMIT 1",
                 (chunk.host, chunk.source, now, len(chunk.data), limit),
             ).fetchone()
             if row is None:
                 return False
-            conn.execute("UPDATE deltas SET data=data||?, ref=ref||' '||?, due=MIN(due, ?) WHERE id=?",
-                         (chunk.data, chunk.ref, chunk.due, row[0]))
+            # Joined in Python: SQLite's || would turn the bytes into text.
+            conn.execute("UPDATE deltas SET data=?, ref=ref||' '||?, due=MIN(due, ?) WHERE id=?",
+                         (bytes(row[1]) + chunk.data, chunk.ref, chunk.due, row[0]))
             return True
 
         return append
@@ -382,10 +383,11 @@ class Runner:
     def _set_budget(self, period: str, now: float) -> None:
         cap = self.budget.daily_usd if period == "day" else self.budget.monthly_usd
         self.state.set_meta("budget", {"exhausted": period, "key": _period_key(period, now), "since": now})
-        log.warning("%sly budget of $%.2f reached: signal catalogue only until the %s ends", period, cap, period)
+        which = {"day": "daily", "month": "monthly"}[period]
+        log.warning("%s budget of $%.2f reached: signal catalogue only until the %s ends", which, cap, period)
         with self.state.transaction() as conn:
             alerts.system_alert(conn, alerts.BUDGET_ALERT, True,
-                                f"tasseograph {period}ly LLM budget (${cap:.2f}) reached: signals only until the "
+                                f"tasseograph {which} LLM budget (${cap:.2f}) reached: signals only until the "
                                 f"{period} ends (UTC)", now, self.rules)
 
     # --- alerts ----------------------------------------------------------------------------

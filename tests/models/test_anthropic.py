@@ -50,8 +50,12 @@ CRITICAL = {
 }
 
 
-def request(user: str = "<log>\nmce: [Hardware Error]: Machine check events logged\n</log>", **kw: Any) -> ModelRequest:
-    return ModelRequest(system="You triage kernel logs. Reply with JSON.", user=user, prompt_id="t@1", delta=Delta(), **kw)
+MCE_USER = "<log>\nmce: [Hardware Error]: Machine check events logged\n</log>"
+SYSTEM = "You triage kernel logs. Reply with JSON."
+
+
+def request(user: str = MCE_USER, **kw: Any) -> ModelRequest:
+    return ModelRequest(system=SYSTEM, user=user, prompt_id="t@1", delta=Delta(), **kw)
 
 
 def haiku(url: str, **options: Any) -> AnthropicModel:
@@ -202,7 +206,9 @@ async def test_transient_errors_are_retried_by_the_sdk(fake_api: FakeAPIServer, 
     [(rate_limited, RateLimited, 429), (overloaded, Overloaded, 529), (server_error, ModelAPIError, 500)],
     ids=["429", "529", "500"],
 )
-async def test_errors_after_retries_are_translated(fake_api: FakeAPIServer, fault: Any, cls: type, status: int) -> None:
+async def test_errors_after_retries_are_translated(
+    fake_api: FakeAPIServer, fault: Any, cls: type[ModelAPIError], status: int
+) -> None:
     fake_api.script(fault(), fault())
     with pytest.raises(cls) as info:
         await haiku(fake_api.url, max_retries=1).complete(request())
@@ -222,8 +228,8 @@ async def test_client_errors_are_not_retried(fake_api: FakeAPIServer) -> None:
 
 
 async def test_a_spend_limit_429_is_not_retryable(fake_api: FakeAPIServer) -> None:
-    step = error(429, "rate_limit_error", "spend limit", {"x-should-retry": "false"}, code="enforced_spend_limit_reached")
-    fake_api.script(step)
+    no_retry = {"x-should-retry": "false"}
+    fake_api.script(error(429, "rate_limit_error", "spend limit", no_retry, code="enforced_spend_limit_reached"))
     with pytest.raises(RateLimited) as info:
         await haiku(fake_api.url).complete(request())
     assert info.value.retryable is False
@@ -319,11 +325,13 @@ async def test_cassette_batch(cassette: CassetteRun) -> None:
     assert isinstance(results["only"], ModelReply) and results["only"].data == CRITICAL
 
 
-async def test_cassette_is_replayed_even_with_the_live_server_reachable(cassette: CassetteRun) -> None:
+async def test_cassette_is_replayed_even_with_the_live_server_reachable(
+    fake_api_server: FakeAPIServer, cassette: CassetteRun
+) -> None:
     # The server is up and reachable at this URL; the fixture asserts it saw zero requests on
     # replay, which proves vcrpy intercepts the SDK's httpx2 transport.
     cassette.script(ok())
-    reply = await haiku(cassette.server.url).complete(request(user="<log>\nok\n</log>"))
+    reply = await haiku(fake_api_server.url).complete(request(user="<log>\nok\n</log>"))
     assert reply.data == {"status": "ok", "issues": []}
 
 
@@ -339,3 +347,21 @@ def test_no_cassette_holds_a_key() -> None:
         content = Path(path).read_text(encoding="utf-8")
         for needle in (TEST_KEY, "sk-ant-", "Bearer "):
             assert needle not in content, f"{path} contains {needle!r}"
+
+
+async def test_random_faults_are_reproducible_by_seed() -> None:
+    async def outcomes(seed: int) -> list[str]:
+        with FakeAPIServer(fault_rate=0.5, seed=seed, responder=lambda body: {"status": "ok", "issues": []}) as server:
+            model = haiku(server.url, max_retries=0)
+            seen = []
+            for _ in range(8):
+                try:
+                    reply = await model.complete(request())
+                    seen.append("text" if reply.data is None else "ok")
+                except ModelAPIError as exc:
+                    seen.append(type(exc).__name__)
+            return seen
+
+    first = await outcomes(7)
+    assert first == await outcomes(7)
+    assert "ok" in first and len(set(first)) > 1

@@ -7,13 +7,31 @@ from typing import Any
 
 import pytest
 
-from tasseograph.errors import MissingAPIKeyError, ModelAPIError, ModelTimeout, Overloaded, RateLimited, UsageError
+from tasseograph.errors import (
+    MissingAPIKeyError,
+    ModelAPIError,
+    ModelTimeout,
+    Overloaded,
+    RateLimited,
+    UsageError,
+)
 from tasseograph.models.base import ModelRequest
 from tasseograph.models.openai import DEFAULT_BASE_URL, OpenAIModel, is_local
 from tasseograph.models.registry import get_model
 from tasseograph.replies import parse_reply
 from tasseograph.schema import Delta
-from tests.fakeapi import DEAD_URL, CassetteRun, FakeAPIServer, error, fenced, ok, overloaded, rate_limited, thinking, timeout
+from tests.fakeapi import (
+    DEAD_URL,
+    CassetteRun,
+    FakeAPIServer,
+    error,
+    fenced,
+    ok,
+    overloaded,
+    rate_limited,
+    thinking,
+    timeout,
+)
 
 OPENAI_KEY = "sk-proj-FAKE-test-key-0123456789"
 WARNING = {"status": "warning", "issues": [{"severity": "warning", "category": "storage",
@@ -69,14 +87,16 @@ async def test_request_shape_and_usage(fake_api: FakeAPIServer) -> None:
     assert body["response_format"]["type"] == "json_schema"
     assert body["response_format"]["json_schema"]["name"] == "triage"
     assert body["response_format"]["json_schema"]["strict"] is True
-    assert body["messages"][0]["role"] == "system" and '"required": ["status", "issues"]' in body["messages"][0]["content"]
+    system = body["messages"][0]
+    assert system["role"] == "system" and '"required": ["status", "issues"]' in system["content"]
     assert body["messages"][1] == {"role": "user", "content": request().user}
     assert json.loads(reply.text) == WARNING
     assert (reply.usage.input_tokens, reply.usage.output_tokens) == (300, 40)
 
 
 async def test_cached_prompt_tokens_are_split_out(fake_api: FakeAPIServer) -> None:
-    fake_api.script(ok(usage={"prompt_tokens": 300, "completion_tokens": 10, "prompt_tokens_details": {"cached_tokens": 200}}))  # type: ignore[dict-item]
+    usage = {"prompt_tokens": 300, "completion_tokens": 10, "prompt_tokens_details": {"cached_tokens": 200}}
+    fake_api.script(ok(usage=usage))
     reply = await local(fake_api.openai_url).complete(request())
     assert (reply.usage.input_tokens, reply.usage.cache_read_tokens) == (100, 200)
 
@@ -102,7 +122,7 @@ async def test_retries_then_success(fake_api: FakeAPIServer) -> None:
 
 
 @pytest.mark.parametrize(("fault", "cls"), [(rate_limited, RateLimited), (overloaded, Overloaded)])
-async def test_errors_are_translated(fake_api: FakeAPIServer, fault: Any, cls: type) -> None:
+async def test_errors_are_translated(fake_api: FakeAPIServer, fault: Any, cls: type[ModelAPIError]) -> None:
     fake_api.script(fault())
     with pytest.raises(cls) as info:
         await local(fake_api.openai_url, max_retries=0).complete(request())

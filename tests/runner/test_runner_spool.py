@@ -41,7 +41,7 @@ def test_partial_file_waits_for_newline_or_settle(tmp_path: Path) -> None:
     assert path.exists()  # still being written: never deleted
     old = time.time() - 60
     os.utime(path, (old, old))
-    assert scan_commit(source, state) == [b"three\n"]  # settled: the last line counts without "\n"
+    assert scan_commit(source, state) == [b"thr\n"]  # settled: the last line counts without "\n"
     assert not path.exists()
 
 

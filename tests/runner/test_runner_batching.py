@@ -1,0 +1,87 @@
+"""Several hosts in one call: every finding lands on its own host."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from conftest import KeywordModel, make_config, make_runner, write_spool
+
+from tasseograph.models.base import ModelReply, ModelRequest
+from tasseograph.parsing import parse_delta
+from tasseograph.pipeline import Options
+from tasseograph.prompts import get_prompt
+from tasseograph.runner.batching import Item, analyze_batch, batch_reply_schema
+from tasseograph.schema import Usage
+
+
+def test_batch_attributes_findings_to_hosts(tmp_path: Path) -> None:
+    config = make_config(tmp_path, **{"model.batch_size": 3, "model.redact": True})
+    model = KeywordModel(price_id="claude-haiku-4-5", usage=Usage(input_tokens=900, output_tokens=90))
+    runner = make_runner(config, model=model)
+    lines = {"db-1": "TEST-CRIT-storage sdb dead", "db-2": "TEST-WARN-thermal cpu3 hot", "db-3": "all fine"}
+    for host, line in lines.items():
+        write_spool(tmp_path / "spool", host, "1.log", f"[ 1.0] {line} on {host}\n")
+    asyncio.run(runner.cycle())
+    assert len(model.calls) == 1  # one call for three hosts
+    assert "db-1" not in model.calls[0].user  # host names were redacted before leaving
+    rows = {host: json.loads(v) for host, _, v in runner.state.verdict_rows()}
+    assert {h: v["status"] for h, v in rows.items()} == {"db-1": "critical", "db-2": "warning", "db-3": "ok"}
+    for host, v in rows.items():
+        assert all(f["host"] == host for f in v["findings"])
+        assert all(host in f["evidence"] for f in v["findings"])
+    assert sum(v["usage"]["input_tokens"] for v in rows.values()) == 900
+    assert abs(sum(v["cost_usd"] for v in rows.values()) - (900 * 1 + 90 * 5) / 1e6) < 1e-12
+
+
+class ScriptedModel:
+    """Answers every batch with fixed issues (for attribution edge cases)."""
+
+    local, price_id, name = False, None, "fake:scripted"
+
+    def __init__(self, issues: list[dict[str, str]]) -> None:
+        self.issues = issues
+
+    async def complete(self, request: ModelRequest) -> ModelReply:
+        return ModelReply(data={"status": "warning", "issues": self.issues})
+
+
+def items() -> list[Item]:
+    out = []
+    for key, (host, text) in enumerate([("a", "[ 1.0] eth0 link down\n"), ("b", "[ 1.0] nvme0 timeout\n")]):
+        delta = parse_delta(text, host=host)
+        out.append(Item(key, delta, []))
+    return out
+
+
+def test_attribution_falls_back_to_evidence_and_counts_the_lost() -> None:
+    issue = {"severity": "warning", "category": "network", "summary": "s"}
+    model = ScriptedModel([
+        {**issue, "host": "b", "evidence": "nvme0 timeout"},
+        {**issue, "host": "HOST-9", "evidence": "eth0 link down"},  # wrong host: evidence decides
+        {**issue, "host": "nope", "evidence": "never logged"},  # nobody: dropped and counted
+    ])
+    result = asyncio.run(analyze_batch(items(), model, get_prompt("triage-batch-v1"), Options(redact=False)))
+    assert [f.host for f in result.verdicts[0].findings] == ["a"]
+    assert [f.host for f in result.verdicts[1].findings] == ["b"]
+    assert result.unattributed == 1
+
+
+def test_bad_batch_reply_falls_back_to_signals() -> None:
+    class Garbage:
+        local, price_id, name = False, None, "fake:garbage"
+        calls = 0
+
+        async def complete(self, request: ModelRequest) -> ModelReply:
+            Garbage.calls += 1
+            return ModelReply(text="I cannot comply.")
+
+    result = asyncio.run(analyze_batch(items(), Garbage(), get_prompt("triage-batch-v1"), Options(redact=False)))
+    assert Garbage.calls == 2  # one repair retry
+    assert all(v.model_error and "repair" in v.model_error for v in result.verdicts.values())
+
+
+def test_batch_schema_requires_host() -> None:
+    schema = batch_reply_schema()
+    assert schema["properties"]["issues"]["items"]["required"][0] == "host"

@@ -1,0 +1,288 @@
+"""The signal catalogue: data-file contract, every entry against its examples, grouping and
+escalation behaviour on small realistic fixtures, and agreement of the per-delta and bulk paths."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from pydantic import ValidationError
+
+from tasseograph.schema import KernelLine
+from tasseograph.signals import (
+    NoiseSpec,
+    SignalHit,
+    SignalSpec,
+    boring_mask,
+    classify,
+    detect,
+    is_boring,
+    load_noise,
+    load_signals,
+    scan,
+    signal_mask,
+)
+
+SIGNALS = load_signals()
+NOISE = load_noise()
+SPEC = {s.id: s for s in SIGNALS}
+_STAMP = re.compile(r"^\s*\[\s*(\d+\.\d+)\]\s?")
+
+
+def lines_of(text: str) -> list[KernelLine]:
+    """Kernel lines built here (not by the parser, which has its own tests): ``[ t]`` stripped."""
+    out = []
+    for n, raw in enumerate(text.strip("\n").splitlines(), start=1):
+        stamp = _STAMP.match(raw)
+        message = raw[stamp.end():] if stamp else raw
+        monotonic = float(stamp.group(1)) if stamp else None
+        out.append(KernelLine(lineno=n, raw=raw, message=message, monotonic=monotonic))
+    return out
+
+
+def only(hits: list[SignalHit], signal_id: str) -> SignalHit:
+    found = [h for h in hits if h.signal_id == signal_id]
+    assert len(found) == 1, [h.signal_id for h in hits]
+    return found[0]
+
+
+# --- the data files -------------------------------------------------------------------------
+
+
+def test_catalogue_is_large_and_ids_are_unique() -> None:
+    ids = [s.id for s in SIGNALS]
+    assert len(ids) == len(set(ids)) >= 60
+    assert len({n.id for n in NOISE}) == len(NOISE) >= 20
+
+
+@pytest.mark.parametrize("spec", SIGNALS, ids=lambda s: s.id)
+def test_signal_examples_classify_as_their_entry(spec: SignalSpec) -> None:
+    for example in spec.examples:
+        assert classify(example) == spec.id, example
+        assert not is_boring(example)
+        # the raw form with a dmesg timestamp still matches (patterns are never anchored)
+        assert classify(f"[  123.456789] {example}") == spec.id
+
+
+@pytest.mark.parametrize("spec", NOISE, ids=lambda s: s.id)
+def test_noise_examples_are_boring_and_no_signal(spec: NoiseSpec) -> None:
+    for example in spec.examples:
+        assert classify(example) is None, example
+        assert is_boring(example), example
+
+
+def _all_patterns() -> list[tuple[str, str]]:
+    out = []
+    for s in SIGNALS:
+        for field in ("patterns", "context", "resolve", "critical_if"):
+            out += [(f"{s.id}.{field}", p) for p in getattr(s, field)]
+        if s.device:
+            out.append((f"{s.id}.device", s.device))
+    out += [(f"{n.id}.patterns", p) for n in NOISE for p in n.patterns]
+    return out
+
+
+@pytest.mark.parametrize(("where", "pattern"), _all_patterns(), ids=lambda x: str(x)[:60])
+def test_every_pattern_compiles_with_re2(where: str, pattern: str) -> None:
+    # pyarrow raises ArrowInvalid on lookarounds, backreferences and other non-RE2 syntax
+    pc.match_substring_regex(pa.array(["x"]), pattern=re.sub(r"\(\?P<\w+>", "(?:", pattern))
+
+
+def test_loader_rejects_unknown_keys_and_global_flags() -> None:
+    base = {"id": "x", "category": "storage", "severity": "warning", "summary": "s", "patterns": ["a"], "examples": ["a"]}
+    SignalSpec.model_validate(base)
+    with pytest.raises(ValidationError, match="escalate"):
+        SignalSpec.model_validate({**base, "escalate": 3})
+    with pytest.raises(ValidationError, match="scoped flag"):
+        SignalSpec.model_validate({**base, "patterns": ["(?i)foo"]})
+    with pytest.raises(ValidationError, match="status"):
+        SignalSpec.model_validate({**base, "decode": "mci_status"})
+
+
+def test_bulk_path_classifies_every_example_like_the_python_path() -> None:
+    examples = [e for s in SIGNALS for e in s.examples] + [e for n in NOISE for e in n.examples]
+    result = scan(examples)
+    by_index = dict(zip(result.indices, result.signal_ids, strict=True))
+    assert [by_index.get(i) for i in range(len(examples))] == [classify(e) for e in examples]
+    assert boring_mask(examples) == [is_boring(e) for e in examples]
+
+
+# --- behaviour on fixtures --------------------------------------------------------------------
+
+
+def test_mci_status_uc_bit_decides_severity() -> None:
+    corrected = detect(lines_of("[ 9.1] mce: [Hardware Error]: CPU 2: Machine Check: 0 Bank 6: cc59dec000041152"))
+    fatal = detect(lines_of("[ 9.1] mce: [Hardware Error]: CPU 0: Machine Check: 0 Bank 5: b200000080060001"))
+    assert only(corrected, "mce.record").severity == "warning"
+    assert only(fatal, "mce.record").severity == "critical"
+
+
+def test_gpu_off_the_bus_three_line_record_is_one_critical_hit() -> None:
+    hits = detect(lines_of("""
+[ 50.1] NVRM: The NVIDIA GPU 0000:b3:00.0
+[ 50.1] NVRM: (PCI ID: 10de:26b5) installed in this system has
+[ 50.1] NVRM: fallen off the bus and is not responding to commands.
+"""))
+    hit = only(hits, "gpu.fallen_off_bus")
+    assert (hit.severity, hit.category, hit.line_indices) == ("critical", "driver", (0, 1, 2))
+
+
+ATA_UNC = """
+[ 222.90] ata3.00: exception Emask 0x0 SAct 0xf SErr 0x0 action 0x0
+[ 222.90] ata3.00: failed command: READ FPDMA QUEUED
+[ 222.91] ata3.00: cmd 60/f0:08:75:79:2d/00:00:14:00:00/40 tag 1 ncq 122880 in
+[ 222.91]          res 41/40:00:e0:79:2d/00:00:14:00:00/40 Emask 0x409 (media error) <F>
+[ 222.92] ata3.00: status: { DRDY ERR }
+[ 222.92] ata3.00: error: { UNC }
+[ 222.94] ata3.00: configured for UDMA/133
+[ 222.94] ata3: EH complete
+"""
+
+
+def test_ata_command_record_is_grouped_and_one_unc_is_a_warning() -> None:
+    hits = detect(lines_of(ATA_UNC))
+    assert [h.signal_id for h in hits] == ["ata.media_error"]  # the EH record folds into it
+    hit = hits[0]
+    assert (hit.severity, hit.count, hit.resolved) == ("warning", 1, True)
+    assert set(hit.line_indices) >= {0, 1, 2, 3, 4, 5, 7}
+
+
+def test_repeated_unc_on_one_port_is_critical() -> None:
+    hit = only(detect(lines_of(ATA_UNC + ATA_UNC)), "ata.media_error")
+    assert (hit.severity, hit.count) == ("critical", 2)
+    assert len(hit.evidence) <= 5
+
+
+def test_one_episode_per_device() -> None:
+    hits = detect(lines_of("""
+[ 10.0] blk_update_request: I/O error, dev sda, sector 100
+[ 11.0] blk_update_request: I/O error, dev sdb, sector 200
+"""))
+    assert sorted(h.summary.split("(")[-1] for h in hits) == ["sda)", "sdb)"]
+    assert all(h.severity == "warning" for h in hits)
+
+
+def test_callbacks_suppressed_count_as_repeats() -> None:
+    hit = only(detect(lines_of("""
+[ 33713.70] blk_update_request: 59 callbacks suppressed
+[ 33713.70] blk_update_request: critical medium error, dev sdb, sector 5120
+""")), "blk.medium_error")
+    assert (hit.count, hit.severity) == (60, "critical")
+
+
+def test_hung_task_in_the_io_path_is_critical_otherwise_warning() -> None:
+    io = """
+[ 9129.2] INFO: task jbd2/sda1-8:22455 blocked for more than 120 seconds.
+[ 9129.2] "echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.
+[ 9129.3] Call Trace:
+[ 9129.3]  io_schedule+0x9d/0x140
+"""
+    other = """
+[ 9129.2] INFO: task myapp:4242 blocked for more than 120 seconds.
+[ 9129.3] Call Trace:
+[ 9129.3]  futex_wait_queue_me+0xc4/0x120
+"""
+    assert only(detect(lines_of(io)), "kernel.hung_task").severity == "critical"
+    hit = only(detect(lines_of(other)), "kernel.hung_task")
+    assert hit.severity == "warning"
+    assert hit.line_indices == (0, 1, 2)  # the trace belongs to the episode
+
+
+def test_logrotate_hung_in_jbd2_wait_is_critical_from_its_trace() -> None:
+    text = """
+[ 100.0] INFO: task logrotate:17344 blocked for more than 120 seconds.
+[ 100.0] Call Trace:
+[ 100.0]  jbd2_log_wait_commit+0x98/0x120 [jbd2]
+"""
+    assert only(detect(lines_of(text)), "kernel.hung_task").severity == "critical"
+
+
+def test_thermal_throttling_closes_on_normal_and_stays_warning() -> None:
+    hit = only(detect(lines_of("""
+[ 76747.1] mce: CPU2: Core temperature above threshold, cpu clock throttled (total events = 2675)
+[ 76747.1] mce: CPU6: Package temperature above threshold, cpu clock throttled (total events = 3654)
+[ 76747.3] mce: CPU2: Core temperature/speed normal
+""")), "thermal.throttle")
+    assert (hit.severity, hit.count, hit.resolved) == ("warning", 2, True)
+
+
+def test_link_down_at_boot_is_noise_at_runtime_it_flaps() -> None:
+    boot = "[ 21.2] e1000e: enp2s0 NIC Link is Down\n[ 24.2] e1000e: enp2s0 NIC Link is Up 1000 Mbps Full Duplex"
+    assert detect(lines_of(boot)) == []
+    runtime = """
+[ 723.7] r8169 0002:01:00.0 eth1: Link is Down
+[ 727.0] r8169 0002:01:00.0 eth1: Link is Up - 1Gbps/Full - flow control off
+[ 742.6] r8169 0002:01:00.0 eth1: Link is Down
+"""
+    hit = only(detect(lines_of(runtime)), "net.link_down")
+    assert (hit.severity, hit.count, hit.resolved) == ("warning", 2, False)
+
+
+def test_aer_uncorrected_then_recovery_de_escalates() -> None:
+    text = """
+[ 5.0] pcieport 0000:00:00.0: AER: PCIe Bus Error: severity=Uncorrected (Non-Fatal), type=Transaction Layer, (Requester ID)
+[ 5.0] pcieport 0000:00:00.0: AER:   device [8086:a110] error status/mask=00004000/00000000
+[ 5.0] pcieport 0000:00:00.0: AER:    [14] CmpltTO
+[ 5.1] pcieport 0000:00:00.0: AER: device recovery successful
+"""
+    hit = only(detect(lines_of(text)), "aer.uncorrected")
+    assert (hit.severity, hit.resolved, hit.line_indices) == ("warning", True, (0, 1, 2, 3))
+    assert only(detect(lines_of(text.rsplit("\n", 2)[0])), "aer.uncorrected").severity == "critical"
+
+
+def test_stuck_transmit_queue_for_minutes_is_critical() -> None:
+    short = "[ 1356.2] r8125 0000:22:04.0 eth4: NETDEV WATCHDOG: CPU: 3: transmit queue 0 timed out 5010 ms"
+    long = "[ 115546.7] mtk_soc_eth 1e100000.ethernet eth0: NETDEV WATCHDOG: CPU: 1: transmit queue 4 timed out 190940 ms"
+    assert only(detect(lines_of(short)), "net.tx_watchdog").severity == "warning"
+    assert only(detect(lines_of(long)), "net.tx_watchdog").severity == "critical"
+
+
+def test_evidence_is_raw_and_signal_lines_are_never_boring() -> None:
+    lines = lines_of("[ 5.1] EDAC MC0: 1 UE memory read error on CPU_SrcID#0_MC#0_Chan#0_DIMM#0 (channel:0)")
+    hit = only(detect(lines), "edac.ue")
+    assert hit.evidence == (lines[0].raw,)
+    assert not is_boring(lines[0].message)
+    assert detect([]) == []
+
+
+def test_masks_have_one_entry_per_message() -> None:
+    messages = ["systemd[1]: Started Journal Service.", "EDAC MC0: 1 CE memory read error on DIMM", "hello"]
+    assert signal_mask(messages) == [False, True, False]
+    assert boring_mask(messages) == [True, False, False]
+    assert signal_mask(pa.chunked_array([messages])) == [False, True, False]
+
+
+# --- per-delta and bulk paths agree (shared data) ------------------------------------------------
+
+
+def _dev_cases(shared: Path) -> list[dict[str, object]]:
+    text = (shared / "datasets/dmesg-real/dev.jsonl").read_text(encoding="utf-8")
+    return [json.loads(x) for x in text.splitlines() if x.strip()]
+
+
+def _assert_paths_agree(lines: list[KernelLine]) -> None:
+    bulk = scan([line.message for line in lines])
+    python = {i for i, line in enumerate(lines) if classify(line.message)}
+    assert set(bulk.indices) == python
+    in_hits = {i for h in detect(lines) for i in h.line_indices}
+    # detect may drop whole episodes: boot-time ones (min_uptime_s) and too-small ones (min_count)
+    droppable = {
+        i for i in python
+        if SPEC[classify(lines[i].message) or ""].min_count > 1
+        or (lines[i].monotonic is not None and lines[i].monotonic < 120)
+    }
+    assert python - in_hits <= droppable
+
+
+def test_detect_and_scan_agree_on_the_dev_set(shared: Path) -> None:
+    for case in _dev_cases(shared):
+        _assert_paths_agree(lines_of(str(case["text"])))
+
+
+def test_detect_and_scan_agree_on_fixtures() -> None:
+    for text in (ATA_UNC, "[ 1.0] foo\n[ 2.0] Buffer I/O error on dev sdb, logical block 640, lost async page write"):
+        _assert_paths_agree(lines_of(text))

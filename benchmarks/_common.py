@@ -77,6 +77,7 @@ def environment() -> dict[str, Any]:
         "pyarrow": pyarrow.__version__,
         "drain3": _version("drain3"),
         "commit": _git_commit(),
+        "load_avg_1_5_15": [round(x, 2) for x in os.getloadavg()],
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
     }
 
@@ -144,3 +145,22 @@ def fmt(value: float | None, digits: int = 3) -> str:
     if abs(value) >= 10 ** digits:
         return f"{value:,.0f}"
     return f"{value:.{digits}g}"
+
+
+README = REPO / "benchmarks" / "README.md"
+_START, _END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def refresh_readme(results: Path, names: Sequence[str]) -> None:
+    """Copy the committed result tables into ``benchmarks/README.md`` between its markers."""
+    text = README.read_text(encoding="utf-8")
+    if _START not in text or _END not in text:
+        return
+    parts = [f"### {name}\n\n" + (results / f"{name}.md").read_text(encoding="utf-8").strip()
+             for name in names if (results / f"{name}.md").exists()]
+    summary = results / "summary.json"
+    if summary.exists():
+        parts.append("### summary.json\n\n```json\n" + summary.read_text(encoding="utf-8").strip() + "\n```")
+    head, rest = text.split(_START, 1)
+    tail = rest.split(_END, 1)[1]
+    README.write_text(head + _START + "\n" + "\n\n".join(parts) + "\n" + _END + tail, encoding="utf-8")

@@ -69,7 +69,10 @@ def loghub(shared: Path) -> None:
         print(f"{name}: lines={len(raw)} alerts={pos} flagged={len(flagged)} tp={tp} fp={fp} "
               f"precision={tp / len(flagged) if flagged else float('nan'):.3f} "
               f"recall={tp / pos if pos else float('nan'):.3f}")
-        print(f"    by signal: {result.counts()}")
+        per_id: dict[str, list[int]] = {}
+        for i, sid in zip(result.indices, result.signal_ids, strict=True):
+            per_id.setdefault(sid, [0, 0])[0 if labels[i] else 1] += 1
+        print(f"    by signal [tp, fp]: {per_id}")
 
 
 def throughput(shared: Path) -> None:

@@ -225,6 +225,24 @@ class Measured(BaseModel):
     source: str = ""
     """Which datasets and which pipeline code produced these figures."""
 
+    def with_activity(self, active_share: float) -> Measured:
+        """These figures for a fleet where only ``active_share`` of 5-minute intervals have new lines.
+
+        The plan assumes a 3 KB delta every interval; real servers are mostly silent after boot.
+        An active delta keeps the plan's size (conservative); an empty one sends no log lines and
+        is skipped by the pre-filter. A window of ``m`` intervals is active when any of them is.
+        """
+        windows = {}
+        for m, w in self.windows.items():
+            active = 1 - (1 - active_share) ** m
+            windows[m] = w.model_copy(
+                update={
+                    "skip_share": 1 - active * (1 - w.skip_share),
+                    "sent_ratio": {p: active * r for p, r in w.sent_ratio.items()},
+                }
+            )
+        return self.model_copy(update={"windows": windows, "anomaly_share": self.anomaly_share * active_share})
+
     def window(self, multiple: int) -> WindowStats:
         """Stats for ``multiple``, or for the largest measured multiple below it."""
         usable = [m for m in self.windows if m <= multiple]
@@ -426,8 +444,12 @@ def lever_table(
     bytes_per_token: float,
     batch_hosts: int = 10,
     healthy_multiple: int = 6,
+    active_share: float | None = None,
 ) -> list[HostMonthCost]:
     """Naive, each lever alone, and all levers together, in that order.
+
+    With ``active_share``, a last row prices all levers for a fleet whose hosts have new lines
+    in only that share of intervals (``Measured.with_activity``), beside the plan's premise.
 
     "All levers" turns on prompt caching only when it pays (a prefix below the provider's
     minimum is never cached, and padding it with examples just to cache it costs more than
@@ -458,7 +480,12 @@ def lever_table(
     )
     rows.append(("all levers", all_on))
     rows.append(("all levers + verdict-sized replies", all_on.model_copy(update={"sized_replies": True})))
-    return [
+    out = [
         host_month_cost(plan, prices, measured, levers, bytes_per_token=bytes_per_token, label=label)
         for label, levers in rows
     ]
+    if active_share is not None:
+        label = f"all levers, {active_share:.2%} of intervals active (measured, not the plan's premise)"
+        quiet = measured.with_activity(active_share)
+        out.append(host_month_cost(plan, prices, quiet, all_on, bytes_per_token=bytes_per_token, label=label))
+    return out

@@ -225,7 +225,9 @@ async def _call_and_merge(
         model=model.name,
         prompt=prompt.ref if prompt else None,
         usage=usage,
-        cost_usd=cost_usd(model.price_id, usage, batch=opts.batch_pricing),
+        cost_usd=cost_usd(
+            model.price_id, usage, batch=opts.batch_pricing, cache_ttl=getattr(model, "cache_ttl", "5m")
+        ),
         model_error=error,
         compression=packed.stats if packed else CompressionStats(lines_in=len(delta.lines)),
     )

@@ -91,6 +91,8 @@ class SignalSpec(BaseModel):
     """Ids whose episodes on the same device are merged into this one."""
     min_uptime_s: float | None = None
     """Episodes wholly earlier than this (seconds since boot, when known) are boot noise."""
+    critical_with: list[str] = Field(default_factory=list)
+    """Ids whose presence in the same delta makes this episode critical (co-occurrence)."""
     min_count: int = Field(default=1, ge=1)
     """Episodes with a smaller count are not reported (e.g. one corrected error is not recurring)."""
 
@@ -150,9 +152,9 @@ def load_signals() -> tuple[SignalSpec, ...]:
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise ValueError(f"signals.toml: duplicate ids {dupes}")
-    unknown = sorted({a for s in specs for a in s.absorbs} - set(ids))
+    unknown = sorted({a for s in specs for a in s.absorbs + s.critical_with} - set(ids))
     if unknown:
-        raise ValueError(f"signals.toml: absorbs names unknown ids {unknown}")
+        raise ValueError(f"signals.toml: absorbs / critical_with name unknown ids {unknown}")
     return specs
 
 
@@ -365,7 +367,7 @@ class _Detector:
         key = (spec.id, device if spec.group == "device" else "")
         episode = self.episodes.get(key) or self.episodes.setdefault(key, _Episode(entry, key[1]))
         episode.resolved = False
-        episode.count += 1 + self._take_suppressed(i)
+        episode.count += 1 + self._take_suppressed(i, episode)
         episode.signal_lines.append(i)
         if spec.decode and _decoded_critical(entry, message):
             episode.decoded_critical = True
@@ -373,10 +375,11 @@ class _Detector:
         self._attach_before(episode, i)
         self.record = episode
 
-    def _take_suppressed(self, i: int) -> int:
+    def _take_suppressed(self, i: int, episode: _Episode) -> int:
         if self.suppressed is None or i - self.suppressed[0] > SUPPRESSED_REACH:
             return 0
-        hidden, self.suppressed = self.suppressed[1], None
+        (where, hidden), self.suppressed = self.suppressed, None
+        self._attach(episode, where)
         return hidden
 
     def _attach(self, episode: _Episode, i: int) -> None:
@@ -396,7 +399,7 @@ class _Detector:
             return
         open_eps = [e for e in self.episodes.values() if not e.resolved and e.entry.resolve]
         matching = [e for e in open_eps if e.entry.resolve and e.entry.resolve.search(message)]
-        same_device = [e for e in matching if e.device and e.device in message]
+        same_device = [e for e in matching if e.device and re.search(rf"\b{re.escape(e.device)}\b", message)]
         for episode in same_device or matching:
             episode.resolved = True
             self._attach(episode, i)
@@ -487,6 +490,9 @@ def detect(lines: Sequence[KernelLine]) -> list[SignalHit]:
     entry_of = {i: by_id[sid] for i, sid in zip(result.indices, result.signal_ids, strict=True)}
     episodes = _merge_absorbed(_Detector(lines, entry_of).run(), lines)
     kept = [e for e in episodes if e.count >= e.entry.spec.min_count and not _is_boot_noise(e, lines)]
+    present = {e.entry.spec.id for e in kept}
+    for episode in kept:
+        episode.absorbed_critical |= bool(present.intersection(episode.entry.spec.critical_with))
     kept.sort(key=lambda e: min(e.lines))
     return [_hit(e, lines) for e in kept]
 

@@ -155,3 +155,19 @@ def test_prices_come_from_the_price_file() -> None:
     assert (prices.input_per_mtok, prices.output_per_mtok) == (1.0, 5.0)
     assert prices.min_cache_tokens == HAIKU_MIN_CACHE_TOKENS
     assert prices.batch_factor == 0.5
+
+
+def test_activity_scales_volume_and_skips_empty_intervals() -> None:
+    quiet = _measured().with_activity(0.1)
+    assert quiet.window(1).skip_share == pytest.approx(1 - 0.1 * 0.5)
+    assert quiet.window(6).sent_ratio["both"] == pytest.approx((1 - 0.9**6) * 0.4 * 0.8)
+    rows = lever_table(PLAN, PRICES, _measured(), bytes_per_token=4.0, active_share=0.1)
+    assert rows[-1].label.startswith("all levers, 10.00%")
+    assert rows[-1].usd < next(r for r in rows if r.label == "all levers").usd
+
+
+def test_activity_of_one_changes_nothing() -> None:
+    same, base = _measured().with_activity(1.0), _measured()
+    for m in (1, 6):
+        assert same.window(m).skip_share == pytest.approx(base.window(m).skip_share)
+        assert same.window(m).sent_ratio == pytest.approx(base.window(m).sent_ratio)

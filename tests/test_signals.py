@@ -201,6 +201,13 @@ def test_logrotate_hung_in_jbd2_wait_is_critical_from_its_trace() -> None:
     assert only(detect(lines_of(text)), "kernel.hung_task").severity == "critical"
 
 
+def test_soft_lockup_with_a_hung_task_is_critical() -> None:
+    lockup = "[ 53021.3] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [cc1plus:171665]"
+    assert only(detect(lines_of(lockup)), "kernel.soft_lockup").severity == "warning"
+    both = lockup + "\n[ 53100.0] INFO: task myapp:4242 blocked for more than 120 seconds."
+    assert only(detect(lines_of(both)), "kernel.soft_lockup").severity == "critical"
+
+
 def test_thermal_throttling_closes_on_normal_and_stays_warning() -> None:
     hit = only(detect(lines_of("""
 [ 76747.1] mce: CPU2: Core temperature above threshold, cpu clock throttled (total events = 2675)
@@ -239,6 +246,37 @@ def test_stuck_transmit_queue_for_minutes_is_critical() -> None:
     long = "[ 115546.7] mtk_soc_eth 1e100000.ethernet eth0: NETDEV WATCHDOG: CPU: 1: transmit queue 4 timed out 190940 ms"
     assert only(detect(lines_of(short)), "net.tx_watchdog").severity == "warning"
     assert only(detect(lines_of(long)), "net.tx_watchdog").severity == "critical"
+
+
+def test_one_corrected_aer_event_is_not_recurring() -> None:
+    event = """
+[ 41.67] pcieport 0000:00:1c.1: AER: Corrected error received: 0000:00:1c.1
+[ 41.67] pcieport 0000:00:1c.1: PCIe Bus Error: severity=Corrected, type=Data Link Layer, (Transmitter ID)
+[ 41.67] pcieport 0000:00:1c.1:   device [8086:8c12] error status/mask=00001000/00002000
+[ 41.67] pcieport 0000:00:1c.1:    [12] Timeout
+"""
+    assert detect(lines_of(event)) == []
+    hit = only(detect(lines_of(event.strip() + event)), "aer.corrected")
+    assert (hit.severity, hit.count, hit.line_indices) == ("warning", 2, tuple(range(8)))
+
+
+def test_virtual_media_read_errors_are_noise() -> None:
+    text = """
+[ 30.1] blk_update_request: I/O error, dev sr0, sector 0 op 0x0:(READ) flags 0x80700 phys_seg 1 prio class 0
+[ 30.1] Buffer I/O error on dev sr0, logical block 0, async page read
+[ 30.2] print_req_error: I/O error, dev fd0, sector 0
+"""
+    lines = lines_of(text)
+    assert detect(lines) == []
+    assert all(is_boring(line.message) for line in lines)
+
+
+def test_comreset_failure_recovers_or_escalates() -> None:
+    once = "[ 95.0] ata1: COMRESET failed (errno=-16)\n[ 96.0] ata1: SATA link up 6.0 Gbps (SStatus 133 SControl 300)"
+    hit = only(detect(lines_of(once)), "ata.comreset_failed")
+    assert (hit.severity, hit.resolved) == ("warning", True)
+    twice = "[ 95.0] ata1: COMRESET failed (errno=-16)\n[ 106.0] ata1: COMRESET failed (errno=-16)"
+    assert only(detect(lines_of(twice)), "ata.comreset_failed").severity == "critical"
 
 
 def test_evidence_is_raw_and_signal_lines_are_never_boring() -> None:

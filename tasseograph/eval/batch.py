@@ -58,7 +58,7 @@ def collect(out: Path, cache: ResponseCache, notes: list[str]) -> list[str]:
     state = _read(out)
     still: list[dict[str, Any]] = []
     for b in state["batches"]:
-        model = get_model(b["model"], **b.get("model_options", {}))
+        model: Any = get_model(b["model"], **b.get("model_options", {}))
         status = asyncio.run(model.batch_status(b["id"]))
         if not status.done:
             still.append(b)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -92,10 +93,19 @@ def backend_params(model: Model) -> dict[str, Any]:
     for name in ("structured",):
         if hasattr(opts, name):
             out[name] = getattr(opts, name)
-    base = getattr(opts, "base_url", None) or getattr(model, "base_url", None)
+    base = getattr(opts, "base_url", None) or getattr(model, "base_url", None) or _env_base_url(model.name)
     if base:
         out["base_url"] = str(base)
     return out
+
+
+_BASE_URL_ENV = {"anthropic": "ANTHROPIC_BASE_URL", "openai": "OPENAI_BASE_URL"}
+
+
+def _env_base_url(name: str) -> str | None:
+    """The base URL the provider's SDK takes from the environment when none is passed."""
+    env = _BASE_URL_ENV.get(name.partition(":")[0])
+    return os.environ.get(env) or None if env else None
 
 
 def _digest(text: str) -> str:
@@ -132,7 +142,7 @@ class MemoryCache:
         blob = self._data.get(key)
         return reply_from_json(blob) if blob is not None else None
 
-    def put(self, key: str, entry: CachedReply, *, model: str = "") -> None:
+    def put(self, key: str, entry: CachedReply, *, model: str = "") -> None:  # noqa: ARG002 (protocol)
         """Store ``entry`` under ``key``."""
         self._data[key] = reply_to_json(entry)
 

@@ -117,18 +117,22 @@ def run(suite_file: str | None, out: str, datasets: tuple[str, ...], models: tup
         console.print(f"batches pending: {', '.join(outcome.pending_batches)}; re-run the same command to collect")
         return
     print_table(console, outcome.summaries, title=f"tasseograph eval: {suite.name}")
+    for warning in sorted({n for s in outcome.summaries for n in s["notes"] if n.startswith("CONTAMINATED")}):
+        console.print(f"[red]warning:[/] {escape(warning)}")
     console.print(f"wrote {out}/summary.json, cases.parquet, report.md, report.html")
 
 
 def print_table(console: Console, summaries: list[dict[str, Any]], *, title: str) -> None:
-    """The results as a rich table."""
+    """The results as a rich table (columns that hold one blank value throughout are left out)."""
     from tasseograph.eval.report import TABLE_HEAD, table_rows
 
+    rows = table_rows(summaries)
+    keep = [i for i, h in enumerate(TABLE_HEAD) if h not in ("prompt", "policy") or {r[i] for r in rows} - {"-", "single"}]
     table = Table(title=title, show_lines=False)
-    for h in TABLE_HEAD:
-        table.add_column(h, overflow="fold")
-    for row in table_rows(summaries):
-        table.add_row(*(escape(c) for c in row))  # model names hold brackets, not rich markup
+    for i in keep:
+        table.add_column(TABLE_HEAD[i], overflow="fold")
+    for row in rows:
+        table.add_row(*(escape(row[i]) for i in keep))  # model names hold brackets, not rich markup
     console.print(table)
 
 

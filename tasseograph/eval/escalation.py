@@ -114,5 +114,5 @@ def _compose(name: str, decide: Decide, small: RunResult, large: RunResult, loca
     tiers = ([local.model_name] if local and name == "local-first" else []) + [small.model_name, large.model_name]
     return RunResult(
         spec=small.spec, model_name=" → ".join(tiers), prompt=small.prompt, local=False, cases=cases,
-        policy=name, price_id=None,
+        policy=name, price_id=None, origin=" ".join(sorted({small.origin, large.origin})),
     )

@@ -8,7 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402 (backend must be chosen first)
+import matplotlib.pyplot as plt
 
 MAX_CONFUSION = 12
 """Most confusion matrices drawn (one per run); the rest are in summary.json."""
@@ -70,6 +70,8 @@ def cost_recall_plot(summaries: list[dict[str, Any]]) -> bytes | None:
     front = pareto([(c, r) for c, r, _ in pts])
     ax.step([p[0] for p in front], [p[1] for p in front], where="post", color="black", lw=1, label="Pareto front")
     ax.set_xscale("symlog", linthresh=0.01)
+    top = max(c for c, _, _ in pts)
+    ax.set_xlim(0, top * 1.5 if top > 0 else 1.0)
     ax.set_xlabel("USD per host-month (symlog)")
     ax.set_ylabel("recall")
     ax.set_ylim(-0.02, 1.05)

@@ -93,7 +93,7 @@ def fmt_money(v: float | None) -> str:
 
 
 TABLE_HEAD = ("dataset", "model", "prompt", "policy", "n (pos)", "precision", "recall", "F1", "crit. recall",
-              "$/host-month", "skip", "quality")
+              "false alarms", "$/host-month", "skip", "quality")
 
 
 def table_rows(summaries: list[dict[str, Any]]) -> list[tuple[str, ...]]:
@@ -102,11 +102,19 @@ def table_rows(summaries: list[dict[str, Any]]) -> list[tuple[str, ...]]:
         (
             s["dataset"], s["model"], s["prompt"] or "-", _policy(s), f"{s['n_cases']} ({s['n_positive']})",
             fmt(s["precision"], 2) + fmt_ci(s.get("precision_ci")), fmt(s["recall"], 2) + fmt_ci(s.get("recall_ci")),
-            fmt(s["f1"], 2), fmt(s["critical_recall"], 2), fmt_money(s["cost_per_host_month_usd"]),
+            fmt(s["f1"], 2), fmt(s["critical_recall"], 2), _false_alarms(s), fmt_money(s["cost_per_host_month_usd"]),
             fmt(s["skip_rate"], 2), _quality_short(s["quality"]),
         )
         for s in summaries
     ]
+
+
+def _false_alarms(s: dict[str, Any]) -> str:
+    """False alarms over truly-ok cases; for log folders, healthy logs alarmed."""
+    n_ok = s["n_cases"] - s["n_positive"]
+    if "healthy_logs" in s:
+        return f"{s['healthy_logs_alarmed']}/{s['healthy_logs']} logs"
+    return f"{s['false_alarms']}/{n_ok}"
 
 
 def _policy(s: dict[str, Any]) -> str:

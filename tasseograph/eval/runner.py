@@ -16,14 +16,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from tasseograph.compress import compress
 from tasseograph.errors import Overloaded, RateLimited
-from tasseograph.eval.cache import CachedReply, CacheStats, CachingModel, Deferred, ResponseCache
+from tasseograph.eval.cache import CachedReply, CacheStats, CachingModel, Deferred, ResponseCache, backend_params
 from tasseograph.eval.datasets import Case, Dataset
 from tasseograph.evidence import evidence_is_valid
 from tasseograph.models.base import Model, ModelReply, ModelRequest
-from tasseograph.compress import compress
 from tasseograph.pipeline import Options, analyze_async, resolve_prompt
-from tasseograph.pricing import cost_usd
+from tasseograph.pricing import CacheTTL, cost_usd
 from tasseograph.schema import CompressionStats, Delta, Usage, Verdict
 
 DEFAULT_CONCURRENCY = 8
@@ -97,6 +97,8 @@ class RunResult:
     price_id: str | None = None
     model_obj: Any = None
     """The model object that ran (needed to submit its pending requests as a batch)."""
+    origin: str = ""
+    """Where the model's answers come from (``local``, ``api`` or a base URL)."""
 
 
 class RateGate:
@@ -185,7 +187,8 @@ async def run_spec(
     sem = asyncio.Semaphore(max(1, concurrency))
     prompt = None if model.local else resolve_prompt(spec.prompt).ref
     result = RunResult(spec=spec, model_name=model.name, prompt=prompt, local=model.local, cases=[],
-                       price_id=model.price_id, model_obj=model)
+                       price_id=model.price_id, model_obj=model,
+                       origin="local" if model.local else str(backend_params(model).get("base_url", "api")))
     task = progress.add_task(f"{spec.dataset.name} · {model.name}", total=len(spec.dataset.cases) * spec.epochs) if progress else None
     for epoch in range(spec.epochs):
         wrapped: Model = model
@@ -234,7 +237,7 @@ def _case_result(case: Case, epoch: int, verdict: Verdict, delta: Delta, rec: _R
                  spec_max_lines: int) -> CaseResult:
     usage = Usage()
     cost = 0.0
-    ttl = getattr(getattr(rec.inner, "inner", rec.inner), "cache_ttl", "5m")
+    ttl: CacheTTL = "1h" if getattr(getattr(rec.inner, "inner", rec.inner), "cache_ttl", "5m") == "1h" else "5m"
     for e in rec.entries:
         usage = usage + e.reply.usage
         cost += cost_usd(rec.price_id, e.reply.usage, batch=e.batch, cache_ttl=ttl)

@@ -8,6 +8,7 @@ precision and recall say nothing about any real model.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from tasseograph.eval.datasets import Dataset
@@ -44,7 +45,7 @@ def quality_label(run: RunResult) -> str:
     """Where the run's answers came from, and so what its scores mean."""
     if run.local:
         return QUALITY_LOCAL
-    origins = {o for c in run.cases for o in c.origins}
+    origins = {o for c in run.cases for o in c.origins} | {run.origin}
     fake_name = any(part.startswith("fake") for part in run.model_name.replace("→", " ").split())
     if os.environ.get(PLUMBING_ENV) or fake_name or any(_is_fake(o) for o in origins):
         return QUALITY_PLUMBING
@@ -101,7 +102,7 @@ def summarize(run: RunResult, base: FleetProfile) -> dict[str, Any]:
         "latency_p50_s": percentile([r.latency_s for r in called], 50),
         "latency_p95_s": percentile([r.latency_s for r in called], 95),
         "cache": {"hits": run.cache.hits, "misses": run.cache.misses},
-        "notes": list(ds.notes) + _undefined_notes(b.recall, ds),
+        "notes": list(ds.notes) + _undefined_notes(b.recall, ds) + _model_notes(run),
     }
 
 
@@ -141,6 +142,24 @@ def _undefined_notes(recall: float | None, ds: Dataset) -> list[str]:
     if not ds.severity_known:
         notes.append("severity unknown: critical recall undefined")
     return notes
+
+
+def _model_notes(run: RunResult) -> list[str]:
+    notes = []
+    if run.local and run.model_name != "rules" and run.policy == "single":
+        notes.append(f"{run.model_name}: verdicts include the pipeline's signal backstop (catalogue signals the "
+                     "model missed are merged, as in production)")
+    meta = getattr(getattr(run.model_obj, "bundle", None), "meta", None) or {}
+    trained = meta.get("trained_on")
+    ds = run.spec.dataset
+    if trained and _same_data(trained, ds.path) and not (meta.get("split") == "train" and ds.split == "test"):
+        notes.append(f"CONTAMINATED: {run.model_name} was trained on {trained} and is scored on its own training cases")
+    return notes
+
+
+def _same_data(trained: str, scored: str) -> bool:
+    a, b = Path(trained).resolve(), Path(scored).resolve()
+    return a == b or a in b.parents or b in a.parents
 
 
 def _jsonable(options: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from tasseograph.errors import ConfigError, MissingAPIKeyError
 from tasseograph.eval import batch as batching
 from tasseograph.eval.cache import ResponseCache
-from tasseograph.eval.datasets import Dataset, load_dataset
+from tasseograph.eval.datasets import Dataset, Split, load_dataset
 from tasseograph.eval.escalation import escalation_runs
 from tasseograph.eval.report import write_all
 from tasseograph.eval.runner import RunResult, RunSpec, run_spec
@@ -97,7 +97,7 @@ def _plan(suite: Suite, datasets: dict[str, Dataset], specs: dict[str, tuple[Dat
         if m.train and m.train not in datasets:
             notes.append(f"skipped model {m.name!r}: its training dataset {m.train!r} was skipped")
             continue
-        model = _build_model(m, datasets, specs, out, flags)
+        model = _build_model(m, specs, out, flags)
         for ds_name, ds in datasets.items():
             if m.datasets is not None and ds_name not in m.datasets:
                 continue
@@ -113,13 +113,12 @@ def _plan(suite: Suite, datasets: dict[str, Dataset], specs: dict[str, tuple[Dat
     return plan
 
 
-def _build_model(m: ModelSpec, datasets: dict[str, Dataset], specs: dict[str, tuple[DatasetSpec, Path]],
-                 out: Path, flags: Flags) -> Model:
+def _build_model(m: ModelSpec, specs: dict[str, tuple[DatasetSpec, Path]], out: Path, flags: Flags) -> Model:
     if m.train:
         if not m.name.startswith("sklearn"):
             raise ConfigError(f"model {m.name!r}: 'train' applies to the sklearn model only")
         dspec, path = specs[m.train]
-        train_split = "train" if dspec.split == "test" else "all"
+        train_split: Split = "train" if dspec.split == "test" else "all"
         train_ds = load_dataset(path, name=m.train, window=dspec.window, window_s=dspec.window_s,
                                 window_lines=dspec.window_lines, split=train_split, test_fraction=dspec.test_fraction)
         model_path = out / "models" / f"sklearn-{_slug(m.train)}.joblib"

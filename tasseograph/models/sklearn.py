@@ -110,7 +110,7 @@ def train(texts: Sequence[str], statuses: Sequence[str], categories: Sequence[Se
     tpl = get_templater(tpl_name)
     vec = _vectorizer((1, 2))
     x = vec.fit_transform([_doc(t.splitlines(), tpl) for t in texts])
-    pos = np.flatnonzero(y)
+    pos = [int(i) for i in np.flatnonzero(y)]
     sev_y = np.array([statuses[i] == "critical" for i in pos])
     severity = _fit(x[pos], sev_y) if 0 < sev_y.sum() < len(pos) else None
     sev_default = "critical" if sev_y.mean() > 0.5 else "warning"
@@ -252,7 +252,7 @@ class SklearnModel:
 
     def _line_scores(self, lines: Sequence[str]) -> np.ndarray | None:
         b = self.bundle
-        if b.line_clf is None:
+        if b.line_clf is None or b.line_vectorizer is None:
             return None
         return np.asarray(b.line_clf.predict_proba(b.line_vectorizer.transform([self._tpl(s) for s in lines]))[:, 1])
 
@@ -263,8 +263,8 @@ class SklearnModel:
         if line_p is not None:
             cand = np.flatnonzero(line_p >= min(self.line_threshold, float(line_p.max())))
         if clf is None:
-            return int(cand[np.argmax(line_p[cand])]) if line_p is not None else 0
-        scores = np.asarray(b.vectorizer.transform([self._tpl(lines[i]) for i in cand]) @ clf.coef_[0]).ravel()
+            return int(cand[int(np.argmax(line_p[cand]))]) if line_p is not None else 0
+        scores = np.asarray(b.vectorizer.transform([self._tpl(lines[int(i)]) for i in cand]) @ clf.coef_[0]).ravel()
         return int(cand[int(np.argmax(scores))])
 
     def _categories(self, x: Any) -> list[tuple[str, Any]]:

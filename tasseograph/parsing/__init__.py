@@ -17,6 +17,7 @@ from tasseograph.parsing.decoding import CHUNK_BYTES, MAX_LINE_BYTES, TRUNCATION
 from tasseograph.parsing.delta import (
     build_delta,
     iter_lines,
+    iter_message_batches,
     iter_messages,
     parse_delta,
     read_delta,
@@ -32,6 +33,7 @@ __all__ = [
     "build_delta",
     "detect_format",
     "iter_lines",
+    "iter_message_batches",
     "iter_messages",
     "parse_delta",
     "read_delta",

@@ -26,6 +26,7 @@ TRUNCATION_MARK = " … [truncated {} bytes]"
 # C0 controls except tab and newline, DEL, and the C1 range (a terminal reads \x9b as CSI).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # CSI sequences (colours, cursor moves), OSC sequences (titles, links), then two-byte escapes.
+_BOM = b"\xef\xbb\xbf"
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F])  # all but tab and newline
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
 
@@ -82,7 +83,9 @@ def text_lines(text: str, controls: bool = True) -> tuple[list[str], list[str]]:
         lines = text.split("\n")
         return lines, lines
     if "\x1b" in text:
-        return visible(text).split("\n"), sanitize(text).split("\n")
+        raws, cleans = visible(text).split("\n"), sanitize(text).split("\n")
+        # A line of nothing but escape codes would read as blank and be skipped: keep it visible.
+        return raws, [c if c.strip() or not r.strip() else r for r, c in zip(raws, cleans, strict=True)]
     lines = visible(text).split("\n")
     return lines, lines
 
@@ -116,7 +119,7 @@ def iter_blocks(
     lineno = 1
     head = b""  # start of the line still open at the end of the last chunk
     dropped = 0  # bytes of that line cut off beyond max_line_bytes
-    for chunk in _read_chunks(stream, chunk_bytes):
+    for chunk in _skip_bom(_read_chunks(stream, chunk_bytes)):
         first = chunk.find(b"\n")
         if first < 0:
             if len(head) >= max_line_bytes:
@@ -159,6 +162,18 @@ def _read_chunks(stream: BinaryIO, size: int) -> Iterator[bytes]:
         if not isinstance(chunk, bytes):
             chunk = bytes(chunk)  # bytearray or memoryview from unusual streams
         yield chunk
+
+
+def _skip_bom(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The chunks without a UTF-8 byte order mark at the very start (an encoding mark, not text)."""
+    start = b""
+    for chunk in chunks:
+        start += chunk
+        if len(start) >= len(_BOM) or not _BOM.startswith(start):
+            break
+    if start:  # shorter than a BOM only when the stream ended: then it is text, kept
+        yield start.removeprefix(_BOM)
+    yield from chunks
 
 
 def _may_have_controls(block: bytes) -> bool:

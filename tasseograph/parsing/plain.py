@@ -48,8 +48,12 @@ def parse(batches: Iterable[Batch], ctx: ParseContext) -> Iterator[KernelLine]:
     """One record per non-empty line."""
     for lineno, raws, cleans in batches:
         for i, clean in enumerate(cleans):
-            if clean and not clean.isspace():
+            if not (stripped := clean.strip()):
+                continue
+            if clean[0] in _PREFIX_FIRST:
                 yield parse_line(lineno + i, raws[i], clean, ctx)
+            else:
+                yield make_line(lineno + i, raws[i], stripped)
 
 
 def messages(blocks: Iterable[Block], ctx: ParseContext) -> Iterator[list[str]]:

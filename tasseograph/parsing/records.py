@@ -88,6 +88,8 @@ class ParseContext:
     """Parsed wall times by stamp text: consecutive lines mostly repeat the same second."""
     last_month: int = 0
     """Month of the last year-less stamp, to notice a December to January rollover."""
+    current_year: int = field(init=False)
+    """The year year-less stamps get now: ``year`` (or this year), moved on at each rollover."""
 
     def __post_init__(self) -> None:
         self.current_year = self.year if self.year is not None else datetime.now(UTC).year

@@ -32,6 +32,8 @@ from tasseograph.schema import Finding, Verdict
 FINDING_ALERT = "DmesgHardwareIssue"
 BUDGET_ALERT = "DmesgLLMBudgetExhausted"
 CIRCUIT_ALERT = "DmesgLLMAPIUnavailable"
+EPISODE_GAP = 0.001
+"""Seconds between an episode's start and end and the next start (times are sent to the ms)."""
 EVIDENCE_CHARS = 1000
 """Longest evidence annotation (Alertmanager notifications are not log viewers)."""
 
@@ -87,21 +89,23 @@ def apply_verdict(conn: sqlite3.Connection, host: str, verdict: Verdict, now: fl
 
 def fire(conn: sqlite3.Connection, fp: str, labels: dict[str, str], annotations: dict[str, str], now: float) -> None:
     """Fire (or keep firing) an alert; a new episode, queued for posting, when it was not firing."""
-    row = conn.execute("SELECT state FROM alerts WHERE fingerprint=?", (fp,)).fetchone()
+    row = conn.execute("SELECT state, ends_at FROM alerts WHERE fingerprint=?", (fp,)).fetchone()
     if row is not None and row[0] == "firing":
         conn.execute("UPDATE alerts SET last_seen=?, clean_checks=0, annotations=? WHERE fingerprint=?",
                      (now, json.dumps(annotations), fp))
         return
+    # Each episode needs its own startsAt, or Alertmanager would take it for the resolved one.
+    starts = max(now, row[1] + EPISODE_GAP) if row is not None and row[1] is not None else now
     conn.execute(
         "INSERT INTO alerts (fingerprint, labels, annotations, state, starts_at, ends_at, last_seen,"
         " clean_checks, last_post, episode) VALUES (?,?,?,'firing',?,NULL,?,0,0,1)"
         " ON CONFLICT (fingerprint) DO UPDATE SET state='firing', starts_at=excluded.starts_at,"
         " ends_at=NULL, last_seen=excluded.last_seen, clean_checks=0, annotations=excluded.annotations,"
         " episode=episode+1",
-        (fp, labels_key(labels), json.dumps(annotations), now, now),
+        (fp, labels_key(labels), json.dumps(annotations), starts, now),
     )
     conn.execute("INSERT INTO alert_outbox (fingerprint, state, starts_at, ends_at) VALUES (?,'firing',?,NULL)",
-                 (fp, now))
+                 (fp, starts))
     bump(conn, "dmesg_llm_alerts_total", {"alertname": labels["alertname"], "severity": labels.get("severity", "")})
 
 
@@ -110,9 +114,10 @@ def resolve(conn: sqlite3.Connection, fp: str, now: float) -> None:
     row = conn.execute("SELECT starts_at FROM alerts WHERE fingerprint=? AND state='firing'", (fp,)).fetchone()
     if row is None:
         return
-    conn.execute("UPDATE alerts SET state='resolved', ends_at=? WHERE fingerprint=?", (now, fp))
+    ends = max(now, row[0] + EPISODE_GAP)
+    conn.execute("UPDATE alerts SET state='resolved', ends_at=? WHERE fingerprint=?", (ends, fp))
     conn.execute("INSERT INTO alert_outbox (fingerprint, state, starts_at, ends_at) VALUES (?,'resolved',?,?)",
-                 (fp, row[0], now))
+                 (fp, row[0], ends))
 
 
 def sweep(conn: sqlite3.Connection, now: float, rules: AlertRules) -> None:

@@ -193,23 +193,26 @@ class Runner:
 
     async def process(self, now: float, report: CycleReport) -> None:
         """Analyse every due delta (see the module docstring for the degraded modes)."""
-        work = [self._prepare(q) for q in self.state.due(now)]
         calls: list[_Work] = []
-        for w in work:
-            if now - w.queued.created >= self.config.retry.max_age:
+        for queued in self.state.due(now):
+            # Local models run the whole pipeline (pre-filter included) in one go.
+            w = self._prepare(queued, signals=not self.model.local)
+            if now - queued.created >= self.config.retry.max_age:
                 await self._fallback(w, "max_age", now, report)
+            elif self.model.local:
+                verdict = await analyze_async(w.item.delta, model=self.model, **self._kwargs())
+                self._finish(w, verdict, now, report)
             elif w.skip is not None:
                 self._finish(w, self._skip_verdict(w), now, report)
-            elif self.model.local:
-                verdict = await analyze_async(w.item.delta, model=self.model, **self._kwargs(prefilter=False))
-                self._finish(w, verdict, now, report)
             else:
                 calls.append(w)
         if calls:
             await self._call_model(calls, now, report)
 
-    def _prepare(self, queued: QueuedDelta) -> _Work:
+    def _prepare(self, queued: QueuedDelta, *, signals: bool = True) -> _Work:
         delta = parse_delta(queued.data, host=queued.host)
+        if not signals:
+            return _Work(queued, Item(queued.id, delta, []), None)
         hits = detect(delta.lines)
         skip = prefilter_reason(delta, hits) if self.opts.prefilter else None
         return _Work(queued, Item(queued.id, delta, hits), skip)

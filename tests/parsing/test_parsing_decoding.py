@@ -13,6 +13,7 @@ from tasseograph.parsing.decoding import (
     MAX_LINE_BYTES,
     TRUNCATION_MARK,
     iter_batches,
+    iter_blocks,
     sanitize,
     strip_ansi,
     visible,
@@ -143,3 +144,28 @@ def test_a_read_failure_is_an_input_error() -> None:
 
     with pytest.raises(InputError, match="Input/output error"):
         list(iter_batches(Broken()))  # type: ignore[arg-type]
+
+
+def test_c1_controls_are_visible_and_other_latin1_text_is_kept() -> None:
+    ((_, raw, _),) = lines_of("csi\u009b31m 45\u00b0C caf\u00e9\n".encode())
+    assert raw == "csi\\x9b31m 45°C café"
+
+
+def test_a_block_without_control_bytes_skips_the_scan() -> None:
+    (block,) = iter_blocks(io.BytesIO(b"[ 1.0] plain ascii\r\n[ 2.0] and \xc3\xa9\n"))
+    assert (block.text, block.controls) == ("[ 1.0] plain ascii\n[ 2.0] and é", False)
+    (block,) = iter_blocks(io.BytesIO(b"nul\x00\n"))
+    assert block.controls
+
+
+def test_a_utf8_byte_order_mark_at_the_start_is_dropped() -> None:
+    for chunk in (1, 2, 64):
+        assert lines_of(b"\xef\xbb\xbf[ 1.0] x\n\xef\xbb\xbfkept", chunk_bytes=chunk) == [
+            (1, "[ 1.0] x", "[ 1.0] x"),
+            (2, "\ufeffkept", "\ufeffkept"),
+        ]
+    assert lines_of(b"\xef\xbb") == [(1, "\\xef\\xbb", "\\xef\\xbb")]  # a cut-off mark is kept
+
+
+def test_a_line_of_only_escape_codes_is_not_blank() -> None:
+    assert lines_of(b"\x1b[0m\n") == [(1, "\\x1b[0m", "\\x1b[0m")]

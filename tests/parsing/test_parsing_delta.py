@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,11 +17,13 @@ from tasseograph.parsing import (
     MAX_LINE_BYTES,
     TRUNCATION_MARK,
     iter_lines,
+    iter_message_batches,
     iter_messages,
     parse_delta,
     read_delta,
     split_by_host,
 )
+from tasseograph.parsing.decoding import visible
 from tasseograph.schema import Delta
 from tests.conftest import shared_dir
 from tests.parsing.streams import repeat_stream
@@ -220,3 +223,39 @@ def test_iter_messages_matches_iter_lines(shared: Path, path: str, fmt: str | No
     data = (shared / "datasets" / path).read_bytes()
     messages = list(iter_messages(io.BytesIO(data), format=fmt, year=2026))
     assert messages == [line.message for line in iter_lines(io.BytesIO(data), format=fmt, year=2026)]
+
+
+def test_iter_message_batches_gives_lists_of_the_same_messages() -> None:
+    data = b"".join(b"[%5d.000000] line %d\n" % (i, i) for i in range(5000))
+    batches = list(iter_message_batches(io.BytesIO(data)))
+    assert len(batches) > 1 and all(isinstance(batch, list) for batch in batches)
+    assert [m for batch in batches for m in batch] == [f"line {i}" for i in range(5000)]
+
+
+def expected_raw_lines(data: bytes) -> list[str]:
+    """The non-empty input lines, decoded and made visible, computed the plain way."""
+    text = data.decode("utf-8", "backslashreplace").removeprefix("\ufeff").replace("\r\n", "\n")
+    lines = text.split("\n")
+    lines[-1] = lines[-1].removesuffix("\r")
+    return [line for line in map(visible, lines) if line.strip()]
+
+
+FUZZ_PIECES = [
+    b"[    1.000000] ", b"<3>", b"kern  :err   : ", b"6,12,345,-;", b" SUBSYSTEM=pci", b"Nov 22 08:00:00 h kernel: ",
+    b"<4>1 2026-11-22T08:00:00Z h kernel - - - ", b'{"MESSAGE": "x", "__CURSOR": "i=1"}', b"{", b"\r\n", b"\n",
+    b"\n\n", b"  ", b"\t", b"\x00", b"\xff\xfe", b"\x1b[31m", b"\x1b[0m", b"\r", b"\xc2\x9b", b"\xe2\x82", b"text",
+    b"[Tue Nov 22 08:00:00 2026] ", b"> ", b"-- Boot 1 --",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_fuzzed_input_never_raises_and_loses_no_line(seed: int) -> None:
+    rng = random.Random(seed)
+    data = b"".join(rng.choice(FUZZ_PIECES) for _ in range(rng.randint(0, 60)))
+    expected = expected_raw_lines(data)
+    for fmt in (None, *FORMATS):
+        delta = parse_delta(data, format=fmt, year=2026)
+        assert raw_lines(delta) == expected, fmt
+        assert list(iter_messages(io.BytesIO(data), format=fmt, year=2026)) == [
+            line.message for line in delta.lines
+        ]

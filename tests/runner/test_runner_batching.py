@@ -6,14 +6,13 @@ import asyncio
 import json
 from pathlib import Path
 
-from conftest import KeywordModel, make_config, make_runner, write_spool
-
 from tasseograph.models.base import ModelReply, ModelRequest
 from tasseograph.parsing import parse_delta
 from tasseograph.pipeline import Options
 from tasseograph.prompts import get_prompt
 from tasseograph.runner.batching import Item, analyze_batch, batch_reply_schema
 from tasseograph.schema import Usage
+from tests.runner.conftest import KeywordModel, make_config, make_runner, write_spool
 
 
 def test_batch_attributes_findings_to_hosts(tmp_path: Path) -> None:

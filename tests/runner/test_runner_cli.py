@@ -13,10 +13,10 @@ import urllib.request
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import CRITICAL_LINE, free_port, write_spool
 from prometheus_client.parser import text_string_to_metric_families
 
 from tasseograph.cli import main
+from tests.runner.conftest import CRITICAL_LINE, free_port, write_spool
 
 TASSEOGRAPH = [sys.executable, "-c", "from tasseograph.cli import main; main()"]
 

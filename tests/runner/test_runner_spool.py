@@ -6,10 +6,9 @@ import os
 import time
 from pathlib import Path
 
-from conftest import write_spool
-
 from tasseograph.runner.spool import SpoolSource, is_binary
 from tasseograph.runner.state import State
+from tests.runner.conftest import write_spool
 
 
 def scan_commit(source: SpoolSource, state: State, now: float | None = None) -> list[bytes]:

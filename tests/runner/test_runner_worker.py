@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from conftest import CRITICAL_LINE, FakeAlertmanager, KeywordModel, api_error, make_config, make_runner, write_spool
 from prometheus_client import CollectorRegistry
 
 from tasseograph.models.base import ModelRequest
@@ -16,6 +15,15 @@ from tasseograph.runner.alerts import to_iso
 from tasseograph.runner.metrics import Metrics
 from tasseograph.runner.worker import CycleReport, Runner
 from tasseograph.schema import Usage
+from tests.runner.conftest import (
+    CRITICAL_LINE,
+    FakeAlertmanager,
+    KeywordModel,
+    api_error,
+    make_config,
+    make_runner,
+    write_spool,
+)
 
 
 def cycle(runner: Runner) -> CycleReport:

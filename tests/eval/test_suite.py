@@ -1,0 +1,51 @@
+"""Suite files: validation errors name file and key; optional shared datasets are skipped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tasseograph.errors import ConfigError
+from tasseograph.eval.datasets import repo_root
+from tasseograph.eval.suite import load_suite, resolve_datasets
+
+EVALS = repo_root() / "evals"
+
+
+def test_the_shipped_suites_are_valid() -> None:
+    for path in EVALS.glob("*.toml"):
+        suite = load_suite(path)
+        assert suite.datasets and suite.models
+
+
+def test_unknown_key_names_file_and_key(tmp_path: Path) -> None:
+    p = tmp_path / "s.toml"
+    p.write_text('name = "s"\nmodels = ["rules"]\n[[datasets]]\nname = "x"\npath = "x.jsonl"\nwindw = 5\n')
+    with pytest.raises(ConfigError, match=r"s\.toml: datasets\[0\] \(x\)\.windw: Extra inputs"):
+        load_suite(p)
+
+
+def test_bad_toml_and_bad_reference(tmp_path: Path) -> None:
+    p = tmp_path / "s.toml"
+    p.write_text("name = \n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_suite(p)
+    p.write_text('name = "s"\n[[models]]\nname = "sklearn"\ntrain = "nope"\n[[datasets]]\npath = "a.jsonl"\n')
+    with pytest.raises(ConfigError, match="unknown dataset 'nope'"):
+        load_suite(p)
+
+
+def test_optional_shared_dataset_is_skipped_with_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        tiny_jsonl: Path) -> None:
+    monkeypatch.setenv("TASSEOGRAPH_SHARED", str(tmp_path / "nowhere"))
+    monkeypatch.setattr("tasseograph.eval.datasets.repo_root", lambda: tmp_path / "repo" / "x")
+    p = tmp_path / "s.toml"
+    p.write_text(f'name = "s"\nmodels = ["rules"]\n[[datasets]]\npath = "{tiny_jsonl}"\n'
+                 '[[datasets]]\nname = "bgl"\npath = "{shared}/datasets/loghub/BGL/BGL_2k.log"\noptional = true\n')
+    resolved = resolve_datasets(load_suite(p), p)
+    assert list(resolved.datasets) == ["tiny"]
+    assert "skipped dataset 'bgl'" in resolved.skipped[0] and "TASSEOGRAPH_SHARED" in resolved.skipped[0]
+    p.write_text(p.read_text().replace("optional = true", "optional = false"))
+    with pytest.raises(ConfigError, match="dataset 'bgl': shared data not found"):
+        resolve_datasets(load_suite(p), p)

@@ -21,8 +21,21 @@ from tasseograph.signals import detect, scan
 REPO = Path(__file__).resolve().parent.parent
 
 
+def _load(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
 def dev_scores(shared: Path) -> dict[str, float]:
-    cases = [json.loads(x) for x in (shared / "datasets/dmesg-real/dev.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    return score("dev", _load(shared / "datasets/dmesg-real/dev.jsonl"))
+
+
+def synthetic_scores() -> dict[str, float]:
+    """The project's own synthetic set (written from the same research; not real logs)."""
+    cases = [c for f in sorted((REPO / "datasets/synthetic").glob("*.jsonl")) for c in _load(f)]
+    return score("synthetic", cases)
+
+
+def score(name: str, cases: list[dict]) -> dict[str, float]:
     tp = fp = fn = crit_miss = crit_as_warn = 0
     for case in cases:
         verdict = tasseograph.analyze(case["text"], model="rules")
@@ -39,7 +52,7 @@ def dev_scores(shared: Path) -> dict[str, float]:
             print(f"  {case['id']}: label {want:8} got {got:8} [{ids}]")
     recall = tp / (tp + fn)
     precision = tp / (tp + fp) if tp + fp else 1.0
-    print(f"dev: n={len(cases)} recall={recall:.3f} precision={precision:.3f} tp={tp} fp={fp} fn={fn} "
+    print(f"{name}: n={len(cases)} recall={recall:.3f} precision={precision:.3f} tp={tp} fp={fp} fn={fn} "
           f"critical->ok={crit_miss} critical->warning={crit_as_warn}")
     return {"recall": recall, "precision": precision, "critical_missed": crit_miss}
 
@@ -91,6 +104,7 @@ if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     shared = Path(args[0]) if args else REPO.parent / "shared"
     dev_scores(shared)
+    synthetic_scores()
     noise_logs(shared)
     loghub(shared)
     if "--speed" in sys.argv:

@@ -7,10 +7,13 @@ with pydantic. Two paths use it:
   repeats into one episode per (signal, device), counts ``N callbacks suppressed`` as repeats,
   escalates by count or by decoded content, and closes episodes on recovery lines.
 - ``scan(messages)`` is the bulk path for millions of lines: one RE2 pass (pyarrow) with the
-  alternation of every pattern finds candidate lines; only those are classified in Python.
+  alternation of every pattern finds candidate lines; only those are then classified, by
+  bisecting the entry list with RE2 passes over the candidates.
 
-Both classify a line the same way (the first entry whose pattern matches), so they agree on
-which lines are signal lines.
+A line belongs to the first catalogue entry whose pattern matches it (``classify`` is the
+one-message Python form of the same rule). ``detect`` takes its line classes from ``scan``,
+so the per-delta and the bulk paths agree on which lines are signal lines by construction;
+the tests also check the Python and RE2 engines agree on every example and the dev set.
 """
 
 from __future__ import annotations
@@ -73,6 +76,8 @@ class SignalSpec(BaseModel):
     """Research catalogue id(s) this entry implements."""
     escalate_at: int | None = Field(default=None, ge=2)
     """Episode count (lines plus suppressed repeats) at which it becomes critical."""
+    window_s: float | None = Field(default=None, gt=0)
+    """With ``escalate_at``: only repeats within this many seconds count (when uptimes are known)."""
     critical_if: list[str] = Field(default_factory=list)
     """Any episode line (context included) matching one of these makes it critical."""
     decode: Literal["mci_status"] | None = None
@@ -307,10 +312,7 @@ class _Episode:
     resolved: bool = False
     decoded_critical: bool = False
     absorbed_critical: bool = False
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return self.entry.spec.id, self.device
+    """Critical because of a merged episode or a ``critical_with`` signal in the delta."""
 
 
 def _device(entry: _Entry, message: str) -> str:
@@ -421,11 +423,28 @@ def _merge_absorbed(episodes: list[_Episode], lines: Sequence[KernelLine]) -> li
     return [e for e in episodes if id(e) not in gone]
 
 
+def _repeats(episode: _Episode, lines: Sequence[KernelLine]) -> int:
+    """The episode count, or with ``window_s`` the most signal lines within one window."""
+    window = episode.entry.spec.window_s
+    if window is None:
+        return episode.count
+    uptimes = [_uptime(lines[i]) for i in episode.signal_lines]
+    if any(u is None for u in uptimes):
+        return episode.count  # no clock to judge the rate by: the count alone
+    known = sorted(u for u in uptimes if u is not None)
+    start, best = 0, 0
+    for end, t in enumerate(known):
+        while t - known[start] > window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
 def _escalated(episode: _Episode, lines: Sequence[KernelLine]) -> bool:
     spec, critical_if = episode.entry.spec, episode.entry.critical_if
     if episode.decoded_critical or episode.absorbed_critical:
         return True
-    if spec.escalate_at and episode.count >= spec.escalate_at:
+    if spec.escalate_at and _repeats(episode, lines) >= spec.escalate_at:
         return True
     return critical_if is not None and any(critical_if.search(lines[i].message) for i in episode.lines)
 

@@ -241,6 +241,19 @@ def test_aer_uncorrected_then_recovery_de_escalates() -> None:
     assert only(detect(lines_of(text.rsplit("\n", 2)[0])), "aer.uncorrected").severity == "critical"
 
 
+def test_watchdog_rate_not_count_decides() -> None:
+    hours_apart = "\n".join(
+        f"[ {t}.0] r8125 0000:22:04.0 eth4: NETDEV WATCHDOG: CPU: 3: transmit queue 0 timed out 5010 ms"
+        for t in (1356, 3680, 24736, 28094)
+    )
+    every_5s = "\n".join(
+        f"[ {t}.0] i40e 0000:3b:00.0 ens1f0: NETDEV WATCHDOG: CPU: 8: transmit queue 3 timed out {ms} ms"
+        for t, ms in ((100, 5012), (105, 10024), (110, 15036))
+    )
+    assert only(detect(lines_of(hours_apart)), "net.tx_watchdog").severity == "warning"
+    assert only(detect(lines_of(every_5s)), "net.tx_watchdog").severity == "critical"
+
+
 def test_stuck_transmit_queue_for_minutes_is_critical() -> None:
     short = "[ 1356.2] r8125 0000:22:04.0 eth4: NETDEV WATCHDOG: CPU: 3: transmit queue 0 timed out 5010 ms"
     long = "[ 115546.7] mtk_soc_eth 1e100000.ethernet eth0: NETDEV WATCHDOG: CPU: 1: transmit queue 4 timed out 190940 ms"

@@ -183,7 +183,10 @@ def gate(run_dir: str, baseline: str, update: bool) -> None:
         b = gating.update(Path(run_dir), Path(baseline))
         click.echo(f"wrote {baseline}: {len(b.runs)} runs")
         return
-    reasons = gating.gate(Path(run_dir), Path(baseline))
+    notes: list[str] = []
+    reasons = gating.gate(Path(run_dir), Path(baseline), notes)
+    for note in notes:
+        click.echo(f"note: {note}")
     if reasons:
         click.echo(f"gate FAILED ({len(reasons)} regressions):", err=True)
         for r in reasons:

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tasseograph.errors import ConfigError
+from tasseograph.eval.datasets import shared_dir
 from tasseograph.eval.report import read_summary
 
 SCORES = ("precision", "recall", "critical_recall")
@@ -47,6 +48,8 @@ class BaselineRun(BaseModel):
     recall: float | None = None
     critical_recall: float | None = None
     cost_per_host_month_usd: float = 0.0
+    optional: bool = False
+    """Its dataset lives in ../shared: a missing run is skipped with a note, not failed."""
 
 
 class Baseline(BaseModel):
@@ -73,13 +76,17 @@ def load_baseline(path: Path) -> Baseline:
         raise ConfigError(f"{path}: {'.'.join(map(str, e['loc']))}: {e['msg']}") from exc
 
 
-def check(runs: list[dict[str, Any]], baseline: Baseline) -> list[str]:
-    """Readable reasons the gate fails (empty when it passes)."""
+def check(runs: list[dict[str, Any]], baseline: Baseline, notes: list[str] | None = None) -> list[str]:
+    """Readable reasons the gate fails (empty when it passes); skipped optional runs go to ``notes``."""
     current = {r["run_id"]: r for r in runs}
     tol = baseline.tolerance
     reasons = []
     for b in baseline.runs:
         cur = current.get(b.run_id)
+        if cur is None and b.optional:
+            if notes is not None:
+                notes.append(f"{b.run_id}: not in this run (shared data absent?), not checked")
+            continue
         if cur is None:
             reasons.append(f"{b.run_id}: missing from this run (was the dataset skipped?)")
             continue
@@ -98,17 +105,19 @@ def check(runs: list[dict[str, Any]], baseline: Baseline) -> list[str]:
     return reasons
 
 
-def gate(run_dir: Path, baseline_path: Path) -> list[str]:
+def gate(run_dir: Path, baseline_path: Path, notes: list[str] | None = None) -> list[str]:
     """Check ``run_dir`` against the baseline file; return the failure reasons."""
-    return check(read_summary(run_dir), load_baseline(baseline_path))
+    return check(read_summary(run_dir), load_baseline(baseline_path), notes)
 
 
 def update(run_dir: Path, baseline_path: Path) -> Baseline:
     """Write a baseline from ``run_dir``'s single-policy runs, keeping existing tolerances."""
     tol = load_baseline(baseline_path).tolerance if baseline_path.exists() else Tolerance()
+    shared = shared_dir()
     runs = [
         BaselineRun(run_id=r["run_id"], precision=r["precision"], recall=r["recall"],
-                    critical_recall=r["critical_recall"], cost_per_host_month_usd=r[COST] or 0.0)
+                    critical_recall=r["critical_recall"], cost_per_host_month_usd=r[COST] or 0.0,
+                    optional=shared is not None and Path(r["dataset_path"]).resolve().is_relative_to(shared.resolve()))
         for r in read_summary(run_dir)
     ]
     base = Baseline(note=f"written by 'tasseograph-eval gate {run_dir} --update'", tolerance=tol, runs=runs)

@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 
-MAX_CONFUSION = 12
+MAX_CONFUSION = 24
 """Most confusion matrices drawn (one per run); the rest are in summary.json."""
 
 

@@ -125,24 +125,59 @@ def _quality_short(q: str) -> str:
     return "PLUMBING, not quality" if q == QUALITY_PLUMBING else q.split(" (")[0] + (" local" if "local" in q else " API")
 
 
-def markdown(summaries: list[dict[str, Any]], *, title: str = "tasseograph eval") -> str:
-    """A table fit for a pull-request comment, plus the escalation table and notes."""
-    lines = [f"### {title}", "", "| " + " | ".join(TABLE_HEAD) + " |", "|" + "---|" * len(TABLE_HEAD)]
-    lines += ["| " + " | ".join(r) + " |" for r in table_rows(summaries)]
+Section = tuple[str, tuple[str, ...], list[tuple[str, ...]]]
+"""A titled table: (title, header, rows)."""
+
+
+def escalation_rows(summaries: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+    """Each escalation policy beside the single-model runs it was built from."""
     esc = [s for s in summaries if s["policy"] != "single"]
-    if esc:
-        lines += ["", "**Escalation policies** (from the same cached responses)", "",
-                  "| dataset | policy | models | precision | recall | critical recall | $/host-month |",
-                  "|---|---|---|---|---|---|---|"]
-        lines += [f"| {s['dataset']} | {s['policy']} | {s['model']} | {fmt(s['precision'])} | {fmt(s['recall'])} | "
-                  f"{fmt(s['critical_recall'])} | {fmt_money(s['cost_per_host_month_usd'])} |" for s in esc]
-    tok = [s for s in summaries if s["tokens"]["input"] or s["tokens"]["output"]]
-    if tok:
-        lines += ["", "| run | input tok | output tok | cache read | cache write | cost | p50 / p95 latency |",
-                  "|---|---|---|---|---|---|---|"]
-        lines += [f"| {s['run_id']} | {s['tokens']['input']:,} | {s['tokens']['output']:,} | {s['tokens']['cache_read']:,} | "
-                  f"{s['tokens']['cache_write']:,} | {fmt_money(s['cost_usd'])} | {fmt(s['latency_p50_s'], 2)} s / "
-                  f"{fmt(s['latency_p95_s'], 2)} s |" for s in tok]
+    scope = {(s["dataset"], s["options_label"]) for s in esc}
+    models = {m for s in esc for m in s["model"].split(" → ")}
+    prompts = {s["prompt"] for s in esc} | {None}
+    singles = [s for s in summaries if s["policy"] == "single" and (s["dataset"], s["options_label"]) in scope
+               and s["model"] in models and s["prompt"] in prompts]
+    return [
+        (s["dataset"], s["prompt"] or "-", s["policy"], s["model"], fmt(s["precision"]), fmt(s["recall"]),
+         fmt(s["critical_recall"]), fmt_money(s["cost_per_host_month_usd"]))
+        for s in sorted(singles + esc, key=lambda s: (s["dataset"], s["options_label"], s["policy"] != "single"))
+    ] if esc else []
+
+
+def token_rows(summaries: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+    """Tokens, cost and latency of API runs (and delta token estimates of log folders)."""
+    return [
+        (s["run_id"], f"{s['tokens']['input']:,}", f"{s['tokens']['output']:,}", f"{s['tokens']['cache_read']:,}",
+         f"{s['tokens']['cache_write']:,}", f"{s['tokens']['delta_estimate_before_compression']:,} → "
+         f"{s['tokens']['delta_estimate_after_compression']:,}", fmt_money(s["cost_usd"]),
+         f"{fmt(s['latency_p50_s'], 2)} s / {fmt(s['latency_p95_s'], 2)} s")
+        for s in summaries if s["tokens"]["input"] or s["tokens"]["output"] or s["dataset_kind"] == "folder"
+    ]
+
+
+def sections(summaries: list[dict[str, Any]]) -> list[Section]:
+    """The report's tables after the main one (empty ones left out)."""
+    out: list[Section] = [
+        ("Escalation policies (scored from the same cached responses)",
+         ("dataset", "prompt", "policy", "models", "precision", "recall", "critical recall", "$/host-month"),
+         escalation_rows(summaries)),
+        ("Tokens, cost and latency",
+         ("run", "input tok", "output tok", "cache read", "cache write", "delta tok est. raw → sent", "cost",
+          "p50 / p95 latency"),
+         token_rows(summaries)),
+    ]
+    return [sec for sec in out if sec[2]]
+
+
+def _md_table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head), *("| " + " | ".join(r) + " |" for r in rows)]
+
+
+def markdown(summaries: list[dict[str, Any]], *, title: str = "tasseograph eval") -> str:
+    """A table fit for a pull-request comment, plus the escalation and token tables and notes."""
+    lines = [f"### {title}", "", *_md_table(TABLE_HEAD, table_rows(summaries))]
+    for sec_title, head, rows in sections(summaries):
+        lines += ["", f"**{sec_title}**", "", *_md_table(head, rows)]
     lines += ["", *_notes(summaries)]
     return "\n".join(lines) + "\n"
 
@@ -169,8 +204,8 @@ def html_report(summaries: list[dict[str, Any]], *, title: str = "tasseograph ev
     """A self-contained HTML page: tables plus embedded PNG plots."""
     from tasseograph.eval import plots
 
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in TABLE_HEAD)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in table_rows(summaries))
+    tables = _html_table(TABLE_HEAD, table_rows(summaries)) + "".join(
+        f"<h2>{html.escape(t)}</h2>{_html_table(h, rows)}" for t, h, rows in sections(summaries))
     imgs = [
         ("Precision and recall with 95% CIs", plots.pr_plot(summaries)),
         ("Cost per host-month against recall (Pareto front)", plots.cost_recall_plot(summaries)),
@@ -185,8 +220,14 @@ def html_report(summaries: list[dict[str, Any]], *, title: str = "tasseograph ev
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px}img{max-width:100%}</style></head><body>"
-        f"<h1>{html.escape(title)}</h1><table><tr>{head}</tr>{body}</table>{figs}<ul>{notes}</ul></body></html>\n"
+        f"<h1>{html.escape(title)}</h1>{tables}{figs}<ul>{notes}</ul></body></html>\n"
     )
+
+
+def _html_table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><tr>{th}</tr>{body}</table>"
 
 
 def _b64(png: bytes) -> str:

@@ -18,7 +18,14 @@ from typing import Any
 
 from tasseograph.compress import compress
 from tasseograph.errors import Overloaded, RateLimited
-from tasseograph.eval.cache import CachedReply, CacheStats, CachingModel, Deferred, ResponseCache, backend_params
+from tasseograph.eval.cache import (
+    CachedReply,
+    CacheStats,
+    CachingModel,
+    Deferred,
+    ResponseCache,
+    backend_params,
+)
 from tasseograph.eval.datasets import Case, Dataset
 from tasseograph.evidence import evidence_is_valid
 from tasseograph.models.base import Model, ModelReply, ModelRequest

@@ -80,6 +80,8 @@ class OptionSet(BaseModel):
     redact: bool | None = None
     max_lines: int | None = Field(None, gt=0)
     signal_floor: Literal["warning", "critical"] | None = None
+    merge_signals: bool | None = None
+    """Merge the catalogue signals the model missed (needs ``Options.merge_signals`` in the pipeline)."""
 
     def pipeline_options(self) -> dict[str, Any]:
         """The switches that were set, as ``analyze`` keyword options."""

@@ -9,13 +9,13 @@ from typing import BinaryIO
 
 from tasseograph.errors import InputError
 from tasseograph.parsing import dmesg, journal, kmsg, plain, syslog
-from tasseograph.parsing.decoding import Batch, Block, block_batch, iter_blocks
+from tasseograph.parsing.decoding import Batch, iter_batches
 from tasseograph.parsing.detect import SAMPLE_LINES, detect_lines, resolve_format
 from tasseograph.parsing.records import ParseContext
 from tasseograph.schema import Delta, KernelLine, Window
 
 Parser = Callable[[Iterable[Batch], ParseContext], Iterator[KernelLine]]
-MessageParser = Callable[[Iterable[Block], ParseContext], Iterator[list[str]]]
+MessageParser = Callable[[Iterable[Batch], ParseContext], Iterator[list[str]]]
 
 PARSERS: dict[str, tuple[Parser, MessageParser]] = {
     "dmesg": (dmesg.parse, dmesg.messages),
@@ -26,7 +26,7 @@ PARSERS: dict[str, tuple[Parser, MessageParser]] = {
 }
 DEFAULT_HOST = "localhost"
 """Host of a delta when neither the caller nor the records name one."""
-_DETECT_MAX_BLOCKS = 16  # with 64 KiB chunks: detection never reads more than 1 MiB ahead
+_DETECT_MAX_BATCHES = 16  # with 64 KiB chunks: detection never reads more than 1 MiB ahead
 
 
 def iter_lines(
@@ -68,8 +68,8 @@ def iter_message_batches(
 
     Empty lists are possible (a block of blank lines); the lists are new, free to keep.
     """
-    fmt, blocks = _detect(iter_blocks(stream), resolve_format(format))
-    return PARSERS[fmt][1](blocks, ParseContext(year=year))
+    fmt, batches = _detect(iter_batches(stream), resolve_format(format))
+    return PARSERS[fmt][1](batches, ParseContext(year=year))
 
 
 def parse_delta(
@@ -125,7 +125,11 @@ def split_by_host(
 
 
 def build_delta(lines: list[KernelLine], fmt: str, host: str | None = None) -> Delta:
-    """A ``Delta`` of parsed records: host as ``parse_delta`` picks it, window from the wall times."""
+    """A ``Delta`` of parsed records: host as ``parse_delta`` picks it, window from the wall times.
+
+    The window runs from the earliest to the latest wall time (records can arrive slightly out
+    of order); it stays open when no record carries one.
+    """
     if host is None:
         named = {line.host for line in lines if line.host}
         host = named.pop() if len(named) == 1 else DEFAULT_HOST
@@ -138,23 +142,22 @@ def build_delta(lines: list[KernelLine], fmt: str, host: str | None = None) -> D
 def _parse_stream(
     stream: BinaryIO, format: str | None, ctx: ParseContext
 ) -> tuple[str, Iterator[KernelLine]]:
-    fmt, blocks = _detect(iter_blocks(stream), resolve_format(format))
-    return fmt, PARSERS[fmt][0](map(block_batch, blocks), ctx)
+    fmt, batches = _detect(iter_batches(stream), resolve_format(format))
+    return fmt, PARSERS[fmt][0](batches, ctx)
 
 
-def _detect(blocks: Iterator[Block], fmt: str | None) -> tuple[str, Iterator[Block]]:
-    """The format (detected from the first lines unless given) and the blocks, unconsumed."""
+def _detect(batches: Iterator[Batch], fmt: str | None) -> tuple[str, Iterator[Batch]]:
+    """The format (detected from the first lines unless given) and the batches, unconsumed."""
     if fmt is not None:
-        return fmt, blocks
-    head: list[Block] = []
+        return fmt, batches
+    head: list[Batch] = []
     sample: list[str] = []
-    for block in blocks:
-        head.append(block)
-        lines = block.text.split("\n", SAMPLE_LINES * 4)[: SAMPLE_LINES * 4]
-        sample.extend(line for line in lines if line and not line.isspace())
-        if len(sample) >= SAMPLE_LINES or len(head) >= _DETECT_MAX_BLOCKS:
+    for batch in batches:
+        head.append(batch)
+        sample.extend(line for line in batch.cleans[: SAMPLE_LINES * 4] if line and not line.isspace())
+        if len(sample) >= SAMPLE_LINES or len(head) >= _DETECT_MAX_BATCHES:
             break
-    return detect_lines(sample), chain(head, blocks)
+    return detect_lines(sample), chain(head, batches)
 
 
 def _as_stream(data: str | bytes) -> BinaryIO:

@@ -36,7 +36,7 @@ _DETECTORS: tuple[tuple[str, Callable[[str], bool]], ...] = (
 )
 # Lines every format may carry that say nothing about which one it is: journalctl's banners
 # and boot separators, and /dev/kmsg's dictionary lines.
-_NEUTRAL = re.compile(r"-- .*--$|-- No entries --|\s+[A-Z][A-Z0-9_]*=")
+_NEUTRAL = re.compile(r"-- .*--$|-- No entries --| [A-Z][A-Z0-9_]*=")
 
 
 def resolve_format(name: str | None) -> str | None:

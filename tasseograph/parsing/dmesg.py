@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
-from tasseograph.parsing.decoding import Batch, Block, block_batch
+from tasseograph.parsing.decoding import Batch
 from tasseograph.parsing.records import FACILITIES, LEVELS, MONTHS, ParseContext, iso_time, make_line
 from tasseograph.schema import KernelLine
 
@@ -81,13 +81,13 @@ def parse(batches: Iterable[Batch], ctx: ParseContext) -> Iterator[KernelLine]:
                 yield line or make_line(lineno + i, raws[i], clean.rstrip())
 
 
-def messages(blocks: Iterable[Block], _ctx: ParseContext) -> Iterator[list[str]]:
-    """The messages of dmesg lines, a list per block (empty lines skipped)."""
+def messages(batches: Iterable[Batch], _ctx: ParseContext) -> Iterator[list[str]]:
+    """The messages of dmesg lines, a list per batch (empty lines skipped)."""
     fast, full = FAST_PREFIX.match, PREFIX.match
-    for block in blocks:
+    for batch in batches:
         yield [
             c[m.end() :].rstrip() if (m := fast(c) or full(c)) else c.rstrip()
-            for c in block_batch(block).cleans
+            for c in batch.cleans
             if c and not c.isspace()
         ]
 

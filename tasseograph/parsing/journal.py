@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tasseograph.parsing.decoding import Batch, Block, block_batch, sanitize
+from tasseograph.parsing.decoding import Batch, sanitize
 from tasseograph.parsing.records import ParseContext, make_line
 from tasseograph.schema import KernelLine
 
@@ -37,10 +37,10 @@ def parse(batches: Iterable[Batch], _ctx: ParseContext) -> Iterator[KernelLine]:
                 yield parse_line(lineno + i, raws[i], clean)
 
 
-def messages(blocks: Iterable[Block], ctx: ParseContext) -> Iterator[list[str]]:
-    """The messages of journal JSON lines, a list per block (empty lines skipped)."""
-    for block in blocks:
-        yield [line.message for line in parse((block_batch(block),), ctx)]
+def messages(batches: Iterable[Batch], ctx: ParseContext) -> Iterator[list[str]]:
+    """The messages of journal JSON lines, a list per batch (empty lines skipped)."""
+    for batch in batches:
+        yield [line.message for line in parse((batch,), ctx)]
 
 
 def parse_line(lineno: int, raw: str, clean: str) -> KernelLine:

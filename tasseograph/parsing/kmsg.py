@@ -10,14 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from tasseograph.parsing.decoding import Batch, Block, block_batch
+from tasseograph.parsing.decoding import Batch
 from tasseograph.parsing.records import ParseContext, make_line
 from tasseograph.schema import KernelLine
 
 PREFIX = re.compile(r"(\d{1,4}),(\d+),(\d+),[^;]*;")
 """``priority,sequence,microseconds,flags[,more];`` before the message."""
-CONTINUATION = re.compile(r" [A-Z][A-Z0-9_]*=")
-"""A dictionary line (``␠SUBSYSTEM=pci``) that belongs to the record before it."""
 
 _Fields = tuple[int, str, int, int, int]
 
@@ -60,13 +58,13 @@ def _record(raw_lines: list[str], fields: _Fields) -> KernelLine:
     return make_line(lineno, raw, message, usec / 1e6, None, pri & 7, pri >> 3, seq)
 
 
-def messages(blocks: Iterable[Block], _ctx: ParseContext) -> Iterator[list[str]]:
-    """The messages of /dev/kmsg lines, a list per block (dictionary and empty lines skipped)."""
+def messages(batches: Iterable[Batch], _ctx: ParseContext) -> Iterator[list[str]]:
+    """The messages of /dev/kmsg lines, a list per batch (dictionary and empty lines skipped)."""
     match = PREFIX.match
     in_record = False  # a dictionary line only belongs to a record right before it
-    for block in blocks:
+    for batch in batches:
         out = []
-        for clean in block_batch(block).cleans:
+        for clean in batch.cleans:
             if not clean or clean.isspace():
                 continue
             if in_record and clean[0] == " ":

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from tasseograph.parsing import dmesg, syslog
-from tasseograph.parsing.decoding import Batch, Block, block_batch
+from tasseograph.parsing.decoding import Batch
 from tasseograph.parsing.records import ParseContext, make_line
 from tasseograph.schema import KernelLine
 
@@ -56,12 +56,12 @@ def parse(batches: Iterable[Batch], ctx: ParseContext) -> Iterator[KernelLine]:
                 yield make_line(lineno + i, raws[i], stripped)
 
 
-def messages(blocks: Iterable[Block], ctx: ParseContext) -> Iterator[list[str]]:
-    """The messages of plain lines, a list per block (empty lines skipped)."""
-    for block in blocks:
+def messages(batches: Iterable[Batch], ctx: ParseContext) -> Iterator[list[str]]:
+    """The messages of plain lines, a list per batch (empty lines skipped)."""
+    for batch in batches:
         # Most plain lines cannot carry a prefix: their message is the stripped line itself.
         yield [
             message_of(c, ctx) if c[0] in _PREFIX_FIRST else stripped
-            for c in block_batch(block).cleans
+            for c in batch.cleans
             if (stripped := c.strip())
         ]

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
-from tasseograph.parsing.decoding import Batch, Block, block_batch
+from tasseograph.parsing.decoding import Batch
 from tasseograph.parsing.records import FACILITIES, LEVELS, MONTHS, ParseContext, iso_time, make_line
 from tasseograph.schema import KernelLine
 
@@ -93,10 +93,10 @@ def parse(batches: Iterable[Batch], ctx: ParseContext) -> Iterator[KernelLine]:
                 yield line or make_line(lineno + i, raws[i], clean.rstrip())
 
 
-def messages(blocks: Iterable[Block], ctx: ParseContext) -> Iterator[list[str]]:
-    """The messages of syslog lines, a list per block (empty lines skipped)."""
-    for block in blocks:
-        cleans = block_batch(block).cleans
+def messages(batches: Iterable[Batch], ctx: ParseContext) -> Iterator[list[str]]:
+    """The messages of syslog lines, a list per batch (empty lines skipped)."""
+    for batch in batches:
+        cleans = batch.cleans
         yield [
             msg if (msg := message_of(c, ctx)) is not None else c.rstrip()
             for c in cleans

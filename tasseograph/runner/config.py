@@ -220,6 +220,8 @@ class RunnerConfig(_Section):
 
     state: Path = Path("/var/lib/tasseograph/state.db")
     """SQLite state file (cursors, queue, verdicts, findings, alerts); WAL mode."""
+    retention: Duration = 90 * 86400.0
+    """Verdicts, findings and source events older than this are deleted (metrics counters stay)."""
     model: ModelSection = Field(default_factory=ModelSection)
     sources: SourcesSection = Field(default_factory=SourcesSection)
     polling: PollingSection = Field(default_factory=PollingSection)

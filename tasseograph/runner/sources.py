@@ -6,6 +6,7 @@ commits the chunks and cursor writes of one scan in one transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import os
@@ -231,6 +232,22 @@ class StdinSource:
             if data.strip():
                 scan.chunks.append(Chunk(self.host, self.name, "stdin", data))
         return scan
+
+
+def split_chunk(chunk: Chunk, limit: int) -> list[Chunk]:
+    """Split an oversized chunk on record boundaries (a line starting with a space continues one)."""
+    if len(chunk.data) <= limit:
+        return [chunk]
+    pieces: list[bytes] = []
+    current = b""
+    for line in chunk.data.splitlines(keepends=True):
+        if current and len(current) + len(line) > limit and not line.startswith(b" "):
+            pieces.append(current)
+            current = b""
+        current += line
+    if current:
+        pieces.append(current)
+    return [dataclasses.replace(chunk, ref=f"{chunk.ref}#{i}", data=p) for i, p in enumerate(pieces, start=1)]
 
 
 def build_sources(config: RunnerConfig, *, stdin: BinaryIO | None = None) -> list[Source]:

@@ -48,11 +48,13 @@ CREATE TABLE IF NOT EXISTS verdicts (
   status TEXT NOT NULL, model TEXT NOT NULL, fallback TEXT, cost_usd REAL NOT NULL,
   verdict TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS verdicts_host ON verdicts (host, checked);
+CREATE INDEX IF NOT EXISTS verdicts_checked ON verdicts (checked);
 CREATE TABLE IF NOT EXISTS findings (
   id INTEGER PRIMARY KEY AUTOINCREMENT, delta_id INTEGER NOT NULL, host TEXT NOT NULL,
   checked REAL NOT NULL, severity TEXT NOT NULL, category TEXT NOT NULL, summary TEXT NOT NULL,
   evidence TEXT NOT NULL, source TEXT NOT NULL, signal_id TEXT, count INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS findings_host ON findings (host, checked);
+CREATE INDEX IF NOT EXISTS findings_checked ON findings (checked);
 CREATE TABLE IF NOT EXISTS hosts (
   host TEXT PRIMARY KEY, last_check REAL, last_status TEXT, last_anomaly REAL);
 CREATE TABLE IF NOT EXISTS counters (
@@ -268,6 +270,13 @@ class State:
             if alert_work is not None:
                 alert_work(conn)
         return True
+
+    def prune(self, before: float) -> int:
+        """Delete verdicts, findings and events older than ``before``; returns the verdicts deleted."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM findings WHERE checked < ?", (before,))
+            conn.execute("DELETE FROM events WHERE ts < ?", (before,))
+            return conn.execute("DELETE FROM verdicts WHERE checked < ?", (before,)).rowcount
 
     def hosts(self) -> dict[str, tuple[float | None, str | None, float | None]]:
         """Per host: last check time, last status, last anomaly time."""

@@ -38,7 +38,7 @@ from tasseograph.runner.batching import Item, analyze_batch
 from tasseograph.runner.budget import Budget, Spent, estimate_cost
 from tasseograph.runner.config import RunnerConfig
 from tasseograph.runner.polling import PollingPolicy
-from tasseograph.runner.sources import Source, SourceError
+from tasseograph.runner.sources import Source, SourceError, split_chunk
 from tasseograph.runner.state import Chunk, QueuedDelta, State, bump, day_key
 from tasseograph.schema import CompressionStats, Verdict
 from tasseograph.signals import detect
@@ -135,6 +135,8 @@ class Runner:
         with self.state.transaction() as conn:
             alerts.sweep(conn, self.clock(), self.rules)
         report.alerts_posted = self.post_alerts(self.clock())
+        if self.config.retention > 0:
+            self.state.prune(now - self.config.retention)
         self.state.set_meta("last_run", self.clock())
         return report
 
@@ -153,7 +155,8 @@ class Runner:
                 continue
             for event in scan.events:
                 log.warning("%s %s on %s: %s", event.source, event.kind, event.host, event.detail)
-            chunks = [self._schedule(c, hosts, now) for c in scan.chunks]
+            limit = self.config.sources.max_delta_bytes
+            chunks = [self._schedule(p, hosts, now) for c in scan.chunks for p in split_chunk(c, limit)]
             append = self._appender(now) if self.policy.adaptive else None
             self.state.ingest(chunks, scan.cursors, scan.events, now=now, append=append)
             for action in scan.after_commit:
@@ -193,6 +196,7 @@ class Runner:
 
     async def process(self, now: float, report: CycleReport) -> None:
         """Analyse every due delta (see the module docstring for the degraded modes)."""
+        self._budget_exhausted(now)  # a new day or month lifts the cap (and resolves its alert)
         calls: list[_Work] = []
         for queued in self.state.due(now):
             # Local models run the whole pipeline (pre-filter included) in one go.

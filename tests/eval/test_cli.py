@@ -113,3 +113,13 @@ def test_compare_lists_flips_and_mcnemar(runner: CliRunner, tiny_jsonl: Path, tm
     assert "ok-acpi" in output and "broken" in output
     assert "McNemar p = 1 (exact binomial)" in output
     assert "| precision |" in output
+
+
+def test_gate_skips_missing_optional_runs_with_a_note() -> None:
+    from tasseograph.eval.gate import Baseline, BaselineRun, check
+
+    base = Baseline(runs=[BaselineRun(run_id="bgl", recall=0.5, optional=True), BaselineRun(run_id="repo", recall=0.5)])
+    notes: list[str] = []
+    (reason,) = check([], base, notes)
+    assert reason.startswith("repo: missing")
+    assert notes and notes[0].startswith("bgl: not in this run")

@@ -14,7 +14,7 @@ from tasseograph.models.registry import get_model
 from tests.fakeapi import TEST_KEY, FakeAPIServer, garbage, rate_limited
 
 
-def _haiku(url: str):  # noqa: ANN202
+def _haiku(url: str):
     return get_model("anthropic:claude-haiku-4-5", base_url=url, api_key=TEST_KEY, max_retries=0)
 
 

@@ -13,7 +13,6 @@ from tasseograph.parsing.decoding import (
     MAX_LINE_BYTES,
     TRUNCATION_MARK,
     iter_batches,
-    iter_blocks,
     sanitize,
     strip_ansi,
     visible,
@@ -146,16 +145,17 @@ def test_a_read_failure_is_an_input_error() -> None:
         list(iter_batches(Broken()))  # type: ignore[arg-type]
 
 
-def test_c1_controls_are_visible_and_other_latin1_text_is_kept() -> None:
-    ((_, raw, _),) = lines_of("csi\u009b31m 45\u00b0C caf\u00e9\n".encode())
-    assert raw == "csi\\x9b31m 45°C café"
+def test_c1_controls_and_line_separators_are_visible_and_other_text_is_kept() -> None:
+    ((_, raw, _),) = lines_of("csi\u009b31m 45\u00b0C caf\u00e9 line\u2028sep\n".encode())
+    assert raw == "csi\\x9b31m 45°C café line\\u2028sep"
+    assert len(raw.splitlines()) == 1
 
 
-def test_a_block_without_control_bytes_skips_the_scan() -> None:
-    (block,) = iter_blocks(io.BytesIO(b"[ 1.0] plain ascii\r\n[ 2.0] and \xc3\xa9\n"))
-    assert (block.text, block.controls) == ("[ 1.0] plain ascii\n[ 2.0] and é", False)
-    (block,) = iter_blocks(io.BytesIO(b"nul\x00\n"))
-    assert block.controls
+def test_crlf_ascii_blocks_take_the_fast_path_and_lone_crs_do_not() -> None:
+    (batch,) = iter_batches(io.BytesIO(b"[ 1.0] plain ascii\r\n[ 2.0] and \xc3\xa9\r\n"))
+    assert batch.raws == batch.cleans == ["[ 1.0] plain ascii", "[ 2.0] and é"]
+    (batch,) = iter_batches(io.BytesIO(b"a\r\nb\r\r\nc\rd\n"))
+    assert batch.raws == ["a", "b\\x0d", "c\\x0dd"]
 
 
 def test_a_utf8_byte_order_mark_at_the_start_is_dropped() -> None:

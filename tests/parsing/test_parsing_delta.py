@@ -243,7 +243,7 @@ def expected_raw_lines(data: bytes) -> list[str]:
 FUZZ_PIECES = [
     b"[    1.000000] ", b"<3>", b"kern  :err   : ", b"6,12,345,-;", b" SUBSYSTEM=pci", b"Nov 22 08:00:00 h kernel: ",
     b"<4>1 2026-11-22T08:00:00Z h kernel - - - ", b'{"MESSAGE": "x", "__CURSOR": "i=1"}', b"{", b"\r\n", b"\n",
-    b"\n\n", b"  ", b"\t", b"\x00", b"\xff\xfe", b"\x1b[31m", b"\x1b[0m", b"\r", b"\xc2\x9b", b"\xe2\x82", b"text",
+    b"\n\n", b"  ", b"\t", b"\x00", b"\xff\xfe", b"\x1b[31m", b"\x1b[0m", b"\r", b"\xc2\x9b", b"\xe2\x82", b"\xe2\x80\xa8", b"text",
     b"[Tue Nov 22 08:00:00 2026] ", b"> ", b"-- Boot 1 --",
 ]  # fmt: skip
 

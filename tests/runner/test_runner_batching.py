@@ -37,7 +37,8 @@ def test_batch_attributes_findings_to_hosts(tmp_path: Path) -> None:
 class ScriptedModel:
     """Answers every batch with fixed issues (for attribution edge cases)."""
 
-    local, price_id, name = False, None, "fake:scripted"
+    local, name = False, "fake:scripted"
+    price_id: str | None = None
 
     def __init__(self, issues: list[dict[str, str]]) -> None:
         self.issues = issues
@@ -69,7 +70,8 @@ def test_attribution_falls_back_to_evidence_and_counts_the_lost() -> None:
 
 def test_bad_batch_reply_falls_back_to_signals() -> None:
     class Garbage:
-        local, price_id, name = False, None, "fake:garbage"
+        local, name = False, "fake:garbage"
+        price_id: str | None = None
         calls = 0
 
         async def complete(self, request: ModelRequest) -> ModelReply:

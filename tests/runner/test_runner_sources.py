@@ -104,3 +104,14 @@ def test_stdin_once() -> None:
     source = StdinSource(io.BytesIO(b"line\n"), "adhoc")
     assert [c.data for c in source.scan({}, 0).chunks] == [b"line\n"]
     assert source.scan({}, 0).chunks == []
+
+
+def test_split_chunk_keeps_records_whole() -> None:
+    from tasseograph.runner.sources import split_chunk
+    from tasseograph.runner.state import Chunk
+
+    data = b"".join(f"6,{i},0,-;record {i:04d}\n SUBSYSTEM=pci\n".encode() for i in range(100))
+    pieces = split_chunk(Chunk("h", "kmsg", "kmsg:x", data), 1024)
+    assert len(pieces) > 1 and b"".join(p.data for p in pieces) == data
+    assert all(p.data.startswith(b"6,") and len(p.data) <= 1024 + 64 for p in pieces)  # a record is never cut
+    assert [p.ref for p in pieces[:2]] == ["kmsg:x#1", "kmsg:x#2"]

@@ -261,3 +261,14 @@ def test_fire_and_resolve_in_one_cycle_are_both_posted(tmp_path: Path, fake_am: 
     cycle(runner)
     states = [(a["startsAt"], a["endsAt"]) for a in fake_am.alerts()]
     assert len(states) == 2 and states[0][0] == states[1][0] and states[1][1] < states[0][1]
+
+
+def test_history_is_pruned_but_counters_stay(tmp_path: Path) -> None:
+    clock = Clock()
+    runner = make_runner(make_config(tmp_path, retention="1d"), model=KeywordModel(), clock=clock)
+    write_spool(tmp_path / "spool", "a", "1.log", "[ 1.0] TEST-CRIT-memory x\n")
+    cycle(runner)
+    clock.now += 2 * 86400
+    cycle(runner)
+    assert runner.state.verdict_rows() == []
+    assert metric(runner, "dmesg_llm_issues_total", {"host": "a", "category": "memory", "severity": "critical"}) == 1

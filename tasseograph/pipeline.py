@@ -214,8 +214,12 @@ async def _call_and_merge(
     except ModelAPIError as exc:
         error = f"{type(exc).__name__}: {exc}"
     source: FindingSource = "signal" if getattr(model, "finding_source", "llm") == "signal" else "llm"
-    llm_findings = _findings_from_reply(reply_obj, delta, redactor, source) if reply_obj else []
-    findings = merge_findings(llm_findings, hits, floor=opts.signal_floor)
+    if source == "signal":
+        # The model *is* the catalogue: keep each hit's id and count rather than its reply echo.
+        findings = merge_findings([], hits)
+    else:
+        llm_findings = _findings_from_reply(reply_obj, delta, redactor, source) if reply_obj else []
+        findings = merge_findings(llm_findings, hits, floor=opts.signal_floor)
     for f in findings:
         f.host = delta.host
     return Verdict(

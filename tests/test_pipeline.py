@@ -132,6 +132,7 @@ def test_rules_model_findings_are_marked_signal() -> None:
     verdict = analyze(DELTA, model="rules")
     assert verdict.status == "critical" and verdict.model == "rules" and verdict.prompt is None
     assert {f.source for f in verdict.findings} == {"signal"}
+    assert all(f.signal_id for f in verdict.findings)
 
 
 def test_analyze_works_inside_a_running_event_loop() -> None:

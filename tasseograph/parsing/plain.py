@@ -13,11 +13,11 @@ from tasseograph.parsing.decoding import Batch
 from tasseograph.parsing.records import ParseContext, make_line
 from tasseograph.schema import KernelLine
 
+# A dmesg prefix can only start with these (quote, raw priority, -x facility, stamp, iso date),
+# a syslog one only with those: other lines skip the regex engine, which is most of the cost.
 _DMESG_FIRST = frozenset("[<>0123456789abcdefghijklmnopqrstuvwxyz")
 _SYSLOG_FIRST = frozenset("<0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _PREFIX_FIRST = _DMESG_FIRST | _SYSLOG_FIRST
-# A dmesg prefix can only start with these (quote, raw priority, -x facility, stamp, iso date),
-# a syslog one only with those: other lines skip the regex engine, which is most of the cost.
 
 
 def parse_line(lineno: int, raw: str, clean: str, ctx: ParseContext) -> KernelLine:

@@ -16,7 +16,15 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
 from tasseograph.errors import ConfigError
 
@@ -77,6 +85,15 @@ class ModelSection(_Section):
     """Mask IPs, MACs, serials and host names before they leave the machine (API models)."""
     max_lines: int = Field(200, ge=1)
     """Most lines per delta sent to the model after compression."""
+
+    @field_validator("options")
+    @classmethod
+    def _no_secrets(cls, options: dict[str, Any]) -> dict[str, Any]:
+        secret = sorted(k for k in options if any(word in k.lower() for word in _SECRET_WORDS))
+        if secret:
+            raise ValueError(f"{', '.join(secret)} may not be set here: put API keys in the environment "
+                             "or model.api_key_file")
+        return options
 
     def api_key(self) -> SecretStr | None:
         """The API key from ``api_key_file`` (None: the backend reads its environment variable).
@@ -289,7 +306,7 @@ def _describe(exc: ValidationError, source: str) -> str:
             problems.append(f"{source}: {key}: unknown key{hint}")
             continue
         msg = err["msg"].removeprefix("Value error, ")
-        shown = "" if _secret(key) else f" (got {err.get('input')!r})"
+        shown = "" if _secret(key) or key.startswith("model.options") else f" (got {err.get('input')!r})"
         problems.append(f"{source}: {key}: {msg}{shown}")
     return "; ".join(problems)
 

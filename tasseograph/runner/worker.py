@@ -35,6 +35,7 @@ from tasseograph.prompts import Prompt, get_prompt
 from tasseograph.runner import alerts
 from tasseograph.runner.backoff import Backoff, CircuitBreaker
 from tasseograph.runner.batching import Item, analyze_batch
+from tasseograph.runner.batching import build_request as build_batch_request
 from tasseograph.runner.budget import Budget, Spent, estimate_cost
 from tasseograph.runner.config import RunnerConfig
 from tasseograph.runner.polling import PollingPolicy
@@ -286,9 +287,7 @@ class Runner:
         if self.model.price_id is None or (self.budget.daily_usd <= 0 and self.budget.monthly_usd <= 0):
             return 0.0
         if self.batch_prompt is not None and len(group) > 1:
-            from tasseograph.runner.batching import build_request as build_batch
-
-            request, _ = build_batch([w.item for w in group], self.model, self.batch_prompt, self.opts)
+            request, _ = build_batch_request([w.item for w in group], self.model, self.batch_prompt, self.opts)
         else:
             request = build_request(group[0].item.delta, group[0].item.hits, self.model, self.prompt, self.opts)[0]
         return estimate_cost(self.model, request, repair=self.opts.repair)

@@ -121,3 +121,10 @@ def test_check_config(tmp_path: Path) -> None:
 def test_print_default_config() -> None:
     result = CliRunner().invoke(main, ["run", "--print-default-config"])
     assert result.exit_code == 0 and result.output == default_config_toml()
+
+
+def test_api_key_in_backend_options_is_refused_without_echo(tmp_path: Path) -> None:
+    path = write(tmp_path, '[model]\noptions = { api_key = "sk-ant-SECRET-789", timeout = 30 }\n')
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    assert "SECRET" not in str(exc.value) and "model.options: api_key may not be set here" in str(exc.value)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import click
 
 from tasseograph.errors import TasseographError
 from tasseograph.pipeline import analyze as analyze_delta
-from tasseograph.schema import Verdict
+from tasseograph.pipeline import combine_verdicts
+from tasseograph.schema import Delta, Verdict
+
+CHUNK_LINES = 50_000
+"""Records per analyzed chunk: bounds memory for gigantic inputs."""
 
 EXIT_USAGE = 2
 
@@ -39,17 +45,35 @@ def main() -> None:
 @click.option("--host", default=None, help="Host name to report (default: from the log, else localhost).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
 @click.option("--no-redact", is_flag=True, help="Send IPs, MACs, serials and names to the API model unmasked.")
+@click.option("--chunk-lines", type=click.IntRange(min=100), default=CHUNK_LINES, show_default=True, help="Analyze inputs longer than this in consecutive chunks, so memory stays bounded.")
 @click.option("--fail-on", type=click.Choice(["never", "warning", "critical"]), default="never", show_default=True, help="Exit 1 when the verdict is at least this severe.")
-def analyze(file: BinaryIO, model: str | None, prompt: str | None, host: str | None, fmt: str, no_redact: bool, fail_on: str) -> None:
+def analyze(file: BinaryIO, model: str | None, prompt: str | None, host: str | None, fmt: str, no_redact: bool, chunk_lines: int, fail_on: str) -> None:
     """Analyze FILE (or - for stdin) and print a verdict."""
-    from tasseograph.parsing import read_delta
-
-    delta = read_delta(file, host=host)
     options: dict[str, Any] = {"redact": False} if no_redact else {}
-    verdict = analyze_delta(delta, model=model, prompt=prompt, **options)
+    verdicts = [
+        analyze_delta(delta, model=model, prompt=prompt, **options)
+        for delta in iter_chunks(file, host=host, chunk_lines=chunk_lines)
+    ]
+    verdict = combine_verdicts(verdicts)
     click.echo(verdict.model_dump_json(indent=2) if fmt == "json" else format_text(verdict))
     if fail_on != "never" and _rank(verdict.status) >= _rank(fail_on):
         sys.exit(1)
+
+
+def iter_chunks(stream: BinaryIO, *, host: str | None, chunk_lines: int) -> Iterator[Delta]:
+    """Deltas of at most ``chunk_lines`` records from a stream (always at least one delta)."""
+    from tasseograph.parsing import build_delta, open_stream
+
+    fmt, lines = open_stream(stream)
+    yielded = False
+    while True:
+        chunk = list(itertools.islice(lines, chunk_lines))
+        if not chunk and yielded:
+            return
+        yielded = True
+        yield build_delta(chunk, fmt, host)
+        if len(chunk) < chunk_lines:
+            return
 
 
 def _rank(status: str) -> int:

@@ -59,6 +59,8 @@ class Options:
     """Most lines sent to the model after compression (signal lines are always kept)."""
     repair: bool = True
     """Ask the model once more when its reply is not the JSON contract."""
+    merge_signals: bool = True
+    """Add the catalogue signals the model missed (off only to score a model on its own)."""
     signal_floor: str = "warning"
     """Lowest signal severity merged when the model missed it (``warning`` or ``critical``)."""
     examples: tuple[Any, ...] = ()
@@ -213,13 +215,14 @@ async def _call_and_merge(
         usage = usage + repair_usage
     except ModelAPIError as exc:
         error = f"{type(exc).__name__}: {exc}"
-    source: FindingSource = "signal" if getattr(model, "finding_source", "llm") == "signal" else "llm"
+    declared = getattr(model, "finding_source", "llm")
+    source: FindingSource = declared if declared in ("signal", "model") else "llm"
     if source == "signal":
         # The model *is* the catalogue: keep each hit's id and count rather than its reply echo.
         findings = merge_findings([], hits)
     else:
         llm_findings = _findings_from_reply(reply_obj, delta, redactor, source) if reply_obj else []
-        findings = merge_findings(llm_findings, hits, floor=opts.signal_floor)
+        findings = merge_findings(llm_findings, hits, floor=opts.signal_floor) if opts.merge_signals else llm_findings
     for f in findings:
         f.host = delta.host
     return Verdict(
@@ -297,3 +300,35 @@ def merge_findings(llm: list[Finding], hits: Sequence[SignalHit], *, floor: str 
                 )
             )
     return merged
+
+
+def combine_verdicts(verdicts: Sequence[Verdict]) -> Verdict:
+    """One verdict for a delta that was analyzed in consecutive chunks (bounded memory).
+
+    Status is the worst, findings are concatenated in order, usage/cost/latency add up, and
+    the first model error (if any) is kept.
+    """
+    if not verdicts:
+        raise UsageError("combine_verdicts() needs at least one verdict")
+    first = verdicts[0]
+    usage = Usage()
+    for v in verdicts:
+        usage = usage + v.usage
+    stats = CompressionStats(
+        lines_in=sum(v.compression.lines_in for v in verdicts),
+        lines_out=sum(v.compression.lines_out for v in verdicts),
+        tokens_before=sum(v.compression.tokens_before for v in verdicts),
+        tokens_after=sum(v.compression.tokens_after for v in verdicts),
+        truncated=any(v.compression.truncated for v in verdicts),
+    )
+    return Verdict(
+        status=worst_status([v.status for v in verdicts]),
+        findings=[f for v in verdicts for f in v.findings],
+        host=first.host, model=first.model, prompt=first.prompt, usage=usage,
+        cost_usd=sum(v.cost_usd for v in verdicts), latency_s=sum(v.latency_s for v in verdicts),
+        skipped=all(v.skipped for v in verdicts),
+        skip_reason=first.skip_reason if all(v.skipped for v in verdicts) else None,
+        model_error=next((v.model_error for v in verdicts if v.model_error), None),
+        compression=stats,
+    )
+

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 Status = Literal["ok", "warning", "critical"]
 Severity = Literal["warning", "critical"]
 Category = Literal["memory", "storage", "network", "thermal", "driver"]
-FindingSource = Literal["llm", "signal"]
+FindingSource = Literal["llm", "signal", "model"]
+"""``llm``: an API language model; ``model``: a local learned model (sklearn); ``signal``: the catalogue."""
 
 STATUS_RANK: dict[str, int] = {"ok": 0, "warning": 1, "critical": 2}
 CATEGORIES: tuple[Category, ...] = ("memory", "storage", "network", "thermal", "driver")
@@ -95,7 +96,7 @@ class Finding(BaseModel):
     evidence: str
     """The relevant log line(s), verbatim from the delta."""
     source: FindingSource = "llm"
-    """Who found it: the model (``llm``) or the deterministic signal catalogue (``signal``)."""
+    """Who found it: an LLM (``llm``), a local learned model (``model``), or the catalogue (``signal``)."""
     signal_id: str | None = None
     """Catalogue id of the signal behind it, when there is one."""
     count: int = 1

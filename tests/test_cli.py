@@ -77,3 +77,18 @@ def test_missing_api_key_is_one_line_naming_the_env_var() -> None:
 def test_missing_file_is_a_click_error(tmp_path: Path) -> None:
     code, _, err = run(["analyze", str(tmp_path / "absent.log")])
     assert code == 2 and "No such file" in err
+
+
+def test_long_input_is_analyzed_in_chunks_without_losing_a_signal() -> None:
+    filler = "".join(f"[ {i}.000000] systemd[1]: Started session {i}.\n" for i in range(1, 450))
+    code, out, _ = run(["analyze", "-", "--format", "json", "--chunk-lines", "100"], filler + UE + filler)
+    verdict = Verdict.model_validate(json.loads(out))
+    assert code == 0 and verdict.status == "critical"
+    assert verdict.compression.lines_in == 449 * 2 + 1
+
+
+def test_chunk_size_does_not_change_the_verdict() -> None:
+    text = "".join(f"[ {i}.0] usb 1-{i}: new high-speed USB device number {i} using xhci_hcd\n" for i in range(300)) + UE
+    one = Verdict.model_validate(json.loads(run(["analyze", "-", "--format", "json"], text)[1]))
+    many = Verdict.model_validate(json.loads(run(["analyze", "-", "--format", "json", "--chunk-lines", "100"], text)[1]))
+    assert (one.status, [f.summary for f in one.findings]) == (many.status, [f.summary for f in many.findings])

@@ -168,3 +168,19 @@ def test_public_api_matches_all() -> None:
     public = {n for n in dir(tasseograph) if not n.startswith("_") and not inspect.ismodule(getattr(tasseograph, n))}
     assert sorted(tasseograph.__all__) == tasseograph.__all__
     assert public == set(tasseograph.__all__) - {"__version__"}
+
+
+def test_merge_signals_off_scores_the_model_alone() -> None:
+    model = ScriptedModel(ModelReply(text='{"status": "ok", "issues": []}'))
+    verdict = analyze(DELTA, model=model, merge_signals=False)
+    assert verdict.status == "ok" and verdict.findings == []
+
+
+def test_local_learned_model_findings_are_marked_model() -> None:
+    class Learned(ScriptedModel):
+        local = True
+        finding_source = "model"
+
+    issue = {"severity": "warning", "category": "memory", "summary": "x", "evidence": UE_LINE}
+    verdict = analyze(DELTA, model=Learned(ModelReply(data={"status": "warning", "issues": [issue]})))
+    assert {f.source for f in verdict.findings} == {"model", "signal"}

@@ -208,6 +208,7 @@ class SklearnModel:
 
     local = True
     price_id: str | None = None
+    finding_source = "model"
 
     def __init__(self, model_id: str | None = None, **options: Any) -> None:
         unknown = set(options) - {"threshold", "line_threshold"}

@@ -51,6 +51,13 @@ def iter_lines(
     yield from lines
 
 
+def open_stream(
+    stream: BinaryIO, *, format: str | None = None, year: int | None = None
+) -> tuple[str, Iterator[KernelLine]]:
+    """Like ``iter_lines``, but also return the format detected from the first records."""
+    return _parse_stream(stream, format, ParseContext(year=year))
+
+
 def iter_messages(stream: BinaryIO, *, format: str | None = None, year: int | None = None) -> Iterator[str]:
     """Only the message text of each record: the fast path when nothing else is needed.
 

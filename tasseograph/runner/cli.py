@@ -24,11 +24,12 @@ import click
 from prometheus_client import CollectorRegistry
 
 from tasseograph.errors import ConfigError, UsageError
+from tasseograph.prompts import get_prompt
 from tasseograph.runner.config import RunnerConfig, default_config_toml, load_config, parse_duration
 from tasseograph.runner.metrics import Metrics
 from tasseograph.runner.sources import build_sources
 from tasseograph.runner.state import State, connect
-from tasseograph.runner.worker import Runner
+from tasseograph.runner.worker import Runner, build_model
 
 log = logging.getLogger("tasseograph.runner")
 
@@ -93,8 +94,11 @@ def run(config_path: Path | None, spool: Path | None, state_path: Path | None, t
             return
         state = State(config.state)
         try:
-            stdin = sys.stdin.buffer if from_stdin else None
-            runner = Runner(config, state, build_sources(config, stdin=stdin))
+            sources = build_sources(config, stdin=sys.stdin.buffer if from_stdin else None)
+            if not sources:
+                log.warning("no source configured (sources.spool.dir, sources.kmsg, sources.journal or --stdin): "
+                            "only queued deltas and alerts are processed")
+            runner = Runner(config, state, sources)
             metrics = Metrics(CollectorRegistry(), config.state, daily_usd=config.budget.daily_usd,
                               monthly_usd=config.budget.monthly_usd)
             if once:
@@ -202,12 +206,14 @@ def _query_findings(path: Path, host: str | None, since: float | None, severity:
 @click.option("--config", "config_path", type=_PATH, default=None, help="TOML config file to validate.")
 @click.option("--show", is_flag=True, help="Print the effective configuration as JSON.")
 def check_config(config_path: Path | None, show: bool) -> None:
-    """Validate a runner config file (unknown keys and bad values are errors) and its model."""
+    """Validate a runner config file (unknown keys and bad values are errors), its model and prompts."""
     config = _config(config_path, {})
     try:
-        from tasseograph.runner.worker import build_model
-
-        build_model(config)
+        model = build_model(config)
+        if not model.local:
+            get_prompt(config.model.prompt)
+            if config.model.batch_size > 1:
+                get_prompt(config.model.batch_prompt)
     except ConfigError:
         raise
     except UsageError as exc:

@@ -288,17 +288,18 @@ def merge_findings(llm: list[Finding], hits: Sequence[SignalHit], *, floor: str 
     for hit in hits:
         if STATUS_RANK[hit.severity] < STATUS_RANK[floor]:
             continue
-        covered = any(
-            f.category == hit.category and STATUS_RANK[f.severity] >= STATUS_RANK[hit.severity] for f in llm
-        )
-        if not covered:
-            merged.append(
-                Finding(
-                    severity=hit.severity, category=hit.category, summary=hit.summary,
-                    evidence="\n".join(hit.evidence), source="signal", signal_id=hit.signal_id,
-                    count=hit.count,
-                )
+        for category in (hit.category, *hit.also):
+            covered = any(
+                f.category == category and STATUS_RANK[f.severity] >= STATUS_RANK[hit.severity] for f in llm
             )
+            if not covered:
+                merged.append(
+                    Finding(
+                        severity=hit.severity, category=category, summary=hit.summary,
+                        evidence="\n".join(hit.evidence), source="signal", signal_id=hit.signal_id,
+                        count=hit.count,
+                    )
+                )
     return merged
 
 

@@ -98,6 +98,8 @@ class SignalSpec(BaseModel):
     """Episodes wholly earlier than this (seconds since boot, when known) are boot noise."""
     critical_with: list[str] = Field(default_factory=list)
     """Ids whose presence in the same delta makes this episode critical (co-occurrence)."""
+    critical_also: list[Category] = Field(default_factory=list)
+    """Further categories a critical episode belongs to (a hung task in the I/O path is storage too)."""
     min_count: int = Field(default=1, ge=1)
     """Episodes with a smaller count are not reported (e.g. one corrected error is not recurring)."""
 
@@ -300,6 +302,8 @@ class SignalHit:
     count: int = 1
     resolved: bool = False
     """True when a recovery line closed the episode."""
+    also: tuple[Category, ...] = ()
+    """Further categories it belongs to (each becomes a finding of its own)."""
 
 
 @dataclass
@@ -482,10 +486,12 @@ def _summary(episode: _Episode) -> str:
 
 
 def _hit(episode: _Episode, lines: Sequence[KernelLine]) -> SignalHit:
+    severity = _severity(episode, lines)
     return SignalHit(
         signal_id=episode.entry.spec.id,
         category=episode.entry.spec.category,
-        severity=_severity(episode, lines),
+        also=tuple(episode.entry.spec.critical_also) if severity == "critical" else (),
+        severity=severity,
         summary=_summary(episode),
         evidence=_evidence(episode, lines),
         line_indices=tuple(sorted(set(episode.lines))),

@@ -184,3 +184,15 @@ def test_local_learned_model_findings_are_marked_model() -> None:
     issue = {"severity": "warning", "category": "memory", "summary": "x", "evidence": UE_LINE}
     verdict = analyze(DELTA, model=Learned(ModelReply(data={"status": "warning", "issues": [issue]})))
     assert {f.source for f in verdict.findings} == {"model", "signal"}
+
+
+def test_hung_task_in_the_io_path_is_driver_and_storage() -> None:
+    text = "\n".join(
+        [
+            "[ 7380.112233] INFO: task jbd2/dm-2-8:22274 blocked for more than 120 seconds.",
+            '[ 7380.112240] "echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.',
+        ]
+    )
+    verdict = analyze(text, model="rules")
+    assert verdict.status == "critical"
+    assert {f.category for f in verdict.findings} == {"driver", "storage"}

@@ -33,7 +33,9 @@ SUMMARY_KEYS = (
 def parse_args(description: str, argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The two options every benchmark takes: ``--tiny`` and ``--out DIR``."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--tiny", action="store_true", help="small input, for the smoke test (figures meaningless)")
+    parser.add_argument(
+        "--tiny", action="store_true", help="small input, for the smoke test (figures meaningless)"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"result folder (default {RESULTS})")
     return parser.parse_args(argv)
 
@@ -100,8 +102,12 @@ def _cpu_model() -> str:
 
 def _git_commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True, check=True
+        )
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return out.stdout.strip() + ("+uncommitted" if dirty.stdout.strip() else "")
@@ -142,7 +148,7 @@ def fmt(value: float | None, digits: int = 3) -> str:
     """A figure for a table: ``n/a`` for None, else ``digits`` significant digits."""
     if value is None:
         return "n/a"
-    if abs(value) >= 10 ** digits:
+    if abs(value) >= 10**digits:
         return f"{value:,.0f}"
     return f"{value:.{digits}g}"
 
@@ -156,8 +162,11 @@ def refresh_readme(results: Path, names: Sequence[str]) -> None:
     text = README.read_text(encoding="utf-8")
     if _START not in text or _END not in text:
         return
-    parts = [f"### {name}\n\n" + (results / f"{name}.md").read_text(encoding="utf-8").strip()
-             for name in names if (results / f"{name}.md").exists()]
+    parts = [
+        f"### {name}\n\n" + (results / f"{name}.md").read_text(encoding="utf-8").strip()
+        for name in names
+        if (results / f"{name}.md").exists()
+    ]
     summary = results / "summary.json"
     if summary.exists():
         parts.append("### summary.json\n\n```json\n" + summary.read_text(encoding="utf-8").strip() + "\n```")

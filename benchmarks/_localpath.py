@@ -183,3 +183,44 @@ def _template_impl() -> tuple[str, Callable[[Sequence[str]], list[str]]]:
     if callable(fn):
         return "tasseograph.compress.template_many", fn
     return "per-line fallback: compress.template", lambda ms: [compress.template(m) for m in ms]
+
+
+# --- diagnosis: where the time goes, and what the alternatives cost -------------------------------
+
+DIAGNOSIS_LINES = 200_000
+
+
+def diagnose(messages: Sequence[str]) -> dict[str, float]:
+    """Lines/s of each bulk stage and of its nearest alternative, on ``messages``.
+
+    Helps whoever owns a slow stage: e.g. one RE2 alternation pass vs the whole ``scan``, or
+    ``template_many`` (pyarrow) vs ``template`` called per line.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from tasseograph import compress, signals
+
+    sample = list(messages[:DIAGNOSIS_LINES])
+    arr = pa.array(sample, type=pa.string())
+    probes: dict[str, Callable[[], object]] = {
+        "pyarrow array from list": lambda: pa.array(sample, type=pa.string()),
+        "signals.scan": lambda: signals.scan(arr),
+        "signals.boring_mask": lambda: signals.boring_mask(arr),
+        "compress.template_many": lambda: compress.template_many(sample),
+        "compress.template per line": lambda: [compress.template(m) for m in sample],
+    }
+    matcher = getattr(signals, "_matcher", None)
+    if callable(matcher):  # private, read only to show the floor: one RE2 pass per alternation
+        m = matcher()
+        probes["one RE2 pass, signal alternation"] = lambda: pc.match_substring_regex(
+            arr, pattern=m.signal_re2
+        )
+        probes["one RE2 pass, noise alternation"] = lambda: pc.match_substring_regex(arr, pattern=m.noise_re2)
+    return {name: _lines_per_s(fn, len(sample)) for name, fn in probes.items()}
+
+
+def _lines_per_s(fn: Callable[[], object], n: int) -> float:
+    started = time.perf_counter()
+    fn()
+    return n / (time.perf_counter() - started)

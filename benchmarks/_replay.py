@@ -82,8 +82,12 @@ def merge_consecutive(cases: Sequence[Case], multiple: int) -> list[Case]:
         )
         merged.append(
             Case(
-                id="+".join(c.id for c in part), text="\n".join(c.text for c in part), status=worst,
-                evidence=tuple(e for c in part for e in c.evidence), host=part[0].host, group=part[0].group,
+                id="+".join(c.id for c in part),
+                text="\n".join(c.text for c in part),
+                status=worst,
+                evidence=tuple(e for c in part for e in c.evidence),
+                host=part[0].host,
+                group=part[0].group,
             )
         )
     return merged
@@ -104,10 +108,19 @@ def replay_case(dataset: str, case: Case) -> DeltaRecord:
     raw_tokens = estimate_tokens(case.text)
     on = packed_on.stats.tokens_after
     record = DeltaRecord(
-        dataset=dataset, case_id=case.id, status=case.status, lines=len(delta.lines), raw_tokens=raw_tokens,
-        skipped=skipped, has_signal=bool(hits),
-        sent_tokens={"none": raw_tokens, "compress": on, "prefilter": 0 if skipped else raw_tokens,
-                     "both": 0 if skipped else on},
+        dataset=dataset,
+        case_id=case.id,
+        status=case.status,
+        lines=len(delta.lines),
+        raw_tokens=raw_tokens,
+        skipped=skipped,
+        has_signal=bool(hits),
+        sent_tokens={
+            "none": raw_tokens,
+            "compress": on,
+            "prefilter": 0 if skipped else raw_tokens,
+            "both": 0 if skipped else on,
+        },
     )
     if case.status != "ok" and case.evidence:
         _score_evidence(record, case, delta, hits, packed_on.lines, packed_off.lines)
@@ -133,8 +146,10 @@ def _score_evidence(
         keep_off = keep_off and line.raw in sent_off
         keep_on = keep_on and _reaches(line, sent_on)
     record.retained = {
-        "none": keep_off, "compress": keep_on,
-        "prefilter": keep_off and not record.skipped, "both": keep_on and not record.skipped,
+        "none": keep_off,
+        "compress": keep_on,
+        "prefilter": keep_off and not record.skipped,
+        "both": keep_on and not record.skipped,
     }
 
 

@@ -122,7 +122,12 @@ def prompt_sizes(examples: Sequence[Case]) -> dict[str, Any]:
 def _reply_of(case: Case) -> dict[str, Any]:
     """The reply the contract expects for a labelled case (used only to size few-shot examples)."""
     issues = [
-        {"severity": case.status, "category": cat, "summary": "example", "evidence": "\n".join(case.evidence[:2])}
+        {
+            "severity": case.status,
+            "category": cat,
+            "summary": "example",
+            "evidence": "\n".join(case.evidence[:2]),
+        }
         for cat in case.categories
     ]
     return {"status": case.status, "issues": issues if case.status != "ok" else []}
@@ -170,22 +175,36 @@ def measured_activity(min_uptime_s: float = 600.0) -> dict[str, Any]:
         span = max(0, int(max(stamps) // 300) - int(min_uptime_s // 300)) if stamps else 0
         active, total = active + len(slots), total + max(span, len(slots))
         per_log[f.name] = {"active": len(slots), "intervals": max(span, len(slots))}
-    return {"active_share": active / total if total else 1.0, "active": active, "intervals": total, "per_log": per_log}
+    return {
+        "active_share": active / total if total else 1.0,
+        "active": active,
+        "intervals": total,
+        "per_log": per_log,
+    }
 
 
 # --- local models' recall ----------------------------------------------------------------------
 
 
-def local_recall(datasets: dict[str, list[Case]], model: str, *, prefilter: bool, multiple: int) -> dict[str, Any]:
+def local_recall(
+    datasets: dict[str, list[Case]], model: str, *, prefilter: bool, multiple: int
+) -> dict[str, Any]:
     """Recall of a local model on the non-ok deltas, through ``analyze`` itself."""
     from tasseograph import analyze
 
-    positives = [c for name, cases in datasets.items() if _scored(model, name)
-                 for c in merge_consecutive(cases, multiple) if c.status != "ok"]
+    positives = [
+        c
+        for name, cases in datasets.items()
+        if _scored(model, name)
+        for c in merge_consecutive(cases, multiple)
+        if c.status != "ok"
+    ]
     if not positives:
         return {"recall": None, "positives": 0}
     try:
-        caught = sum(analyze(c.text, model=model, host=c.host, prefilter=prefilter).status != "ok" for c in positives)
+        caught = sum(
+            analyze(c.text, model=model, host=c.host, prefilter=prefilter).status != "ok" for c in positives
+        )
     except Exception as exc:  # a local model that cannot load here is reported, not fatal
         return {"recall": None, "positives": len(positives), "error": f"{type(exc).__name__}: {exc}"}
     return {"recall": caught / len(positives), "positives": len(positives)}
@@ -200,7 +219,9 @@ def recall_table(datasets: dict[str, list[Case]]) -> dict[str, dict[str, Any]]:
     """Each local model's recall with the pre-filter off and on, at 5 and at 30 minutes."""
     settings = [(pf, m) for m in (1, HEALTHY_MULTIPLE) for pf in (False, True)]
     return {
-        model: {_setting(pf, m): local_recall(datasets, model, prefilter=pf, multiple=m) for pf, m in settings}
+        model: {
+            _setting(pf, m): local_recall(datasets, model, prefilter=pf, multiple=m) for pf, m in settings
+        }
         for model in LOCAL_MODELS
     }
 
@@ -227,29 +248,68 @@ def recall_for(label: str, recalls: dict[str, dict[str, Any]], model: str) -> fl
 def cost_rows(prices: Prices, measured: Measured, active_share: float) -> dict[int, list[HostMonthCost]]:
     """The lever table at each fleet size (its last row at the measured activity of real servers)."""
     return {
-        hosts: lever_table(PlanInputs(hosts=hosts), prices, measured, bytes_per_token=BYTES_PER_TOKEN,
-                           batch_hosts=BATCH_HOSTS, healthy_multiple=HEALTHY_MULTIPLE, active_share=active_share)
+        hosts: lever_table(
+            PlanInputs(hosts=hosts),
+            prices,
+            measured,
+            bytes_per_token=BYTES_PER_TOKEN,
+            batch_hosts=BATCH_HOSTS,
+            healthy_multiple=HEALTHY_MULTIPLE,
+            active_share=active_share,
+        )
         for hosts in FLEETS
     }
 
 
-def markdown(ladder: dict[int, list[Any]], rows: dict[int, list[HostMonthCost]], recalls: dict[str, Any],
-             measured: Measured, prices: Prices) -> str:
+def markdown(
+    ladder: dict[int, list[Any]],
+    rows: dict[int, list[HostMonthCost]],
+    recalls: dict[str, Any],
+    measured: Measured,
+    prices: Prices,
+) -> str:
     """The result tables."""
     plan_head = ["hosts", "step", "input M tok/day", "output M tok/day", "$/day", "$/month", "$/host-month"]
-    plan_body = [[b.hosts, b.label, f"{b.input_tokens_per_day / 1e6:.1f}", f"{b.output_tokens_per_day / 1e6:.2f}",
-                  f"{b.usd_per_day:,.2f}", f"{b.usd_per_month:,.0f}", f"{b.usd_per_host_month:.3f}"]
-                 for hosts in FLEETS for b in ladder[hosts]]
-    lever_head = ["configuration", "calls/host-month", "$/host-month", "$/month (600)", "$/month (1,500)",
-                  "evidence retention", "rules recall", "sklearn recall", "LLM recall"]
+    plan_body = [
+        [
+            b.hosts,
+            b.label,
+            f"{b.input_tokens_per_day / 1e6:.1f}",
+            f"{b.output_tokens_per_day / 1e6:.2f}",
+            f"{b.usd_per_day:,.2f}",
+            f"{b.usd_per_month:,.0f}",
+            f"{b.usd_per_host_month:.3f}",
+        ]
+        for hosts in FLEETS
+        for b in ladder[hosts]
+    ]
+    lever_head = [
+        "configuration",
+        "calls/host-month",
+        "$/host-month",
+        "$/month (600)",
+        "$/month (1,500)",
+        "evidence retention",
+        "rules recall",
+        "sklearn recall",
+        "LLM recall",
+    ]
     lever_body = []
     for i, row in enumerate(rows[600]):
         big = rows[1_500][i]
-        lever_body.append([row.label, f"{row.calls:,.0f}", f"{row.usd:.4f}", f"{row.usd_fleet_month:,.0f}",
-                           f"{big.usd_fleet_month:,.0f}", fmt(row.evidence_retention),
-                           fmt(recall_for(row.label, recalls, "rules")),
-                           fmt(recall_for(row.label, recalls, "sklearn")),
-                           "not measured here (needs an API key)"])
+        lever_body.append(
+            [
+                row.label,
+                f"{row.calls:,.0f}",
+                f"{row.usd:.4f}",
+                f"{row.usd_fleet_month:,.0f}",
+                f"{big.usd_fleet_month:,.0f}",
+                fmt(row.evidence_retention),
+                fmt(recall_for(row.label, recalls, "rules")),
+                fmt(recall_for(row.label, recalls, "sklearn")),
+                "not measured here (needs an API key)",
+            ]
+        )
     w = measured.windows
     facts = [
         f"prices: {prices.source}; min cacheable prefix {prices.min_cache_tokens} tokens",
@@ -257,16 +317,21 @@ def markdown(ladder: dict[int, list[Any]], rows: dict[int, list[HostMonthCost]],
         f"system prompt {measured.system_tokens} tokens, user wrapper {measured.wrapper_tokens} tokens (estimates)",
         f"few-shot prefix {measured.fewshot_prefix_tokens} tokens",
         f"anomaly share per 5-min delta {measured.anomaly_share:.3f} (labelled non-ok or a signal; host streams only)",
-        *(f"{m * 5} min: {s.deltas} deltas, skip {s.skip_share:.3f}, sent ratio both {s.sent_ratio['both']:.3f}, "
-          f"realtime share {s.realtime_share:.3f}, retention both {s.retention['both']:.3f}" for m, s in w.items()),
+        *(
+            f"{m * 5} min: {s.deltas} deltas, skip {s.skip_share:.3f}, sent ratio both {s.sent_ratio['both']:.3f}, "
+            f"realtime share {s.realtime_share:.3f}, retention both {s.retention['both']:.3f}"
+            for m, s in w.items()
+        ),
     ]
-    return "\n\n".join([
-        "## The plan's bill, reproduced from its stated inputs, then corrected",
-        md_table(plan_head, plan_body),
-        "## Cost per host-month: naive (corrected), each lever alone, all together (600 and 1,500 hosts)",
-        md_table(lever_head, lever_body),
-        "Measured inputs:\n" + "\n".join(f"- {f}" for f in facts),
-    ])
+    return "\n\n".join(
+        [
+            "## The plan's bill, reproduced from its stated inputs, then corrected",
+            md_table(plan_head, plan_body),
+            "## Cost per host-month: naive (corrected), each lever alone, all together (600 and 1,500 hosts)",
+            md_table(lever_head, lever_body),
+            "Measured inputs:\n" + "\n".join(f"- {f}" for f in facts),
+        ]
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -279,14 +344,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     measured = measured_inputs(windows, sizes)
     prices = prices_for(MODEL_ID)
     naive_prompt = measured.system_tokens + measured.wrapper_tokens
-    ladder = {h: correction_ladder(PlanInputs(hosts=h), prices, bytes_per_token=BYTES_PER_TOKEN,
-                                   system_prompt_tokens=naive_prompt) for h in FLEETS}
+    ladder = {
+        h: correction_ladder(
+            PlanInputs(hosts=h), prices, bytes_per_token=BYTES_PER_TOKEN, system_prompt_tokens=naive_prompt
+        )
+        for h in FLEETS
+    }
     activity = measured_activity()
     rows = cost_rows(prices, measured, activity["active_share"])
     recalls = recall_table(datasets)
     all_levers = next(r for r in rows[600] if r.label == "all levers")
     payload = {
-        "tiny": args.tiny, "prices": prices.model_dump(), "prompt_sizes": sizes, "measured": measured.model_dump(),
+        "tiny": args.tiny,
+        "prices": prices.model_dump(),
+        "prompt_sizes": sizes,
+        "measured": measured.model_dump(),
         "plan_stated": {"usd_per_month_600": 3_200, "usd_per_month_1500": 7_750},
         "ladder": {h: [b.model_dump() for b in bills] for h, bills in ladder.items()},
         "levers": {h: [r.model_dump() for r in rs] for h, rs in rows.items()},
@@ -295,12 +367,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         "llm_recall": "not measured here (needs an API key)",
     }
     write_result(args.out, "cost_per_host_month", payload, markdown(ladder, rows, recalls, measured, prices))
-    update_summary(args.out, {
-        "cost_per_host_month_plan_usd": round(plan_bill(PlanInputs(), prices, PlanSlips()).usd_per_host_month, 3),
-        "cost_per_host_month_naive_usd": round(ladder[600][-1].usd_per_host_month, 3),
-        "cost_per_host_month_all_levers_usd": round(all_levers.usd, 4),
-        "evidence_retention_all_levers": round(all_levers.evidence_retention, 4),
-    })
+    update_summary(
+        args.out,
+        {
+            "cost_per_host_month_plan_usd": round(
+                plan_bill(PlanInputs(), prices, PlanSlips()).usd_per_host_month, 3
+            ),
+            "cost_per_host_month_naive_usd": round(ladder[600][-1].usd_per_host_month, 3),
+            "cost_per_host_month_all_levers_usd": round(all_levers.usd, 4),
+            "evidence_retention_all_levers": round(all_levers.evidence_retention, 4),
+        },
+    )
 
 
 if __name__ == "__main__":

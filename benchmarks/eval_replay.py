@@ -42,8 +42,13 @@ OK_REPLY = json.dumps({"status": "ok", "issues": []})
 
 def source_cases() -> list[dict[str, Any]]:
     """The labelled cases the generated dataset cycles through."""
-    files = [shared_dir() / "datasets" / "dmesg-real" / "dev.jsonl", *sorted((REPO / "datasets").rglob("*.jsonl"))]
-    return [json.loads(line) for f in files for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+    files = [
+        shared_dir() / "datasets" / "dmesg-real" / "dev.jsonl",
+        *sorted((REPO / "datasets").rglob("*.jsonl")),
+    ]
+    return [
+        json.loads(line) for f in files for line in f.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def generate_dataset(path: Path, n: int) -> int:
@@ -54,7 +59,12 @@ def generate_dataset(path: Path, n: int) -> int:
             src = sources[i % len(sources)]
             # One extra line makes the rendered prompt, and so the cache key, unique per case.
             text = f"[    0.000001] benchmark case {i}\n" + src["text"]
-            case = {"id": f"bench-{i:05d}", "text": text, "label": src["label"], "evidence": src.get("evidence", [])}
+            case = {
+                "id": f"bench-{i:05d}",
+                "text": text,
+                "label": src["label"],
+                "evidence": src.get("evidence", []),
+            }
             fh.write(json.dumps(case) + "\n")
     return n
 
@@ -104,18 +114,36 @@ def timed_replay(dataset: Path, cache_path: Path, out: Path) -> dict[str, Any]:
     """Run the replay in a fresh process and time it (wall clock, process start included)."""
     exe = shutil.which("tasseograph-eval")
     cmd = [exe] if exe else ["python", "-m", "tasseograph.eval.cli"]
-    cmd += ["run", "--dataset", str(dataset), "--model", MODEL, "--prompt", PROMPT, "--cache", str(cache_path),
-            "--replay-only", "--out", str(out)]
+    cmd += [
+        "run",
+        "--dataset",
+        str(dataset),
+        "--model",
+        MODEL,
+        "--prompt",
+        PROMPT,
+        "--cache",
+        str(cache_path),
+        "--replay-only",
+        "--out",
+        str(out),
+    ]
     env = {**os.environ, **OFFLINE_ENV, "TASSEOGRAPH_DISABLE_PLUGINS": "1"}
     started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
-        raise RuntimeError(f"replay failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
+        raise RuntimeError(
+            f"replay failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+        )
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     run = summary["runs"][0]
-    return {"seconds": seconds, "n_cases": run.get("n_cases"), "cache": run.get("cache"),
-            "command": " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd))}
+    return {
+        "seconds": seconds,
+        "n_cases": run.get("n_cases"),
+        "cache": run.get("cache"),
+        "command": " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd)),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -131,18 +159,27 @@ def main(argv: Sequence[str] | None = None) -> None:
         fill_s = time.perf_counter() - t0
         replay = timed_replay(dataset, cache_path, folder / "run")
     rate = n / replay["seconds"]
-    payload = {"tiny": args.tiny, "cases": n, "fill": {**filled, "seconds": fill_s}, "replay": replay,
-               "cases_per_s": rate, "note": "synthetic ok replies: speed only, the quality figures are meaningless"}
+    payload = {
+        "tiny": args.tiny,
+        "cases": n,
+        "fill": {**filled, "seconds": fill_s},
+        "replay": replay,
+        "cases_per_s": rate,
+        "note": "synthetic ok replies: speed only, the quality figures are meaningless",
+    }
     table = md_table(
         ["cases", "cache entries", "replay wall s", "cases/s", "fill s (not timed part)"],
         [[f"{n:,}", f"{filled['entries']:,}", f"{replay['seconds']:.1f}", f"{rate:,.0f}", f"{fill_s:.1f}"]],
     )
-    md = "\n\n".join([
-        "## Eval harness: a replay from the response cache (fresh process, reports included)", table,
-        f"Timed command: `{replay['command']}` (temp paths). Replies are synthetic `ok` replies written through "
-        "the harness's cache API (`CachingModel` + `SQLiteCache`), so only the speed is meaningful; skipped "
-        "deltas (pre-filter) need no entry.",
-    ])
+    md = "\n\n".join(
+        [
+            "## Eval harness: a replay from the response cache (fresh process, reports included)",
+            table,
+            f"Timed command: `{replay['command']}` (temp paths). Replies are synthetic `ok` replies written through "
+            "the harness's cache API (`CachingModel` + `SQLiteCache`), so only the speed is meaningful; skipped "
+            "deltas (pre-filter) need no entry.",
+        ]
+    )
     write_result(args.out, "eval_replay", payload, md)
     update_summary(args.out, {"replay_10k_cases_s": round(replay["seconds"], 2) if not args.tiny else None})
 

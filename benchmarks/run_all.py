@@ -20,7 +20,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Run the four benchmarks; stop at the first that fails."""
     args = parse_args(__doc__.splitlines()[0], argv)
     for name in BENCHMARKS:
-        cmd = [sys.executable, "-m", f"benchmarks.{name}", "--out", str(args.out), *(["--tiny"] if args.tiny else [])]
+        cmd = [
+            sys.executable,
+            "-m",
+            f"benchmarks.{name}",
+            "--out",
+            str(args.out),
+            *(["--tiny"] if args.tiny else []),
+        ]
         print(f"== {' '.join(cmd[1:])}", flush=True)
         subprocess.run(cmd, cwd=REPO, check=True)
     if args.out.resolve() == RESULTS.resolve():

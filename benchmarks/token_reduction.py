@@ -40,22 +40,42 @@ def dataset_row(name: str, records: Sequence[DeltaRecord]) -> dict[str, Any]:
 
 def markdown(rows: Sequence[dict[str, Any]], pooled: dict[str, Any]) -> str:
     """The result table."""
-    head = ["dataset", "deltas", "median raw", "median sent (called)", "total raw", "total sent",
-            "compression alone", "reduction", "skip share", "evidence retention"]
+    head = [
+        "dataset",
+        "deltas",
+        "median raw",
+        "median sent (called)",
+        "total raw",
+        "total sent",
+        "compression alone",
+        "reduction",
+        "skip share",
+        "evidence retention",
+    ]
     body = [
-        [r["dataset"], r["deltas"], fmt(r["raw_tokens_median"]), fmt(r["sent_tokens_median_called"]),
-         f"{r['raw_tokens_total']:,}", f"{r['sent_tokens_total']:,}", f"{r['compression_only_total']:,}",
-         f"{r['reduction_ratio']:.1f}x" if r["reduction_ratio"] else "all skipped", f"{r['skip_share']:.1%}",
-         fmt(r["evidence_retention"])]
+        [
+            r["dataset"],
+            r["deltas"],
+            fmt(r["raw_tokens_median"]),
+            fmt(r["sent_tokens_median_called"]),
+            f"{r['raw_tokens_total']:,}",
+            f"{r['sent_tokens_total']:,}",
+            f"{r['compression_only_total']:,}",
+            f"{r['reduction_ratio']:.1f}x" if r["reduction_ratio"] else "all skipped",
+            f"{r['skip_share']:.1%}",
+            fmt(r["evidence_retention"]),
+        ]
         for r in [*rows, pooled]
     ]
-    return "\n\n".join([
-        "## Token reduction: raw delta vs sent after pre-filter and compression (estimated tokens)",
-        md_table(head, body),
-        "Tokens are estimates (characters / 4). Skipped deltas send 0 tokens. \"median sent\" is over "
-        "deltas that reach the model. Reduction = total raw / total sent. Evidence retention: share of "
-        "non-ok deltas whose every evidence line reaches the model or is caught by a signal.",
-    ])
+    return "\n\n".join(
+        [
+            "## Token reduction: raw delta vs sent after pre-filter and compression (estimated tokens)",
+            md_table(head, body),
+            'Tokens are estimates (characters / 4). Skipped deltas send 0 tokens. "median sent" is over '
+            "deltas that reach the model. Reduction = total raw / total sent. Evidence retention: share of "
+            "non-ok deltas whose every evidence line reaches the model or is caught by a signal.",
+        ]
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -68,13 +88,22 @@ def main(argv: Sequence[str] | None = None) -> None:
         every.extend(records)
         rows.append(dataset_row(name, records))
     pooled = dataset_row("all deltas (pooled)", every)
-    payload = {"tiny": args.tiny, "datasets": rows, "pooled": pooled,
-               "pooled_sent_ratio_compression_only": sent_ratio(every, "compress")}
+    payload = {
+        "tiny": args.tiny,
+        "datasets": rows,
+        "pooled": pooled,
+        "pooled_sent_ratio_compression_only": sent_ratio(every, "compress"),
+    }
     write_result(args.out, "token_reduction", payload, markdown(rows, pooled))
-    update_summary(args.out, {
-        "token_reduction_ratio": round(pooled["reduction_ratio"], 2) if pooled["reduction_ratio"] else None,
-        "skip_share": round(pooled["skip_share"], 4),
-    })
+    update_summary(
+        args.out,
+        {
+            "token_reduction_ratio": round(pooled["reduction_ratio"], 2)
+            if pooled["reduction_ratio"]
+            else None,
+            "skip_share": round(pooled["skip_share"], 4),
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -241,7 +241,9 @@ class Measured(BaseModel):
                     "sent_ratio": {p: active * r for p, r in w.sent_ratio.items()},
                 }
             )
-        return self.model_copy(update={"windows": windows, "anomaly_share": self.anomaly_share * active_share})
+        return self.model_copy(
+            update={"windows": windows, "anomaly_share": self.anomaly_share * active_share}
+        )
 
     def window(self, multiple: int) -> WindowStats:
         """Stats for ``multiple``, or for the largest measured multiple below it."""

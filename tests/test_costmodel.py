@@ -24,7 +24,9 @@ PRICES = Prices()
 PLAN = PlanInputs()
 
 
-def _stats(multiple: int = 1, *, skip: float = 0.5, ratio: float = 0.4, retention: float = 1.0) -> WindowStats:
+def _stats(
+    multiple: int = 1, *, skip: float = 0.5, ratio: float = 0.4, retention: float = 1.0
+) -> WindowStats:
     return WindowStats(
         multiple=multiple,
         deltas=100,
@@ -38,7 +40,10 @@ def _stats(multiple: int = 1, *, skip: float = 0.5, ratio: float = 0.4, retentio
 
 def _measured(**updates: object) -> Measured:
     base = Measured(
-        windows={1: _stats(1), 6: _stats(6, skip=0.2)}, anomaly_share=0.01, system_tokens=400, wrapper_tokens=20
+        windows={1: _stats(1), 6: _stats(6, skip=0.2)},
+        anomaly_share=0.01,
+        system_tokens=400,
+        wrapper_tokens=20,
     )
     return base.model_copy(update=updates)
 
@@ -93,7 +98,9 @@ def test_short_prefix_is_never_cached() -> None:
 def test_long_prefix_is_cached_at_a_tenth() -> None:
     measured = _measured(fewshot_prefix_tokens=5_000)
     plain = host_month_cost(PLAN, PRICES, measured, Levers(fewshot_prefix=True), bytes_per_token=4.0)
-    cached = host_month_cost(PLAN, PRICES, measured, Levers(fewshot_prefix=True, caching=True), bytes_per_token=4.0)
+    cached = host_month_cost(
+        PLAN, PRICES, measured, Levers(fewshot_prefix=True, caching=True), bytes_per_token=4.0
+    )
     assert cached.prefix_cached
     assert cached.cache_read_tokens == pytest.approx(8_640 * 5_000)
     saved = (plain.input_tokens - cached.input_tokens) * 0.9 / 1e6

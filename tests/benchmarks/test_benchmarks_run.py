@@ -19,7 +19,11 @@ REPO = Path(__file__).resolve().parents[2]
 def test_benchmark_runs_on_a_tiny_input(name: str, shared: Path, tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", f"benchmarks.{name}", "--tiny", "--out", str(tmp_path)],
-        cwd=REPO, capture_output=True, text=True, timeout=280, check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8"))

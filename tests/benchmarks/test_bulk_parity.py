@@ -21,7 +21,9 @@ from tasseograph.signals import classify, is_boring, scan
 
 def _dev_texts(shared: Path) -> list[str]:
     path = shared / "datasets" / "dmesg-real" / "dev.jsonl"
-    return [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 @pytest.fixture

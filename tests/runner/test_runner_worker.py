@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from prometheus_client import CollectorRegistry
 
 from tasseograph.models.base import ModelRequest
@@ -272,3 +273,43 @@ def test_history_is_pruned_but_counters_stay(tmp_path: Path) -> None:
     cycle(runner)
     assert runner.state.verdict_rows() == []
     assert metric(runner, "dmesg_llm_issues_total", {"host": "a", "category": "memory", "severity": "critical"}) == 1
+
+
+def test_crash_between_post_and_bookkeeping_reposts_same_alert(tmp_path: Path, fake_am: FakeAlertmanager,
+                                                              monkeypatch: Any) -> None:
+    from tasseograph.runner import alerts
+
+    config = make_config(tmp_path, **{"alerts.alertmanager_url": fake_am.url})
+    runner = make_runner(config, model=KeywordModel())
+    write_spool(tmp_path / "spool", "a", "1.log", "[ 1.0] TEST-CRIT-storage sda\n")
+
+    def crash(*_: Any) -> None:
+        raise KeyboardInterrupt("killed after the post")
+
+    monkeypatch.setattr(alerts, "mark_posted", crash)
+    with pytest.raises(KeyboardInterrupt):
+        cycle(runner)
+    monkeypatch.undo()
+    cycle(runner)
+    cycle(runner)
+    posted = fake_am.alerts()
+    assert len(posted) == 2 and posted[0]["startsAt"] == posted[1]["startsAt"]  # same alert, re-posted once
+    assert metric(runner, "dmesg_llm_alerts_total", {"alertname": "DmesgHardwareIssue", "severity": "critical"}) == 1
+
+
+def test_metrics_on_a_private_registry(tmp_path: Path) -> None:
+    from prometheus_client import REGISTRY
+
+    from tasseograph.runner.metrics import COUNTERS
+
+    runner = make_runner(make_config(tmp_path), model=KeywordModel())
+    cycle(runner)
+    before = set(REGISTRY._names_to_collectors)
+    registry = CollectorRegistry()
+    Metrics(registry, runner.config.state)
+    assert set(REGISTRY._names_to_collectors) == before
+    names = {m.name for m in registry.collect()}
+    assert {n.removesuffix("_total") for n in COUNTERS} <= names
+    assert {"dmesg_llm_last_check_timestamp", "dmesg_llm_queue_depth", "dmesg_llm_budget_exhausted",
+            "dmesg_llm_circuit_state"} <= names
+    assert registry.get_sample_value("dmesg_llm_api_errors_total") == 0

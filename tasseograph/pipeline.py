@@ -216,7 +216,7 @@ async def _call_and_merge(
     except ModelAPIError as exc:
         error = f"{type(exc).__name__}: {exc}"
     declared = getattr(model, "finding_source", "llm")
-    source: FindingSource = declared if declared in ("signal", "model") else "llm"
+    source: FindingSource = "signal" if declared == "signal" else "model" if declared == "model" else "llm"
     if source == "signal":
         # The model *is* the catalogue: keep each hit's id and count rather than its reply echo.
         findings = merge_findings([], hits)

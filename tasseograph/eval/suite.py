@@ -18,7 +18,6 @@ Example::
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +28,7 @@ from tasseograph.errors import ConfigError
 from tasseograph.eval.datasets import DEFAULT_TEST_FRACTION, DEFAULT_WINDOW_S, repo_root, shared_dir
 from tasseograph.eval.escalation import EscalationSpec
 from tasseograph.fleet import FleetProfile
+from tasseograph.tomlfile import read_toml
 
 
 class DatasetSpec(BaseModel):
@@ -131,12 +131,7 @@ def load_suite(path: str | Path) -> Suite:
         ConfigError: missing file, bad TOML, or an invalid key (the message names file and key).
     """
     p = Path(path)
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"suite file not found: {p}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
+    raw = read_toml(p, what="suite file")
     try:
         suite = Suite.model_validate(raw)
     except ValidationError as exc:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +26,7 @@ from pydantic import (
 )
 
 from tasseograph.errors import ConfigError
+from tasseograph.tomlfile import read_toml
 
 CONFIG_ENV = "TASSEOGRAPH_CONFIG"
 """Environment variable naming the config file when ``--config`` is not given."""
@@ -288,13 +288,7 @@ def load_config(path: Path | str | None = None) -> RunnerConfig:
     if path is None:
         return RunnerConfig()
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return validate_config(data, source=str(path))
+    return validate_config(read_toml(path, what="config file"), source=str(path))
 
 
 def _describe(exc: ValidationError, source: str) -> str:

@@ -21,7 +21,7 @@ from tasseograph.errors import ModelAPIError, ModelReplyError, UsageError
 from tasseograph.evidence import resolve_evidence
 from tasseograph.models.base import Model, ModelReply, ModelRequest
 from tasseograph.models.registry import get_model
-from tasseograph.pricing import cost_usd
+from tasseograph.pricing import reply_cost
 from tasseograph.prompts import DEFAULT_PROMPT, Prompt, get_prompt
 from tasseograph.redact import Redactor
 from tasseograph.replies import parse_reply
@@ -206,13 +206,17 @@ async def _call_and_merge(
 ) -> Verdict:
     request, packed, redactor = build_request(delta, hits, model, prompt, opts)
     usage = Usage()
+    cost = 0.0
+    escalated = False
     reply_obj: TriageReply | None = None
     error: str | None = None
     try:
         reply = await model.complete(request)
-        usage = usage + reply.usage
-        reply_obj, repair_usage, error = await _parse_with_repair(model, request, reply, opts.repair)
-        usage = usage + repair_usage
+        usage, cost, escalated = usage + reply.usage, reply_cost(model, reply, batch=opts.batch_pricing), reply.escalated
+        reply_obj, repair, error = await _parse_with_repair(model, request, reply, opts.repair)
+        if repair is not None:
+            usage, cost = usage + repair.usage, cost + reply_cost(model, repair, batch=opts.batch_pricing)
+            escalated = escalated or repair.escalated
     except ModelAPIError as exc:
         error = f"{type(exc).__name__}: {exc}"
     declared = getattr(model, "finding_source", "llm")
@@ -232,9 +236,8 @@ async def _call_and_merge(
         model=model.name,
         prompt=prompt.ref if prompt else None,
         usage=usage,
-        cost_usd=cost_usd(
-            model.price_id, usage, batch=opts.batch_pricing, cache_ttl=getattr(model, "cache_ttl", "5m")
-        ),
+        cost_usd=cost,
+        escalated=escalated,
         model_error=error,
         compression=packed.stats if packed else CompressionStats(lines_in=len(delta.lines)),
     )
@@ -242,12 +245,13 @@ async def _call_and_merge(
 
 async def _parse_with_repair(
     model: Model, request: ModelRequest, reply: ModelReply, repair: bool
-) -> tuple[TriageReply | None, Usage, str | None]:
+) -> tuple[TriageReply | None, ModelReply | None, str | None]:
+    """The parsed reply, the repair reply (if one was asked for), and the error if none parsed."""
     try:
-        return parse_reply(reply, model=model.name), Usage(), None
+        return parse_reply(reply, model=model.name), None, None
     except ModelReplyError as first:
         if not repair:
-            return None, Usage(), f"ModelReplyError: {first}"
+            return None, None, f"ModelReplyError: {first}"
         retry = ModelRequest(
             system=request.system, user=request.user, prompt_id=request.prompt_id,
             delta=request.delta, signals=request.signals, schema=request.schema,
@@ -256,9 +260,9 @@ async def _parse_with_repair(
         )
         second = await model.complete(retry)
         try:
-            return parse_reply(second, model=model.name), second.usage, None
+            return parse_reply(second, model=model.name), second, None
         except ModelReplyError as exc:
-            return None, second.usage, f"ModelReplyError after one repair retry: {exc}"
+            return None, second, f"ModelReplyError after one repair retry: {exc}"
 
 
 def _findings_from_reply(
@@ -328,6 +332,7 @@ def combine_verdicts(verdicts: Sequence[Verdict]) -> Verdict:
         host=first.host, model=first.model, prompt=first.prompt, usage=usage,
         cost_usd=sum(v.cost_usd for v in verdicts), latency_s=sum(v.latency_s for v in verdicts),
         skipped=all(v.skipped for v in verdicts),
+        escalated=any(v.escalated for v in verdicts),
         skip_reason=first.skip_reason if all(v.skipped for v in verdicts) else None,
         model_error=next((v.model_error for v in verdicts if v.model_error), None),
         compression=stats,

@@ -22,6 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tasseograph.errors import ConfigError, UsageError
+from tasseograph.models.base import Model, ModelReply
 from tasseograph.schema import Usage
 
 PER_MILLION = 1_000_000
@@ -186,3 +187,13 @@ def cost_usd(price_id: str | None, usage: Usage, *, batch: bool = False, cache_t
         + usage.cache_read_tokens * price.cache_read
     ) / PER_MILLION
     return dollars * price.batch_discount if batch else dollars
+
+
+def reply_cost(model: Model, reply: ModelReply, *, batch: bool = False) -> float:
+    """USD for one reply: the backend's own figure (tiered models mix prices), else its usage
+    at the price file's rates for ``model.price_id`` and the model's cache TTL."""
+    if reply.cost_usd is not None:
+        return reply.cost_usd
+    ttl: CacheTTL = "1h" if getattr(model, "cache_ttl", "5m") == "1h" else "5m"
+    return cost_usd(model.price_id, reply.usage, batch=batch, cache_ttl=ttl)
+

@@ -156,6 +156,8 @@ class Verdict(BaseModel):
     skipped: bool = False
     """True when the pre-filter decided without calling the model."""
     skip_reason: str | None = None
+    escalated: bool = False
+    """True when a tiered model (``escalate:SMALL>LARGE``) asked its larger tier."""
     model_error: str | None = None
     """Why the model's answer could not be used (the verdict then rests on the signals)."""
     compression: CompressionStats = Field(default_factory=CompressionStats)

@@ -50,6 +50,10 @@ class ModelReply:
     """Model id as the provider reported it."""
     request_id: str | None = None
     latency_s: float = 0.0
+    cost_usd: float | None = None
+    """Cost already computed by the backend (tiered models mix prices); None: price the usage."""
+    escalated: bool = False
+    """True when a tiered model handed the request to its larger tier."""
 
 
 @runtime_checkable

@@ -27,6 +27,7 @@ _BUILTINS: dict[str, str] = {
     "anthropic": "tasseograph.models.anthropic:AnthropicModel",
     "openai": "tasseograph.models.openai:OpenAIModel",
     "sklearn": "tasseograph.models.sklearn:SklearnModel",
+    "escalate": "tasseograph.models.tiered:TieredModel",
 }
 _registry: dict[str, Factory] = {}
 _plugins_loaded = False

@@ -22,7 +22,7 @@ from tasseograph.errors import ModelReplyError
 from tasseograph.evidence import resolve_evidence
 from tasseograph.models.base import Model, ModelReply, ModelRequest
 from tasseograph.pipeline import REPAIR_INSTRUCTION, Options, merge_findings
-from tasseograph.pricing import cost_usd
+from tasseograph.pricing import reply_cost
 from tasseograph.prompts import Prompt
 from tasseograph.redact import Redactor
 from tasseograph.replies import extract_json
@@ -124,16 +124,15 @@ async def analyze_batch(items: Sequence[Item], model: Model, prompt: Prompt, opt
     """
     request, redactor = build_request(items, model, prompt, opts)
     reply = await model.complete(request)
-    usage = reply.usage
+    usage, cost = reply.usage, reply_cost(model, reply, batch=opts.batch_pricing)
     parsed, error = _parse(reply, model)
     if parsed is None and opts.repair:
         retry = _repair_request(request, reply, error or "")
         second = await model.complete(retry)
-        usage = usage + second.usage
+        usage, cost = usage + second.usage, cost + reply_cost(model, second, batch=opts.batch_pricing)
         parsed, error = _parse(second, model)
         error = f"{error} (after one repair retry)" if error else None
     by_host, unattributed = attribute(parsed.issues if parsed else [], items, redactor)
-    cost = cost_usd(model.price_id, usage, batch=opts.batch_pricing, cache_ttl=getattr(model, "cache_ttl", "5m"))
     result = BatchResult(unattributed=unattributed)
     shares = _shares(items)
     for it, share in zip(items, shares, strict=True):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import fnmatch
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +66,12 @@ class Options:
     """Lowest signal severity merged when the model missed it (``warning`` or ``critical``)."""
     examples: tuple[Any, ...] = ()
     """Few-shot examples passed to the prompt template."""
+    notes: str = ""
+    """Operators' knowledge of this host ("AER spam on this board is a known quirk"), given to
+    prompts that take it (``triage-v2``); redacted like the log."""
+    suppress: tuple[str, ...] = ()
+    """Signal ids (shell-style patterns, e.g. ``pcie.aer_corrected``) an operator muted for this
+    host; muted hits are listed in ``Verdict.suppressed`` instead of becoming findings."""
     batch_pricing: bool = False
     """Price the call at the Message Batches discount."""
 
@@ -76,8 +83,10 @@ class Options:
             raise UsageError(f"unknown analyze option(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         if kwargs.get("signal_floor", "warning") not in ("warning", "critical"):
             raise UsageError("signal_floor must be 'warning' or 'critical'")
-        if "examples" in kwargs:
-            kwargs = {**kwargs, "examples": tuple(kwargs["examples"])}
+        for key in ("examples", "suppress"):
+            if key in kwargs:
+                value = kwargs[key]
+                kwargs = {**kwargs, key: (value,) if isinstance(value, str) else tuple(value)}
         return cls(**kwargs)
 
 
@@ -157,27 +166,49 @@ async def analyze_async(
     the_model = resolve_model(model)
     the_prompt = None if the_model.local else resolve_prompt(prompt)
     the_delta = to_delta(delta, host)
-    hits = detect(the_delta.lines)
+    hits, muted = split_suppressed(detect(the_delta.lines), opts.suppress)
     started = time.perf_counter()
-    skip = prefilter_reason(the_delta, hits) if opts.prefilter else None
+    muted_lines = {i for hit in muted for i in hit.line_indices}
+    skip = prefilter_reason(the_delta, hits, muted_lines) if opts.prefilter else None
     if skip is not None:
         return Verdict(
             status="ok", host=the_delta.host, model=the_model.name,
             prompt=the_prompt.ref if the_prompt else None, skipped=True, skip_reason=skip,
             compression=CompressionStats(lines_in=len(the_delta.lines)),
+            suppressed=[h.signal_id for h in muted],
         )
     verdict = await _call_and_merge(the_delta, hits, the_model, the_prompt, opts)
+    verdict.suppressed = [h.signal_id for h in muted]
     verdict.latency_s = time.perf_counter() - started
     return verdict
 
 
-def prefilter_reason(delta: Delta, hits: Sequence[SignalHit]) -> str | None:
-    """Why the model call can be skipped, or None when it must be made."""
+def split_suppressed(
+    hits: Sequence[SignalHit], patterns: Sequence[str]
+) -> tuple[list[SignalHit], list[SignalHit]]:
+    """Hits that stay, and those an operator muted (``fnmatch`` patterns on signal ids)."""
+    kept: list[SignalHit] = []
+    muted: list[SignalHit] = []
+    for hit in hits:
+        if any(fnmatch.fnmatchcase(hit.signal_id, p) for p in patterns):
+            muted.append(hit)
+        else:
+            kept.append(hit)
+    return kept, muted
+
+
+def prefilter_reason(delta: Delta, hits: Sequence[SignalHit], ignore: Collection[int] = ()) -> str | None:
+    """Why the model call can be skipped, or None when it must be made.
+
+    ``ignore`` holds indices of lines that count as boring here (lines of muted signals).
+    """
     if not delta.lines:
         return "empty delta"
     if hits:
         return None
-    if all(is_boring(line.message) or not line.message.strip() for line in delta.lines):
+    if all(
+        i in ignore or is_boring(line.message) or not line.message.strip() for i, line in enumerate(delta.lines)
+    ):
         return "only known-boring lines"
     return None
 
@@ -193,7 +224,8 @@ def build_request(
     redactor = Redactor(hosts=[delta.host]) if redact else None
     lines = [redactor.redact(line) for line in packed.lines] if redactor else packed.lines
     host = redactor.redact(delta.host) if redactor else delta.host
-    rendered = prompt.render(lines=lines, host=host, examples=opts.examples)
+    notes = redactor.redact(opts.notes) if redactor and opts.notes else opts.notes
+    rendered = prompt.render(lines=lines, host=host, examples=opts.examples, notes=notes)
     request = ModelRequest(
         system=rendered.system, user=rendered.user, prompt_id=prompt.ref, delta=delta,
         signals=tuple(hits), schema=reply_json_schema(),

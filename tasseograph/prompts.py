@@ -86,7 +86,9 @@ class Prompt:
         """``id@version``, as recorded in every verdict and result."""
         return f"{self.id}@{self.version}"
 
-    def render(self, *, lines: Sequence[str], host: str, examples: Sequence[Any] = ()) -> RenderedPrompt:
+    def render(
+        self, *, lines: Sequence[str], host: str, examples: Sequence[Any] = (), notes: str = ""
+    ) -> RenderedPrompt:
         """Render the prompt for one host's (compressed, redacted) lines.
 
         Args:
@@ -95,13 +97,15 @@ class Prompt:
             examples: few-shot examples, objects with ``.text`` and ``.reply`` or dicts with
                 those keys (``reply`` a JSON string, a dict or a pydantic model); templates
                 without examples support ignore them.
+            notes: operators' knowledge of this host (known quirks), shown in the user part
+                by templates that support it (``triage-v2``); others ignore it.
 
         Returns:
             The system and user parts; the same inputs always give the same bytes.
         """
         if self.kind == "batch":
             return self.render_batch(hosts=[(host, lines)], examples=examples)
-        return self._render(host=host, lines=list(lines), examples=_examples(examples))
+        return self._render(host=host, lines=list(lines), examples=_examples(examples), notes=notes)
 
     def render_batch(
         self, *, hosts: Sequence[tuple[str, Sequence[str]]], examples: Sequence[Any] = ()

@@ -156,6 +156,8 @@ class Verdict(BaseModel):
     skipped: bool = False
     """True when the pre-filter decided without calling the model."""
     skip_reason: str | None = None
+    suppressed: list[str] = Field(default_factory=list)
+    """Signal ids found but muted by the operator's ``suppress`` rules for this host (audit trail)."""
     escalated: bool = False
     """True when a tiered model (``escalate:SMALL>LARGE``) asked its larger tier."""
     model_error: str | None = None

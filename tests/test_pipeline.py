@@ -196,3 +196,38 @@ def test_hung_task_in_the_io_path_is_driver_and_storage() -> None:
     verdict = analyze(text, model="rules")
     assert verdict.status == "critical"
     assert {f.category for f in verdict.findings} == {"driver", "storage"}
+
+
+AER = "\n".join(
+    line
+    for t in range(100, 108, 2)
+    for line in (
+        f"[ {t}.000000] pcieport 0000:00:1c.5: AER: Corrected error received: 0000:00:1c.5",
+        f"[ {t}.000100] pcieport 0000:00:1c.5: AER: PCIe Bus Error: severity=Corrected, type=Physical Layer, (Receiver ID)",
+        f"[ {t}.000300] pcieport 0000:00:1c.5: AER:    [ 0] RxErr                  (First)",
+    )
+)
+
+
+def test_suppressed_signal_is_listed_not_alerted_and_skips_the_model() -> None:
+    model = ScriptedModel()
+    plain = analyze(AER, model="rules")
+    assert plain.status != "ok"
+    ids = sorted({f.signal_id for f in plain.findings if f.signal_id})
+    verdict = analyze(AER, model=model, suppress=[ids[0].split(".")[0] + ".*"])
+    assert verdict.status == "ok" and verdict.skipped and model.requests == []
+    assert verdict.suppressed == ids
+
+
+def test_suppression_never_hides_other_signals() -> None:
+    verdict = analyze(AER + "\n" + UE_LINE, model="rules", suppress="aer.*")
+    assert verdict.status == "critical" and verdict.suppressed
+    assert all(not (f.signal_id or "").startswith("aer.") for f in verdict.findings)
+
+
+def test_operator_notes_reach_the_v2_prompt_redacted() -> None:
+    model = ScriptedModel(ModelReply(text='{"status": "ok", "issues": []}'))
+    analyze(AER, model=model, prompt="triage-v2", host="db-07", notes="db-07 riser 10.1.2.3 throws corrected AER")
+    user = model.requests[0].user
+    assert "<operator_notes" in user and "throws corrected AER" in user
+    assert "10.1.2.3" not in user and "db-07" not in user

@@ -10,6 +10,7 @@ var) or from ``model.api_key_file``, and are held as ``SecretStr`` so no repr sh
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 from pathlib import Path
@@ -232,6 +233,17 @@ class MetricsSection(_Section):
     """Daemon mode: ``host:port`` of the metrics endpoint; empty disables it."""
 
 
+class HostSection(_Section):
+    """What operators know about one host (or every host matching a shell-style pattern)."""
+
+    notes: str = ""
+    """Known quirks, given to prompts that take them (``triage-v2``), e.g. "the riser on this
+    board throws corrected AER at boot; only new device names matter"."""
+    suppress: list[str] = Field(default_factory=list)
+    """Signal ids (patterns such as ``aer.corrected`` or ``aer.*``) muted on this host. Muted hits
+    are kept in the verdict's ``suppressed`` list for the audit trail, never alerted."""
+
+
 class RunnerConfig(_Section):
     """The whole runner configuration (one TOML file)."""
 
@@ -246,6 +258,17 @@ class RunnerConfig(_Section):
     retry: RetrySection = Field(default_factory=RetrySection)
     alerts: AlertsSection = Field(default_factory=AlertsSection)
     metrics: MetricsSection = Field(default_factory=MetricsSection)
+    hosts: dict[str, HostSection] = Field(default_factory=dict)
+    """Per-host knowledge, keyed by host name or pattern (``[hosts."db-*"]``); every matching
+    entry applies (notes joined, suppressions added up)."""
+
+    def host_options(self, host: str) -> dict[str, Any]:
+        """The ``notes`` and ``suppress`` analyze options for ``host``."""
+        matching = [h for key, h in self.hosts.items() if fnmatch.fnmatchcase(host, key)]
+        return {
+            "notes": "\n".join(h.notes for h in matching if h.notes),
+            "suppress": tuple(p for h in matching for p in h.suppress),
+        }
 
     def with_overrides(self, overrides: dict[str, Any]) -> RunnerConfig:
         """A copy with dotted-key overrides (``{"alerts.alertmanager_url": URL}``) validated.

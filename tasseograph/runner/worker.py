@@ -30,7 +30,7 @@ from tasseograph.models.base import Model, ModelReply, ModelRequest
 from tasseograph.models.registry import get_model
 from tasseograph.models.rules import RulesModel
 from tasseograph.parsing import parse_delta
-from tasseograph.pipeline import Options, analyze_async, build_request, prefilter_reason
+from tasseograph.pipeline import Options, analyze_async, build_request, prefilter_reason, split_suppressed
 from tasseograph.prompts import Prompt, get_prompt
 from tasseograph.runner import alerts
 from tasseograph.runner.backoff import Backoff, CircuitBreaker
@@ -205,7 +205,7 @@ class Runner:
             if now - queued.created >= self.config.retry.max_age:
                 await self._fallback(w, "max_age", now, report)
             elif self.model.local:
-                verdict = await analyze_async(w.item.delta, model=self.model, **self._kwargs())
+                verdict = await analyze_async(w.item.delta, model=self.model, **self._kwargs(w))
                 self._finish(w, verdict, now, report)
             elif w.skip is not None:
                 self._finish(w, self._skip_verdict(w), now, report)
@@ -218,13 +218,14 @@ class Runner:
         delta = parse_delta(queued.data, host=queued.host)
         if not signals:
             return _Work(queued, Item(queued.id, delta, []), None)
-        hits = detect(delta.lines)
-        skip = prefilter_reason(delta, hits) if self.opts.prefilter else None
+        hits, muted = split_suppressed(detect(delta.lines), self.config.host_options(queued.host)["suppress"])
+        muted_lines = {i for hit in muted for i in hit.line_indices}
+        skip = prefilter_reason(delta, hits, muted_lines) if self.opts.prefilter else None
         return _Work(queued, Item(queued.id, delta, hits), skip)
 
-    def _kwargs(self, **extra: Any) -> dict[str, Any]:
+    def _kwargs(self, w: _Work, **extra: Any) -> dict[str, Any]:
         opts = {f.name: getattr(self.opts, f.name) for f in dataclasses.fields(self.opts)}
-        return {**opts, **extra}
+        return {**opts, **self.config.host_options(w.queued.host), **extra}
 
     def _skip_verdict(self, w: _Work) -> Verdict:
         return Verdict(status="ok", host=w.queued.host, model=self.model.name,
@@ -318,7 +319,7 @@ class Runner:
             return result.verdicts
         w = group[0]
         watch = _Watch(self.model)
-        verdict = await analyze_async(w.item.delta, model=watch, prompt=self.prompt, **self._kwargs(prefilter=False))
+        verdict = await analyze_async(w.item.delta, model=watch, prompt=self.prompt, **self._kwargs(w, prefilter=False))
         if watch.error is not None:
             raise watch.error
         return {w.queued.id: verdict}
@@ -344,7 +345,7 @@ class Runner:
         for w in group:
             if w.queued.interim:
                 continue
-            verdict = await analyze_async(w.item.delta, model=self.fallback, **self._kwargs(prefilter=False))
+            verdict = await analyze_async(w.item.delta, model=self.fallback, **self._kwargs(w, prefilter=False))
             self.state.mark_interim(w.queued.id, self._interim_alerts(w.queued.host, verdict, now))
             report.interim += 1
 
@@ -355,7 +356,7 @@ class Runner:
         return work
 
     async def _fallback(self, w: _Work, reason: str, now: float, report: CycleReport) -> None:
-        verdict = await analyze_async(w.item.delta, model=self.fallback, **self._kwargs(prefilter=False))
+        verdict = await analyze_async(w.item.delta, model=self.fallback, **self._kwargs(w, prefilter=False))
         self._finish(w, verdict, now, report, fallback=reason)
 
     def _finish(self, w: _Work, verdict: Verdict, now: float, report: CycleReport, *,

@@ -313,3 +313,28 @@ def test_metrics_on_a_private_registry(tmp_path: Path) -> None:
     assert {"dmesg_llm_last_check_timestamp", "dmesg_llm_queue_depth", "dmesg_llm_budget_exhausted",
             "dmesg_llm_circuit_state"} <= names
     assert registry.get_sample_value("dmesg_llm_api_errors_total") == 0
+
+
+AER_EPISODE = "".join(
+    f"[ {t}.000000] pcieport 0000:00:1c.5: AER: PCIe Bus Error: severity=Corrected, type=Physical Layer, (Receiver ID)\n"
+    f"[ {t}.000100] pcieport 0000:00:1c.5: AER:    [ 0] RxErr                  (First)\n"
+    for t in range(100, 110, 2)
+)
+
+
+def test_host_suppressions_mute_a_known_quirk_on_matching_hosts_only(tmp_path: Path) -> None:
+    config = make_config(tmp_path, **{"model.name": "rules", "hosts": {"db-*": {"suppress": ["aer.*"], "notes": "riser quirk"}}})
+    runner = make_runner(config)
+    for host in ("db-1", "web-1"):
+        write_spool(tmp_path / "spool", host, "1.log", AER_EPISODE)
+    cycle(runner)
+    by_host = {v["host"]: v for v in verdicts(runner).values()}
+    assert by_host["web-1"]["status"] == "warning" and by_host["web-1"]["suppressed"] == []
+    assert by_host["db-1"]["status"] == "ok" and by_host["db-1"]["suppressed"] == ["aer.corrected"]
+    runner.state.close()
+
+
+def test_host_options_merge_every_matching_entry(tmp_path: Path) -> None:
+    config = make_config(tmp_path, hosts={"db-*": {"notes": "a", "suppress": ["x.*"]}, "db-7": {"notes": "b"}})
+    assert config.host_options("db-7") == {"notes": "a\nb", "suppress": ("x.*",)}
+    assert config.host_options("web-1") == {"notes": "", "suppress": ()}

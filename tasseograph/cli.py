@@ -9,7 +9,7 @@ from typing import Any, BinaryIO
 
 import click
 
-from tasseograph.errors import TasseographError
+from tasseograph.clibase import Group
 from tasseograph.pipeline import analyze as analyze_delta
 from tasseograph.pipeline import combine_verdicts
 from tasseograph.schema import Delta, Verdict
@@ -17,19 +17,7 @@ from tasseograph.schema import Delta, Verdict
 CHUNK_LINES = 50_000
 """Records per analyzed chunk: bounds memory for gigantic inputs."""
 
-EXIT_USAGE = 2
 
-
-
-class Group(click.Group):
-    """A click group that turns tasseograph errors into one line and a non-zero exit."""
-
-    def invoke(self, ctx: click.Context) -> object:
-        try:
-            return super().invoke(ctx)
-        except TasseographError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_USAGE)
 
 
 @click.group(cls=Group)

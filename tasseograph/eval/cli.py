@@ -16,22 +16,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tasseograph.errors import TasseographError, UsageError
+from tasseograph.clibase import Group
+from tasseograph.errors import UsageError
 
-EXIT_USAGE = 2
 EXIT_GATE = 1
 CACHE_ENV = "TASSEOGRAPH_EVAL_CACHE"
-
-
-class Group(click.Group):
-    """A click group that turns tasseograph errors into one line and a non-zero exit."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except TasseographError as exc:
-            click.echo(f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", err=True)
-            sys.exit(EXIT_USAGE)
 
 
 @click.group(cls=Group)

@@ -54,6 +54,7 @@ HEALTHY_MULTIPLE = 6
 MODEL_ID = "claude-haiku-4-5"
 DEFAULT_PROMPT = "triage-v1"
 FEWSHOT_PROMPT = "triage-v2"
+BATCH_PROMPT = "triage-batch-v1"
 LOCAL_MODELS = ("rules", "sklearn")
 HOST_STREAMS = ("BGL per-node 5 min", "Thunderbird per-node 5 min", "noise boot logs")
 """Datasets that are real per-host streams (the others are curated case collections)."""
@@ -101,6 +102,7 @@ def prompt_sizes(examples: Sequence[Case]) -> dict[str, Any]:
     lines = ["EDAC MC0: 1 CE memory read error on DIMM_A1"]
     rendered = get_prompt(DEFAULT_PROMPT).render(lines=lines, host="host-0001")
     fewshot = get_prompt(FEWSHOT_PROMPT)
+    batch = get_prompt(BATCH_PROMPT).render_batch(hosts=[("host-0001", lines)])
     chosen: list[dict[str, Any]] = []
     system = estimate_tokens(fewshot.render(lines=lines, host="h").system)
     for case in examples:
@@ -112,6 +114,8 @@ def prompt_sizes(examples: Sequence[Case]) -> dict[str, Any]:
         "prompt": get_prompt(DEFAULT_PROMPT).ref,
         "system_tokens": estimate_tokens(rendered.system),
         "wrapper_tokens": estimate_tokens(rendered.user) - estimate_tokens("\n".join(lines)),
+        "batch_prompt": get_prompt(BATCH_PROMPT).ref,
+        "batch_system_tokens": estimate_tokens(batch.system),
         "fewshot_prompt": fewshot.ref,
         "fewshot_examples": len(chosen),
         "fewshot_prefix_tokens": system,
@@ -151,6 +155,7 @@ def measured_inputs(windows: dict[int, list[DeltaRecord]], sizes: dict[str, Any]
         windows={m: window_stats(m, recs) for m, recs in windows.items()},
         anomaly_share=anomalous,
         system_tokens=sizes["system_tokens"],
+        batch_system_tokens=sizes["batch_system_tokens"],
         wrapper_tokens=sizes["wrapper_tokens"],
         ok_reply_tokens=sizes["ok_reply_tokens"],
         fewshot_prefix_tokens=sizes["fewshot_prefix_tokens"],
@@ -314,7 +319,8 @@ def markdown(
     facts = [
         f"prices: {prices.source}; min cacheable prefix {prices.min_cache_tokens} tokens",
         f"bytes per token {BYTES_PER_TOKEN:g} (estimate); output {PlanInputs().output_tokens:g} tokens per call (the plan's)",
-        f"system prompt {measured.system_tokens} tokens, user wrapper {measured.wrapper_tokens} tokens (estimates)",
+        f"system prompt {measured.system_tokens} tokens ({DEFAULT_PROMPT}), multi-host prompt "
+        f"{measured.batch_system_tokens} tokens ({BATCH_PROMPT}), user wrapper {measured.wrapper_tokens} tokens (estimates)",
         f"few-shot prefix {measured.fewshot_prefix_tokens} tokens",
         f"anomaly share per 5-min delta {measured.anomaly_share:.3f} (labelled non-ok or a signal; host streams only)",
         *(

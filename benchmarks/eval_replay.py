@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -113,7 +114,7 @@ def fill_cache(dataset: Path, cache_path: Path) -> dict[str, int]:
 def timed_replay(dataset: Path, cache_path: Path, out: Path) -> dict[str, Any]:
     """Run the replay in a fresh process and time it (wall clock, process start included)."""
     exe = shutil.which("tasseograph-eval")
-    cmd = [exe] if exe else ["python", "-m", "tasseograph.eval.cli"]
+    cmd = [exe] if exe else [sys.executable, "-c", "from tasseograph.eval.cli import main; main()"]
     cmd += [
         "run",
         "--dataset",

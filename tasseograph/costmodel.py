@@ -216,6 +216,8 @@ class Measured(BaseModel):
     """Share of base-interval deltas that are anomalous (labelled non-ok or flagged by a signal)."""
     system_tokens: int = Field(0, ge=0)
     """Estimated tokens of the rendered system prompt (identical on every call)."""
+    batch_system_tokens: int | None = Field(None, ge=0)
+    """Estimated tokens of the multi-host prompt's system part (None: the same as ``system_tokens``)."""
     wrapper_tokens: int = Field(0, ge=0)
     """Estimated tokens the user message adds around the log lines (host header, delimiters)."""
     ok_reply_tokens: int = Field(10, ge=0)
@@ -362,7 +364,7 @@ def host_month_cost(
     """
     month_s = plan.days_per_month * SECONDS_PER_DAY
     reply_tokens = plan.output_tokens if output_tokens is None else output_tokens
-    prefix = measured.fewshot_prefix_tokens if levers.fewshot_prefix else measured.system_tokens
+    prefix = _prefix_tokens(measured, levers)
     cached = levers.caching and prefix >= prices.min_cache_tokens
     pipeline = levers.pipeline()
     totals = {"deltas": 0.0, "calls": 0.0, "log": 0.0, "out": 0.0, "batched": 0.0}
@@ -381,6 +383,15 @@ def host_month_cost(
         totals["batched"] += calls * (1 - stats.realtime_share) if levers.message_batches else 0.0
         retention = min(retention, stats.retention[pipeline])
     return _price_host_month(plan, prices, measured, levers, totals, prefix, cached, retention, label)
+
+
+def _prefix_tokens(measured: Measured, levers: Levers) -> int:
+    """Tokens of the prompt prefix sent with every call under ``levers``."""
+    if levers.fewshot_prefix:
+        return measured.fewshot_prefix_tokens
+    if levers.batch_hosts > 1 and measured.batch_system_tokens is not None:
+        return measured.batch_system_tokens
+    return measured.system_tokens
 
 
 def _reply_tokens(stats: WindowStats, flat: float, ok_size: int, sized: bool) -> float:
@@ -487,7 +498,10 @@ def lever_table(
         for label, levers in rows
     ]
     if active_share is not None:
-        label = f"all levers, {active_share:.2%} of intervals active (measured, not the plan's premise)"
         quiet = measured.with_activity(active_share)
-        out.append(host_month_cost(plan, prices, quiet, all_on, bytes_per_token=bytes_per_token, label=label))
+        share = f"{active_share:.2%} of intervals active (measured, not the plan's premise)"
+        for label, levers in ((f"all levers, {share}", all_on), (f"{rows[-1][0]}, {share}", rows[-1][1])):
+            out.append(
+                host_month_cost(plan, prices, quiet, levers, bytes_per_token=bytes_per_token, label=label)
+            )
     return out

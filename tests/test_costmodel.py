@@ -169,8 +169,9 @@ def test_activity_scales_volume_and_skips_empty_intervals() -> None:
     assert quiet.window(1).skip_share == pytest.approx(1 - 0.1 * 0.5)
     assert quiet.window(6).sent_ratio["both"] == pytest.approx((1 - 0.9**6) * 0.4 * 0.8)
     rows = lever_table(PLAN, PRICES, _measured(), bytes_per_token=4.0, active_share=0.1)
-    assert rows[-1].label.startswith("all levers, 10.00%")
-    assert rows[-1].usd < next(r for r in rows if r.label == "all levers").usd
+    assert rows[-2].label.startswith("all levers, 10.00%")
+    assert rows[-1].label.startswith("all levers + verdict-sized replies, 10.00%")
+    assert rows[-1].usd < rows[-2].usd < next(r for r in rows if r.label == "all levers").usd
 
 
 def test_activity_of_one_changes_nothing() -> None:
@@ -178,3 +179,10 @@ def test_activity_of_one_changes_nothing() -> None:
     for m in (1, 6):
         assert same.window(m).skip_share == pytest.approx(base.window(m).skip_share)
         assert same.window(m).sent_ratio == pytest.approx(base.window(m).sent_ratio)
+
+
+def test_batching_uses_the_multi_host_prompt_size() -> None:
+    measured = _measured(batch_system_tokens=1_200)
+    one = host_month_cost(PLAN, PRICES, measured, Levers(), bytes_per_token=4.0)
+    ten = host_month_cost(PLAN, PRICES, measured, Levers(batch_hosts=10), bytes_per_token=4.0)
+    assert one.input_tokens - ten.input_tokens == pytest.approx(8_640 * (400 - 120))

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -80,8 +81,19 @@ def environment() -> dict[str, Any]:
         "drain3": _version("drain3"),
         "commit": _git_commit(),
         "load_avg_1_5_15": [round(x, 2) for x in os.getloadavg()],
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "command": _command(),
     }
+
+
+def _command() -> str:
+    """The command line as typed from the repository root (``python -m benchmarks.<name> ...``)."""
+    script = Path(sys.argv[0])
+    head = (
+        f"python -m benchmarks.{script.stem}"
+        if script.parent == REPO / "benchmarks"
+        else "python " + sys.argv[0]
+    )
+    return " ".join([head, *(a.replace(str(REPO) + "/", "") for a in sys.argv[1:])])
 
 
 def _version(dist: str) -> str:
@@ -125,7 +137,8 @@ def write_result(out: Path, name: str, payload: dict[str, Any], markdown: str) -
     out.mkdir(parents=True, exist_ok=True)
     payload = {"benchmark": name, "environment": environment(), **payload}
     (out / f"{name}.json").write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    header = f"<!-- made by: {payload['environment']['command']} ({payload['environment']['date_utc']}) -->\n"
+    env = payload["environment"]
+    header = f"Made by `{env['command']}` ({env['date_utc']}, load average {env['load_avg_1_5_15'][0]}).\n\n"
     (out / f"{name}.md").write_text(header + markdown.rstrip() + "\n", encoding="utf-8")
     print(markdown)
     print(f"\nwrote {out / (name + '.json')} and {name}.md")
@@ -163,7 +176,7 @@ def refresh_readme(results: Path, names: Sequence[str]) -> None:
     if _START not in text or _END not in text:
         return
     parts = [
-        f"### {name}\n\n" + (results / f"{name}.md").read_text(encoding="utf-8").strip()
+        f"### {name}\n\n" + _demote((results / f"{name}.md").read_text(encoding="utf-8").strip())
         for name in names
         if (results / f"{name}.md").exists()
     ]
@@ -173,3 +186,8 @@ def refresh_readme(results: Path, names: Sequence[str]) -> None:
     head, rest = text.split(_START, 1)
     tail = rest.split(_END, 1)[1]
     README.write_text(head + _START + "\n" + "\n\n".join(parts) + "\n" + _END + tail, encoding="utf-8")
+
+
+def _demote(markdown: str) -> str:
+    """Headings two levels down, so a result's tables nest under the README's section."""
+    return re.sub(r"^(#+) ", r"\1## ", markdown, flags=re.MULTILINE)

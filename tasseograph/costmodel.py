@@ -231,8 +231,9 @@ class Measured(BaseModel):
         """These figures for a fleet where only ``active_share`` of 5-minute intervals have new lines.
 
         The plan assumes a 3 KB delta every interval; real servers are mostly silent after boot.
-        An active delta keeps the plan's size (conservative); an empty one sends no log lines and
-        is skipped by the pre-filter. A window of ``m`` intervals is active when any of them is.
+        An active interval keeps the plan's 3 KB (conservative), so the log volume scales with
+        ``active_share``; an empty delta sends nothing and is skipped by the pre-filter. A window
+        of ``m`` intervals needs a call when any of them is active.
         """
         windows = {}
         for m, w in self.windows.items():
@@ -240,7 +241,7 @@ class Measured(BaseModel):
             windows[m] = w.model_copy(
                 update={
                     "skip_share": 1 - active * (1 - w.skip_share),
-                    "sent_ratio": {p: active * r for p, r in w.sent_ratio.items()},
+                    "sent_ratio": {p: active_share * r for p, r in w.sent_ratio.items()},
                 }
             )
         return self.model_copy(

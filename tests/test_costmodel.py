@@ -167,7 +167,8 @@ def test_prices_come_from_the_price_file() -> None:
 def test_activity_scales_volume_and_skips_empty_intervals() -> None:
     quiet = _measured().with_activity(0.1)
     assert quiet.window(1).skip_share == pytest.approx(1 - 0.1 * 0.5)
-    assert quiet.window(6).sent_ratio["both"] == pytest.approx((1 - 0.9**6) * 0.4 * 0.8)
+    assert quiet.window(6).skip_share == pytest.approx(1 - (1 - 0.9**6) * 0.8)
+    assert quiet.window(6).sent_ratio["both"] == pytest.approx(0.1 * 0.4 * 0.8)
     rows = lever_table(PLAN, PRICES, _measured(), bytes_per_token=4.0, active_share=0.1)
     assert rows[-2].label.startswith("all levers, 10.00%")
     assert rows[-1].label.startswith("all levers + verdict-sized replies, 10.00%")

@@ -95,10 +95,18 @@ def template(message: str) -> str:
 
 
 def template_many(messages: Sequence[str]) -> list[str]:
-    """Vectorised :func:`template` over many messages (same results, via pyarrow's RE2).
+    """Vectorised :func:`template` over many messages (same results).
 
-    Large inputs are split into chunks masked on several threads (pyarrow releases the GIL).
+    Kernel logs repeat themselves, so each distinct message is masked once; many distinct
+    messages go through pyarrow's RE2 in chunks on several threads (pyarrow releases the GIL).
     """
+    distinct = list(dict.fromkeys(messages))
+    masked = [template(m) for m in distinct] if len(distinct) < BULK_LINES else _template_arrow(distinct)
+    mapping = dict(zip(distinct, masked, strict=True))
+    return [mapping[m] for m in messages]
+
+
+def _template_arrow(messages: Sequence[str]) -> list[str]:
     import pyarrow as pa  # imported here: only bulk callers (eval, benchmarks) pay for it
 
     if len(messages) <= _CHUNK:
@@ -187,7 +195,7 @@ def _stats(lines_in: int, out: list[str], tokens_before: int, *, truncated: bool
 
 def _group(lines: Sequence[KernelLine], messages: Sequence[str]) -> tuple[list[_Group], list[int]]:
     """Group lines by template, in order of first appearance; blank messages are dropped."""
-    keys = template_many(messages) if len(messages) >= BULK_LINES else [template(m) for m in messages]
+    keys = template_many(messages)
     by_key: dict[str, int] = {}
     groups: list[_Group] = []
     group_of: list[int] = []

@@ -337,3 +337,16 @@ def test_detect_and_scan_agree_on_the_dev_set(shared: Path) -> None:
 def test_detect_and_scan_agree_on_fixtures() -> None:
     for text in (ATA_UNC, "[ 1.0] foo\n[ 2.0] Buffer I/O error on dev sdb, logical block 640, lost async page write"):
         _assert_paths_agree(lines_of(text))
+
+
+def test_small_and_bulk_detection_paths_agree(shared: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deltas under SMALL_DELTA_LINES use Python's regex, larger ones the RE2 scan: same hits."""
+    import tasseograph.signals as signals
+    from tasseograph.parsing import parse_delta
+
+    for log in sorted((shared / "datasets" / "dmesg-real" / "noise").glob("*.log"))[:3]:
+        lines = parse_delta(log.read_bytes()).lines
+        monkeypatch.setattr(signals, "SMALL_DELTA_LINES", 10**9)
+        small = signals.detect(lines)
+        monkeypatch.setattr(signals, "SMALL_DELTA_LINES", 0)
+        assert signals.detect(lines) == small

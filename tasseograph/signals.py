@@ -672,4 +672,4 @@ def boring_mask(messages: Any, *, scanned: ScanResult | None = None) -> list[boo
     noise = np.asarray(_regex_mask(arr, _matcher().noise_re2).to_numpy(zero_copy_only=False), dtype=bool)
     signals = (scanned if scanned is not None else scan(arr)).indices
     noise[np.asarray(signals, dtype=np.int64)] = False
-    return noise.tolist()  # type: ignore[no-any-return]
+    return noise.tolist()

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tasseograph.errors import ModelReplyError
 from tasseograph.models.anthropic import AnthropicModel
 from tasseograph.models.base import ModelReply, ModelRequest
+from tasseograph.replies import parse_reply
 from tests.fakeapi import (
     TEST_KEY,
     FakeAPIServer,
@@ -29,7 +31,11 @@ _MARKER = re.compile(r"marker-\d+")
 
 
 class Counting:
-    """Counts, per delta marker, the first-pass calls that came back (repairs excluded)."""
+    """Counts, per delta marker, the usable answers (replies that parse as the contract).
+
+    An unusable first reply whose repair call then fails leaves the delta queued, so it is
+    asked again later; that is a retry, not a second analysis, and is not counted twice.
+    """
 
     def __init__(self, inner: AnthropicModel) -> None:
         self.inner = inner
@@ -40,8 +46,11 @@ class Counting:
     async def complete(self, request: ModelRequest) -> ModelReply:
         reply = await self.inner.complete(request)
         self.replies += 1
-        if not request.messages:
-            self.answered.update(set(_MARKER.findall(request.delta.text())))
+        try:
+            parse_reply(reply)
+        except ModelReplyError:
+            return reply
+        self.answered.update(set(_MARKER.findall(request.delta.text())))
         return reply
 
 

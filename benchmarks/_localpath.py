@@ -1,27 +1,23 @@
 """The bulk (streaming) local path, stage by stage: parse, pre-filter, signals, compression.
 
-The stages call the package's own bulk functions: the parser's message-only fast path,
-``signals.signal_mask`` / ``signals.boring_mask`` (one RE2 alternation pass each) and
-``compress.template_many``. Where a bulk function is not in the package (yet), the stage falls
-back to the per-line function and says so in ``implementation``, so a slow stage is visible in
-the results instead of hidden.
+The stages call the package's own bulk functions: the parser's message-only fast path
+(``parsing.iter_messages``), ``signals.scan`` and ``signals.boring_mask`` (RE2 passes over an
+Arrow array, the pre-filter reusing the scan) and ``compress.template_many``.
 """
 
 from __future__ import annotations
 
 import io
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 CHUNK_LINES = 65_536
 """Messages per bulk step: large enough to amortise pyarrow's per-call cost, small enough to bound memory."""
 STAGES = ("parse", "signals", "prefilter", "compress")
-_DMESG_PREFIX = re.compile(r"^\[\s*\d+\.\d+\]\s?")
 
 
 @dataclass
@@ -40,20 +36,25 @@ class BulkResult:
         return sum(self.seconds.values())
 
 
+IMPLEMENTATION = {
+    "parse": "tasseograph.parsing.iter_messages",
+    "prefilter": "tasseograph.signals.boring_mask",
+    "signals": "tasseograph.signals.scan",
+    "compress": "tasseograph.compress.template_many",
+}
+"""The function each stage runs (recorded in the results)."""
+
+
 def implementation() -> dict[str, str]:
-    """Which function each stage runs (bulk, or a per-line fallback)."""
-    return {
-        "parse": _parse_impl()[0],
-        "prefilter": _mask_impl("boring_mask")[0],
-        "signals": "tasseograph.signals.scan" if _has("signals", "scan") else _mask_impl("signal_mask")[0],
-        "compress": _template_impl()[0],
-    }
+    """Which function each stage runs."""
+    return dict(IMPLEMENTATION)
 
 
 def iter_message_chunks(stream: BinaryIO, chunk_lines: int = CHUNK_LINES) -> Iterator[list[str]]:
     """The messages (timestamps stripped) of a kernel log stream, ``chunk_lines`` at a time."""
-    _, parse = _parse_impl()
-    messages = parse(stream)
+    from tasseograph.parsing import iter_messages
+
+    messages = iter_messages(stream)
     while chunk := list(islice(messages, chunk_lines)):
         yield chunk
 
@@ -61,17 +62,19 @@ def iter_message_chunks(stream: BinaryIO, chunk_lines: int = CHUNK_LINES) -> Ite
 def run_chunk(messages: list[str], result: BulkResult, counts: Counter[str]) -> None:
     """Signal, pre-filter and compression stages over one chunk, timed into ``result``."""
     t0 = time.perf_counter()
-    from tasseograph import signals
+    import pyarrow as pa
 
-    arr = _to_arrow(messages)  # one conversion, shared by both RE2 stages
+    from tasseograph import compress, signals
+
+    arr = pa.array(messages, type=pa.string())  # one conversion, shared by both RE2 stages
     scanned = signals.scan(arr)
     signal_hits = len(scanned.indices)
     t1 = time.perf_counter()
     # The pre-filter reuses the signal scan: a boring line is noise that is no signal.
-    boring_hits = _count_true(signals.boring_mask(arr, scanned=scanned))
+    boring_hits = sum(signals.boring_mask(arr, scanned=scanned))
     t2 = time.perf_counter()
     # Compression's bulk work: mask every message to its template and collapse repeats.
-    counts.update(_template_impl()[1](messages))
+    counts.update(compress.template_many(messages))
     t3 = time.perf_counter()
     result.lines += len(messages)
     result.boring_lines += boring_hits
@@ -103,80 +106,6 @@ def run_bytes(blob: bytes, chunk_lines: int = CHUNK_LINES) -> BulkResult:
 def parse_messages(blob: bytes) -> list[str]:
     """All messages of ``blob`` through the parser's fast path (for the reference run)."""
     return [m for chunk in iter_message_chunks(io.BytesIO(blob)) for m in chunk]
-
-
-# --- stage implementations, bulk first ---------------------------------------------------------
-
-
-def _has(module: str, name: str) -> bool:
-    import importlib
-
-    return callable(getattr(importlib.import_module(f"tasseograph.{module}"), name, None))
-
-
-def _count_true(mask: Any) -> int:
-    """Number of true entries in a list, numpy or pyarrow boolean mask."""
-    if hasattr(mask, "true_count"):
-        return int(mask.true_count)
-    if hasattr(mask, "sum"):
-        return int(mask.sum())
-    return sum(1 for m in mask if m)
-
-
-def _parse_impl() -> tuple[str, Callable[[BinaryIO], Iterator[str]]]:
-    from tasseograph import parsing
-
-    fn = getattr(parsing, "iter_messages", None)
-    if callable(fn):
-        return "tasseograph.parsing.iter_messages", fn
-    return "benchmarks fallback: regex strip of the dmesg stamp", _fallback_parse
-
-
-def _fallback_parse(stream: BinaryIO) -> Iterator[str]:
-    for line in stream:
-        text = line.decode("utf-8", "backslashreplace").rstrip("\r\n")
-        if text.strip():
-            yield _DMESG_PREFIX.sub("", text, count=1)
-
-
-def _to_arrow(messages: list[str]) -> Any:
-    """An Arrow string array when the signal stage takes one, else the list itself."""
-    from tasseograph import signals
-
-    if not callable(getattr(signals, "scan", None)):
-        return messages
-    import pyarrow as pa
-
-    return pa.array(messages, type=pa.string())
-
-
-def _mask_impl(name: str) -> tuple[str, Callable[[Sequence[str]], Any]]:
-    from tasseograph import signals
-
-    fn = getattr(signals, name, None)
-    if callable(fn):
-        return f"tasseograph.signals.{name}", fn
-    if name == "boring_mask":
-        return "per-line fallback: signals.is_boring", lambda ms: [signals.is_boring(m) for m in ms]
-    return "per-line fallback: signals.detect on each line", _per_line_signals
-
-
-def _per_line_signals(messages: Sequence[str]) -> list[bool]:
-    from tasseograph.schema import KernelLine
-    from tasseograph.signals import detect
-
-    lines = [KernelLine(lineno=i, raw=m, message=m) for i, m in enumerate(messages, start=1)]
-    flagged = {i for hit in detect(lines) for i in hit.line_indices}
-    return [i in flagged for i in range(len(lines))]
-
-
-def _template_impl() -> tuple[str, Callable[[Sequence[str]], list[str]]]:
-    from tasseograph import compress
-
-    fn = getattr(compress, "template_many", None)
-    if callable(fn):
-        return "tasseograph.compress.template_many", fn
-    return "per-line fallback: compress.template", lambda ms: [compress.template(m) for m in ms]
 
 
 # --- diagnosis: where the time goes, and what the alternatives cost -------------------------------

@@ -12,7 +12,7 @@ import click
 from tasseograph.clibase import Group
 from tasseograph.pipeline import analyze as analyze_delta
 from tasseograph.pipeline import combine_verdicts
-from tasseograph.schema import Delta, Verdict
+from tasseograph.schema import STATUS_RANK, Delta, Verdict
 
 CHUNK_LINES = 50_000
 """Records per analyzed chunk: bounds memory for gigantic inputs."""
@@ -44,7 +44,7 @@ def analyze(file: BinaryIO, model: str | None, prompt: str | None, host: str | N
     ]
     verdict = combine_verdicts(verdicts)
     click.echo(verdict.model_dump_json(indent=2) if fmt == "json" else format_text(verdict))
-    if fail_on != "never" and _rank(verdict.status) >= _rank(fail_on):
+    if fail_on != "never" and STATUS_RANK[verdict.status] >= STATUS_RANK[fail_on]:
         sys.exit(1)
 
 
@@ -53,19 +53,10 @@ def iter_chunks(stream: BinaryIO, *, host: str | None, chunk_lines: int) -> Iter
     from tasseograph.parsing import build_delta, open_stream
 
     fmt, lines = open_stream(stream)
-    yielded = False
-    while True:
-        chunk = list(itertools.islice(lines, chunk_lines))
-        if not chunk and yielded:
-            return
-        yielded = True
+    chunk = list(itertools.islice(lines, chunk_lines))
+    yield build_delta(chunk, fmt, host)
+    while len(chunk) == chunk_lines and (chunk := list(itertools.islice(lines, chunk_lines))):
         yield build_delta(chunk, fmt, host)
-        if len(chunk) < chunk_lines:
-            return
-
-
-def _rank(status: str) -> int:
-    return {"ok": 0, "warning": 1, "critical": 2}[status]
 
 
 def format_text(verdict: Verdict) -> str:

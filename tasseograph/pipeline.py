@@ -12,7 +12,7 @@ import asyncio
 import concurrent.futures
 import fnmatch
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,8 +168,7 @@ async def analyze_async(
     the_delta = to_delta(delta, host)
     hits, muted = split_suppressed(detect(the_delta.lines), opts.suppress)
     started = time.perf_counter()
-    muted_lines = {i for hit in muted for i in hit.line_indices}
-    skip = prefilter_reason(the_delta, hits, muted_lines) if opts.prefilter else None
+    skip = prefilter_reason(the_delta, hits, muted) if opts.prefilter else None
     if skip is not None:
         return Verdict(
             status="ok", host=the_delta.host, model=the_model.name,
@@ -197,15 +196,16 @@ def split_suppressed(
     return kept, muted
 
 
-def prefilter_reason(delta: Delta, hits: Sequence[SignalHit], ignore: Collection[int] = ()) -> str | None:
+def prefilter_reason(delta: Delta, hits: Sequence[SignalHit], muted: Sequence[SignalHit] = ()) -> str | None:
     """Why the model call can be skipped, or None when it must be made.
 
-    ``ignore`` holds indices of lines that count as boring here (lines of muted signals).
+    Lines of ``muted`` hits (signals an operator suppressed on this host) count as boring.
     """
     if not delta.lines:
         return "empty delta"
     if hits:
         return None
+    ignore = {i for hit in muted for i in hit.line_indices}
     if all(
         i in ignore or is_boring(line.message) or not line.message.strip() for i, line in enumerate(delta.lines)
     ):

@@ -148,8 +148,12 @@ async def test_analyze_async_matches_analyze() -> None:
 
 
 def test_prefilter_reason_for_boring_only_delta() -> None:
-    delta = tasseograph.Delta.from_text("[ 0.1] ACPI: bus type PCI registered\n")
-    assert prefilter_reason(delta, []) in (None, "only known-boring lines")
+    boring = tasseograph.Delta.from_text(
+        "[ 0.1] ACPI: Added _OSI(Module Device)\n[ 3.2] usb 1-1: new high-speed USB device number 2 using xhci_hcd\n"
+    )
+    assert prefilter_reason(boring, []) == "only known-boring lines"
+    mixed = tasseograph.Delta.from_text("[ 0.1] ACPI: Added _OSI(Module Device)\n[ 9.0] mydrv: odd state 7\n")
+    assert prefilter_reason(mixed, []) is None
 
 
 def test_default_model_is_rules_without_a_key(monkeypatch: pytest.MonkeyPatch) -> None:

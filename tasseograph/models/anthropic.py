@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 import anthropic
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import SecretStr
 
 from tasseograph.config import ANTHROPIC_KEY_ENV
 from tasseograph.errors import (
@@ -32,7 +32,7 @@ from tasseograph.errors import (
     UsageError,
 )
 from tasseograph.models.base import ModelReply, ModelRequest
-from tasseograph.models.common import is_retryable, scrub, validate_options
+from tasseograph.models.common import HTTPOptions, is_retryable, scrub, validate_options
 from tasseograph.pricing import resolve_price_id
 from tasseograph.schema import Usage, reply_json_schema
 
@@ -46,19 +46,9 @@ SPEND_LIMIT_CODES = frozenset({"enforced_spend_limit_reached", "contract_spend_l
 """429s that retrying cannot fix."""
 
 
-class AnthropicOptions(BaseModel):
+class AnthropicOptions(HTTPOptions):
     """Options of the Anthropic backend (``--option`` values and suite TOML land here)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    api_key: SecretStr | None = None
-    """API key; default ``$ANTHROPIC_API_KEY``."""
-    base_url: str | None = None
-    """API root; default ``$ANTHROPIC_BASE_URL``, else the public API."""
-    timeout: float = Field(60.0, gt=0)
-    """Seconds per HTTP attempt (the SDK default of 10 minutes is far too long for triage)."""
-    max_retries: int = Field(2, ge=0, le=10)
-    """SDK retries on 408/409/429/5xx/529, connection errors and timeouts."""
     structured: Literal["tool", "json_schema", "none"] = "tool"
     """How JSON is enforced: a forced tool, ``output_config`` json_schema, or only the prompt."""
     cache_system: bool = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from tasseograph.errors import UsageError
 
@@ -13,6 +13,23 @@ OptionsT = TypeVar("OptionsT", bound=BaseModel)
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 """Statuses worth retrying besides every 5xx (the SDKs' own classification)."""
 REDACTED = "[REDACTED]"
+
+
+class HTTPOptions(BaseModel):
+    """Options every HTTP API backend takes; each backend adds its own fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    api_key: SecretStr | None = None
+    """API key; default from the backend's environment variable (``ANTHROPIC_API_KEY``,
+    ``OPENAI_API_KEY``; optional for a local OpenAI-compatible server)."""
+    base_url: str | None = None
+    """API root; default from ``ANTHROPIC_BASE_URL`` / ``OPENAI_BASE_URL``, else the public
+    Anthropic API or a local vLLM (``http://127.0.0.1:8000/v1``)."""
+    timeout: float = Field(60.0, gt=0)
+    """Seconds per HTTP attempt (the SDKs' default of 10 minutes is far too long for triage)."""
+    max_retries: int = Field(2, ge=0, le=10)
+    """SDK retries on 408/409/429/5xx (and 529), connection errors and timeouts."""
 
 
 def validate_options(cls: type[OptionsT], options: dict[str, Any], model: str) -> OptionsT:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import openai
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import SecretStr
 
 from tasseograph.errors import (
     MissingAPIKeyError,
@@ -30,7 +30,7 @@ from tasseograph.errors import (
     UsageError,
 )
 from tasseograph.models.base import ModelReply, ModelRequest
-from tasseograph.models.common import is_retryable, scrub, validate_options
+from tasseograph.models.common import HTTPOptions, is_retryable, scrub, validate_options
 from tasseograph.pricing import resolve_price_id
 from tasseograph.schema import Usage, reply_json_schema
 
@@ -42,19 +42,9 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})
 SCHEMA_NOTE = "\n\nReply with one JSON object and nothing else. Its JSON Schema:\n"
 
 
-class OpenAIOptions(BaseModel):
-    """Options of the OpenAI-compatible backend."""
+class OpenAIOptions(HTTPOptions):
+    """Options of the OpenAI-compatible backend (``base_url`` ends in ``/v1``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    base_url: str | None = None
-    """API root ending in ``/v1``; default ``$OPENAI_BASE_URL``, else a local vLLM."""
-    api_key: SecretStr | None = None
-    """Key; default ``$OPENAI_API_KEY``; optional for local servers."""
-    timeout: float = Field(60.0, gt=0)
-    """Seconds per HTTP attempt."""
-    max_retries: int = Field(2, ge=0, le=10)
-    """SDK retries on 408/409/429/5xx, connection errors and timeouts."""
     structured: Literal["json_schema", "none"] = "json_schema"
     """Send ``response_format`` json_schema, or rely on the prompt alone."""
     schema_in_prompt: bool = True

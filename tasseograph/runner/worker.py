@@ -219,8 +219,7 @@ class Runner:
         if not signals:
             return _Work(queued, Item(queued.id, delta, []), None)
         hits, muted = split_suppressed(detect(delta.lines), self.config.host_options(queued.host)["suppress"])
-        muted_lines = {i for hit in muted for i in hit.line_indices}
-        skip = prefilter_reason(delta, hits, muted_lines) if self.opts.prefilter else None
+        skip = prefilter_reason(delta, hits, muted) if self.opts.prefilter else None
         return _Work(queued, Item(queued.id, delta, hits), skip)
 
     def _kwargs(self, w: _Work, **extra: Any) -> dict[str, Any]:

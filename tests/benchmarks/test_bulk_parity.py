@@ -16,7 +16,7 @@ import pytest
 
 from benchmarks import _localpath
 from tasseograph.parsing import parse_delta
-from tasseograph.signals import classify, is_boring, scan
+from tasseograph.signals import boring_mask, classify, is_boring, scan
 
 
 def _dev_texts(shared: Path) -> list[str]:
@@ -54,7 +54,7 @@ def test_bulk_signal_lines_match_per_line_classification(both_paths: tuple[list[
 
 def test_bulk_boring_lines_match_per_line_prefilter(both_paths: tuple[list[str], list[str]]) -> None:
     per_delta, bulk = both_paths
-    mask = _localpath._mask_impl("boring_mask")[1](bulk)
+    mask = boring_mask(bulk)
     assert [bool(x) for x in mask] == [is_boring(m) for m in per_delta]
 
 

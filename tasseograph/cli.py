@@ -1,4 +1,4 @@
-"""The ``tasseograph`` command: ``analyze`` here; ``run`` and ``findings`` come from the runner."""
+"""The ``tasseograph`` command: ``analyze`` here; ``run``, ``findings`` and ``check-config`` come from the runner."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import click
 from tasseograph.clibase import Group
 from tasseograph.pipeline import analyze as analyze_delta
 from tasseograph.pipeline import combine_verdicts
+from tasseograph.runner.cli import commands as runner_commands
 from tasseograph.schema import STATUS_RANK, Delta, Verdict
 
 CHUNK_LINES = 50_000
@@ -81,13 +82,5 @@ def format_text(verdict: Verdict) -> str:
     return "\n".join(out)
 
 
-def _add_runner_commands() -> None:
-    try:
-        from tasseograph.runner.cli import commands
-    except ImportError:  # the runner is optional until it lands
-        return
-    for command in commands:
-        main.add_command(command)
-
-
-_add_runner_commands()
+for _command in runner_commands:
+    main.add_command(_command)

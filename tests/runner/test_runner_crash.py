@@ -19,7 +19,6 @@ HOSTS = 25
 FILES_PER_HOST = 8
 WAVES = 3
 KILLS_PER_WAVE = 3
-MAX_KILL_ATTEMPTS = 15
 SEED = 20261202
 TASSEOGRAPH = [sys.executable, "-c", "from tasseograph.cli import main; main()"]
 LINES = [
@@ -74,15 +73,44 @@ def run(config: Path) -> float:
     return time.monotonic() - started
 
 
-def run_and_kill(config: Path, after: float) -> bool:
-    """Start ``run --once`` and SIGKILL it ``after`` seconds in; True if it was still running."""
+def progress(db: Path) -> tuple[int, int]:
+    """(deltas ever enqueued, deltas with a verdict): each delta is one queue row or one verdict row."""
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.05)
+        try:
+            queued = conn.execute("SELECT COUNT(*) FROM deltas").fetchone()[0]
+            done = conn.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:  # not created yet, or busy for a moment
+        return -1, -1
+    return queued + done, done
+
+
+def run_and_kill(config: Path, db: Path, total: int, rng: random.Random) -> bool | None:
+    """Start ``run --once`` and SIGKILL it at a random point of its remaining work.
+
+    The point is drawn over the work still to do (each delta to enqueue, then each verdict to
+    store) and the kill is sent once the state shows it, so it lands inside the cycle however
+    fast or slow this machine is. True if the kill hit a running process, None if no work was left.
+    """
+    enqueued, done = progress(db)
+    enqueued, done = max(enqueued, 0), max(done, 0)
+    to_enqueue, to_judge = total - enqueued, total - done
+    if to_enqueue + to_judge == 0:
+        return None
+    target = rng.randint(1, to_enqueue + to_judge)
     proc = subprocess.Popen([*TASSEOGRAPH, "run", "--once", "--config", str(config)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        proc.wait(after)
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGKILL)
-    return proc.wait() == -signal.SIGKILL
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        now_enqueued, now_done = progress(db)
+        if (now_enqueued - enqueued >= target if target <= to_enqueue
+                else now_done - done >= target - to_enqueue):
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.001)
+    return proc.wait(timeout=120) == -signal.SIGKILL
 
 
 def stored(root: Path) -> dict[str, Any]:
@@ -108,35 +136,29 @@ def test_kill_9_loses_nothing_and_never_double_alerts(tmp_path: Path) -> None:
     clean, crashed = tmp_path / "clean", tmp_path / "crashed"
     am_clean, am_crash = FakeAlertmanager(), FakeAlertmanager()
     try:
-        durations = []
         config = write_config(clean, am_clean.url)
-        startup = run(config)  # nothing to do yet: the cost of starting Python and the imports
         for wave in plan:
             for host, name, text in wave:
                 write_spool(clean / "spool", host, name, text)
-            durations.append(run(config))
-        longest = max(durations)
+            run(config)
 
         rng = random.Random(SEED + 1)
         config = write_config(crashed, am_crash.url)
-        kills = 0
+        kills = written = 0
         for wave in plan:
             for host, name, text in wave:
                 write_spool(crashed / "spool", host, name, text)
-            hits = attempts = 0
-            # At least KILLS_PER_WAVE kills, and more until one lands in a running process: a fast
-            # cycle can end before a kill drawn late in the window arrives.
-            while attempts < KILLS_PER_WAVE or (hits == 0 and attempts < MAX_KILL_ATTEMPTS):
-                hits += run_and_kill(config, rng.uniform(startup * 0.8, longest))
-                attempts += 1
-            kills += hits
+            written += len(wave)
+            for _ in range(KILLS_PER_WAVE):
+                hit = run_and_kill(config, crashed / "state.db", written, rng)
+                kills += bool(hit)
             run(config)
         run(config)  # anything a last kill left behind
 
         expected, got = stored(clean), stored(crashed)
         assert len(expected) == HOSTS * FILES_PER_HOST
         assert got == expected
-        assert kills >= WAVES  # the kills really hit running processes
+        assert kills >= WAVES * KILLS_PER_WAVE - 2  # the kills really hit running processes
         clean_episodes = {k: len(v) for k, v in am_clean.episodes().items()}
         crash_episodes = {k: len(v) for k, v in am_crash.episodes().items()}
         assert clean_episodes and crash_episodes == clean_episodes

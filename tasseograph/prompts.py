@@ -36,7 +36,7 @@ PROMPT_DIRS: tuple[Path, ...] = (_PACKAGE / "_prompts", _PACKAGE.parent / "promp
 
 _FRONT_MATTER = re.compile(r"\A\{#-?\s*\n(?P<toml>.*?)\n\s*-?#\}", re.DOTALL)
 # Tags our templates use as delimiters; log text must never open or close one.
-_DELIMITER_TAG = re.compile(r"<(\s*/?\s*)(kernel_log|examples?|reply)\b", re.IGNORECASE)
+_DELIMITER_TAG = re.compile(r"<(\s*/?\s*)(kernel_log|operator_notes|examples?|reply)\b", re.IGNORECASE)
 
 
 class PromptMeta(BaseModel):
@@ -104,20 +104,28 @@ class Prompt:
             The system and user parts; the same inputs always give the same bytes.
         """
         if self.kind == "batch":
-            return self.render_batch(hosts=[(host, lines)], examples=examples)
+            return self.render_batch(hosts=[(host, lines)], examples=examples, notes={host: notes} if notes else None)
         return self._render(host=host, lines=list(lines), examples=_examples(examples), notes=notes)
 
     def render_batch(
-        self, *, hosts: Sequence[tuple[str, Sequence[str]]], examples: Sequence[Any] = ()
+        self,
+        *,
+        hosts: Sequence[tuple[str, Sequence[str]]],
+        examples: Sequence[Any] = (),
+        notes: Mapping[str, str] | None = None,
     ) -> RenderedPrompt:
         """Render a multi-host prompt: one log block per ``(host, lines)`` pair.
+
+        ``notes`` maps a host name, as given in ``hosts``, to its operators' notes; templates
+        that support them (``triage-batch-v1@2``) show each beside that host's log block.
 
         Raises:
             UsageError: the prompt is not a batch prompt.
         """
         if self.kind != "batch":
             raise UsageError(f"prompt {self.ref} takes one host; use a batch prompt such as triage-batch-v1")
-        blocks = [{"name": name, "lines": list(lines)} for name, lines in hosts]
+        notes = notes or {}
+        blocks = [{"name": name, "lines": list(lines), "notes": notes.get(name, "")} for name, lines in hosts]
         return self._render(hosts=blocks, examples=_examples(examples))
 
     def _render(self, **context: Any) -> RenderedPrompt:

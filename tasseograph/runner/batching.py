@@ -56,6 +56,8 @@ class Item:
     delta: Delta
     hits: list[SignalHit]
     packed: Compressed | None = None
+    notes: str = ""
+    """Operators' notes for the host (``[hosts."pattern"]`` in the runner's config)."""
 
 
 @dataclass
@@ -101,12 +103,15 @@ def build_request(items: Sequence[Item], model: Model, prompt: Prompt, opts: Opt
     """Compress and redact every item and render one batch prompt."""
     redact = (not model.local) if opts.redact is None else opts.redact
     redactor = Redactor(hosts=[it.delta.host for it in items]) if redact else None
-    blocks = []
+    blocks, notes = [], {}
     for it in items:
         it.packed = compress(it.delta, it.hits, max_lines=opts.max_lines, enabled=opts.compress)
         lines = [redactor.redact(line) for line in it.packed.lines] if redactor else it.packed.lines
-        blocks.append((redactor.redact(it.delta.host) if redactor else it.delta.host, lines))
-    rendered = prompt.render_batch(hosts=blocks, examples=opts.examples)
+        shown = redactor.redact(it.delta.host) if redactor else it.delta.host
+        blocks.append((shown, lines))
+        if it.notes:
+            notes[shown] = redactor.redact(it.notes) if redactor else it.notes
+    rendered = prompt.render_batch(hosts=blocks, examples=opts.examples, notes=notes)
     merged = Delta(host="batch", lines=[line for it in items for line in it.delta.lines])
     request = ModelRequest(
         system=rendered.system, user=rendered.user, prompt_id=prompt.ref, delta=merged,

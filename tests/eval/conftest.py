@@ -1,4 +1,4 @@
-"""Fixtures for the eval harness tests: a tiny labelled set, the fake API server, a CLI runner."""
+"""Fixtures for the eval harness tests: a tiny labelled set and a CLI runner (the fake API server comes from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from tests.fakeapi import fake_api_fixture, fake_api_server_fixture  # noqa: F401 (fixtures)
 
 CASES = [
     ("ok-boot", "ok", [], "[    0.000000] Linux version 6.1.0-18-amd64\n[    1.204411] EDAC MC: Ver: 3.0.0\n[    2.100101] usb 1-1: new high-speed USB device number 2 using xhci_hcd", []),

@@ -84,6 +84,9 @@ def run(suite_file: str | None, out: str, datasets: tuple[str, ...], models: tup
     if suite_file:
         suite, base = load_suite(suite_file), Path(suite_file)
     else:
+        missing = [d for d in datasets if not Path(d).exists()]
+        if missing:
+            raise UsageError(f"--dataset {missing[0]}: no such file or folder")
         ds = [DatasetSpec(path=str(Path(d).resolve()), window=window, window_s=window_s, window_lines=window_lines,
                           split=split, chunk_lines=chunk_lines) for d in datasets]
         opts = OptionSet(prefilter=False if no_prefilter else None, compress=False if no_compress else None)

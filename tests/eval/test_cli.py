@@ -70,6 +70,8 @@ def test_errors_are_one_line_and_non_zero(runner: CliRunner, tiny_jsonl: Path, t
         assert len(lines) == 1 and lines[0].startswith("error: "), res.output
     res = CliRunner().invoke(main, cases[0])
     assert "bad.toml" in res.output and "windw" in res.output
+    res = CliRunner().invoke(main, cases[1])
+    assert "--dataset" in res.output and "missing.jsonl" in res.output and ".toml" not in res.output
 
 
 def test_gate_passes_then_fails_on_a_regression(runner: CliRunner, tiny_jsonl: Path, tmp_path: Path) -> None:

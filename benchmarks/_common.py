@@ -27,8 +27,11 @@ SUMMARY_KEYS = (
     "cost_per_host_month_all_levers_usd",
     "evidence_retention_all_levers",
     "replay_10k_cases_s",
+    "cost_per_host_month_all_levers_baseline_usd",
+    "evidence_retention_all_levers_baseline",
 )
-"""The headline figures ``results/summary.json`` gathers (issue 5's contract)."""
+"""The headline figures ``results/summary.json`` gathers (issue 5's contract, then the
+per-host baseline's row)."""
 
 
 def parse_args(description: str, argv: Sequence[str] | None = None) -> argparse.Namespace:

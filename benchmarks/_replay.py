@@ -5,6 +5,14 @@ that would be sent, and whether the evidence of a non-ok case still reaches the 
 caught by a signal) under each pipeline setting. The token reduction and cost benchmarks both
 read these records, so their figures come from one code path: the pipeline's own functions
 (``Delta.from_text``, ``signals.detect``, ``pipeline.prefilter_reason``, ``compress.compress``).
+
+With ``baseline`` settings, each host stream is also replayed in time order through a per-host
+``tasseograph.HostBaseline`` (``baseline.check`` before the "call", ``baseline.learn`` after it), using
+only what a deployment would know at that moment: a delta is learned from only after it was
+judged, i.e. not when the pre-filter or the baseline skipped it. No LLM runs here, so the judgement
+is a stand-in: a delta counts as judged ok only when its label is ok AND the local ``rules``
+model (the signal catalogue) finds nothing; a labelled non-ok delta, or one with a signal,
+poisons its templates (as the deployed verdict would: the signal merge makes it non-ok).
 """
 
 from __future__ import annotations
@@ -16,14 +24,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from tasseograph.baseline import BaselineSettings, HostBaseline
 from tasseograph.compress import compress, estimate_tokens
 from tasseograph.eval.datasets import Case, load_dataset
 from tasseograph.pipeline import Options, prefilter_reason
 from tasseograph.schema import Delta, KernelLine
 from tasseograph.signals import SignalHit, detect
 
-PipelineKey = Literal["none", "prefilter", "compress", "both"]
-PIPELINES: tuple[PipelineKey, ...] = ("none", "prefilter", "compress", "both")
+PipelineKey = Literal["none", "prefilter", "compress", "both", "baseline", "baseline+compress"]
+PIPELINES: tuple[PipelineKey, ...] = ("none", "prefilter", "compress", "both", "baseline", "baseline+compress")
+"""``baseline``: the pre-filter plus the per-host baseline; ``baseline+compress``: that plus compression."""
+BASE_INTERVAL_S = 300.0
+"""The plan's polling interval: stands in for time in streams without timestamps."""
 MAX_LINES = Options().max_lines
 """The pipeline's default line budget after compression (truncation is part of what is measured)."""
 PLAN_DELTA_BYTES = 3_000
@@ -49,6 +61,10 @@ class DeltaRecord:
     """Per pipeline setting, for non-ok cases: every evidence line reached the model or a signal."""
     evidence_unmatched: int = 0
     """Evidence lines not found among the parsed lines (a parsing problem, counted as lost)."""
+    baseline_skipped: bool = False
+    """Skipped under the baseline lever: by the pre-filter, or by the host's baseline."""
+    baseline_reason: str = ""
+    """The baseline's decision (why it skipped or not); empty when no baseline ran."""
 
 
 def load_cases(path: Path, *, tiny: bool) -> list[Case]:
@@ -88,21 +104,66 @@ def merge_consecutive(cases: Sequence[Case], multiple: int) -> list[Case]:
                 evidence=tuple(e for c in part for e in c.evidence),
                 host=part[0].host,
                 group=part[0].group,
+                start=part[0].start,
             )
         )
     return merged
 
 
-def replay(dataset: str, cases: Iterable[Case]) -> list[DeltaRecord]:
-    """Run every case through the local pipeline and record what it sent and kept."""
-    return [replay_case(dataset, case) for case in cases]
+def replay(
+    dataset: str, cases: Iterable[Case], *, baseline: BaselineSettings | None = None, multiple: int = 1
+) -> list[DeltaRecord]:
+    """Run every case through the local pipeline and record what it sent and kept.
+
+    With ``baseline``, every host stream (``stream_key``) runs in time order through its own
+    baseline; records come back in the order of ``cases`` either way.
+    """
+    cases = list(cases)
+    if baseline is None:
+        return [replay_case(dataset, case) for case in cases]
+    records: list[DeltaRecord | None] = [None] * len(cases)
+    for key, order in host_streams(cases).items():
+        host_baseline = HostBaseline(host=key, settings=baseline)
+        for n, i in enumerate(order):
+            start = cases[i].start
+            now = start if start is not None else n * BASE_INTERVAL_S * multiple
+            records[i] = replay_case(dataset, cases[i], baseline=host_baseline, now=now)
+    return [r for r in records if r is not None]
 
 
-def replay_case(dataset: str, case: Case) -> DeltaRecord:
-    """One delta through parse, signals, pre-filter and compression (both on and off)."""
+def stream_key(case: Case) -> str:
+    """The host stream a case belongs to; a case without a host is a stream of its own."""
+    return case.host or f"case:{case.id}"
+
+
+def host_streams(cases: Sequence[Case]) -> dict[str, list[int]]:
+    """Indices of each host's cases, in time order (dataset order where there is no time)."""
+    streams: dict[str, list[int]] = {}
+    for i, case in enumerate(cases):
+        streams.setdefault(stream_key(case), []).append(i)
+    for order in streams.values():
+        if all(cases[i].start is not None for i in order):
+            order.sort(key=lambda i: (cases[i].start, i))
+    return streams
+
+
+def replay_case(
+    dataset: str, case: Case, *, baseline: HostBaseline | None = None, now: float = 0.0
+) -> DeltaRecord:
+    """One delta through parse, signals, pre-filter and compression (both on and off).
+
+    With a ``baseline``, also its skip decision at ``now``, then (when the delta was "sent")
+    what the host's baseline learns from the stand-in verdict (see the module docstring).
+    """
     delta = Delta.from_text(case.text, host=case.host)
     hits = detect(delta.lines)
     skipped = prefilter_reason(delta, hits) is not None
+    base_skipped, reason = skipped, ""
+    if baseline is not None:
+        decision = baseline.check(delta, hits, now=now)
+        base_skipped, reason = skipped or decision.skip, decision.reason
+        if not base_skipped:
+            baseline.learn(delta, _stand_in_verdict(case.status, bool(hits)), now=now, hits=hits)
     packed_on = compress(delta, hits, max_lines=MAX_LINES, enabled=True)
     packed_off = compress(delta, hits, max_lines=MAX_LINES, enabled=False)
     raw_tokens = estimate_tokens(case.text)
@@ -120,11 +181,26 @@ def replay_case(dataset: str, case: Case) -> DeltaRecord:
             "compress": on,
             "prefilter": 0 if skipped else raw_tokens,
             "both": 0 if skipped else on,
+            "baseline": 0 if base_skipped else raw_tokens,
+            "baseline+compress": 0 if base_skipped else on,
         },
+        baseline_skipped=base_skipped,
+        baseline_reason=reason,
     )
     if case.status != "ok" and case.evidence:
         _score_evidence(record, case, delta, hits, packed_on.lines, packed_off.lines)
     return record
+
+
+def _stand_in_verdict(label: str, has_signal: bool) -> str:
+    """The verdict a deployment would store, with the label standing in for the LLM's answer.
+
+    Ok only when the label AND the catalogue (``rules``) say ok: a signal makes the deployed
+    verdict non-ok through the signal merge, whatever the model said.
+    """
+    if label != "ok":
+        return label
+    return "warning" if has_signal else "ok"
 
 
 def _score_evidence(
@@ -150,6 +226,8 @@ def _score_evidence(
         "compress": keep_on,
         "prefilter": keep_off and not record.skipped,
         "both": keep_on and not record.skipped,
+        "baseline": keep_off and not record.baseline_skipped,
+        "baseline+compress": keep_on and not record.baseline_skipped,
     }
 
 
@@ -184,6 +262,11 @@ def _reaches(line: KernelLine, sent: set[str]) -> bool:
 def skip_share(records: Sequence[DeltaRecord]) -> float:
     """Share of deltas the pre-filter answers without a model call."""
     return sum(r.skipped for r in records) / len(records) if records else 0.0
+
+
+def baseline_skip_share(records: Sequence[DeltaRecord]) -> float:
+    """Share of deltas answered without a model call under the baseline lever (pre-filter included)."""
+    return sum(r.baseline_skipped for r in records) / len(records) if records else 0.0
 
 
 def sent_ratio(records: Sequence[DeltaRecord], pipeline: str) -> float:

@@ -5,6 +5,7 @@
 >>> verdict.status, [f.summary for f in verdict.findings]
 """
 
+from tasseograph.baseline import BaselineCheck, BaselineSettings, HostBaseline, TemplateStats
 from tasseograph.errors import (
     ConfigError,
     InputError,
@@ -34,10 +35,13 @@ from tasseograph.schema import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "BaselineCheck",
+    "BaselineSettings",
     "CompressionStats",
     "ConfigError",
     "Delta",
     "Finding",
+    "HostBaseline",
     "InputError",
     "KernelLine",
     "MissingAPIKeyError",
@@ -48,6 +52,7 @@ __all__ = [
     "ModelReplyError",
     "ModelRequest",
     "TasseographError",
+    "TemplateStats",
     "TriageReply",
     "UnknownModelError",
     "UnknownPromptError",

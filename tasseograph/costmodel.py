@@ -8,7 +8,8 @@ Three layers, each a pure function of typed inputs:
 2. ``correction_ladder``: the same assumptions with the slips fixed one at a time (output
    tokens, bytes per token, the system prompt sent with every call): the corrected naive bill.
 3. ``host_month_cost``: the naive bill under any set of ``Levers`` (pre-filter, compression,
-   prompt caching, multi-host batching, adaptive polling, the Message Batches discount), driven
+   prompt caching, multi-host batching, adaptive polling, the Message Batches discount, per-host
+   template baselines), driven
    by ``Measured`` figures that a replay of real per-host deltas produces
    (``benchmarks/cost_per_host_month.py``). Each result carries the evidence retention measured
    for the same pipeline settings, so no saving is reported without its price in missed lines.
@@ -24,8 +25,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 SECONDS_PER_DAY = 86_400
-PipelineKey = Literal["none", "prefilter", "compress", "both"]
-"""Which local pipeline steps ran before the call (pre-filter, compression, both, neither)."""
+PipelineKey = Literal["none", "prefilter", "compress", "both", "baseline", "baseline+compress"]
+"""Which local pipeline steps ran before the call (pre-filter, compression, both, neither; the
+per-host baseline, which includes the pre-filter, without or with compression)."""
 
 HAIKU_MIN_CACHE_TOKENS = 4_096
 """Shortest cacheable prompt prefix on Claude Haiku 4.5 (shorter prefixes are silently not cached)."""
@@ -203,6 +205,26 @@ class WindowStats(BaseModel):
     """Share of model calls that carry a catalogue signal (kept on the real-time API)."""
     nonok_share_of_calls: float = Field(0.0, ge=0, le=1)
     """Share of model calls whose delta is labelled non-ok (drives verdict-sized replies)."""
+    baseline_skip_share: float = Field(0.0, ge=0, le=1)
+    """Share of deltas answered without a call under the per-host baseline (pre-filter included)."""
+    baseline_realtime_share: float | None = Field(None, ge=0, le=1)
+    """``realtime_share`` of the calls left under the baseline (None: not measured, use ``realtime_share``)."""
+    baseline_nonok_share_of_calls: float | None = Field(None, ge=0, le=1)
+    """``nonok_share_of_calls`` of the calls left under the baseline (None: use ``nonok_share_of_calls``)."""
+
+    def under_baseline(self) -> WindowStats:
+        """These stats as the baseline lever sees them: its skips and the calls it leaves."""
+        return self.model_copy(
+            update={
+                "skip_share": self.baseline_skip_share,
+                "realtime_share": self.realtime_share
+                if self.baseline_realtime_share is None
+                else self.baseline_realtime_share,
+                "nonok_share_of_calls": self.nonok_share_of_calls
+                if self.baseline_nonok_share_of_calls is None
+                else self.baseline_nonok_share_of_calls,
+            }
+        )
 
 
 class Measured(BaseModel):
@@ -241,6 +263,7 @@ class Measured(BaseModel):
             windows[m] = w.model_copy(
                 update={
                     "skip_share": 1 - active * (1 - w.skip_share),
+                    "baseline_skip_share": 1 - active * (1 - w.baseline_skip_share),
                     "sent_ratio": {p: active_share * r for p, r in w.sent_ratio.items()},
                 }
             )
@@ -279,9 +302,14 @@ class Levers(BaseModel):
     """Send calls without a catalogue signal through the Message Batches API (50% off, up to 24 h)."""
     sized_replies: bool = False
     """Price ok replies at the contract's ok size instead of the plan's flat ~100 tokens."""
+    baseline: bool = False
+    """Skip deltas made only of noise and templates the host produced in ok deltas, at their
+    usual rate (``tasseograph.baseline``); includes the pre-filter (noise is part of what it accepts)."""
 
     def pipeline(self) -> PipelineKey:
         """The local pipeline these levers run before the call."""
+        if self.baseline:
+            return "baseline+compress" if self.compression else "baseline"
         if self.prefilter and self.compression:
             return "both"
         return "prefilter" if self.prefilter else "compress" if self.compression else "none"
@@ -372,8 +400,10 @@ def host_month_cost(
     retention = 1.0
     for regime in _regimes(plan, measured, levers):
         stats = measured.window(regime.multiple)
+        if levers.baseline:
+            stats = stats.under_baseline()
         deltas = month_s / (plan.interval_s * regime.multiple) * regime.time_share
-        calls = deltas * (1 - stats.skip_share) if levers.prefilter else deltas
+        calls = deltas * (1 - stats.skip_share) if levers.prefilter or levers.baseline else deltas
         raw_tokens = regime.multiple * plan.delta_bytes / bytes_per_token
         totals["deltas"] += deltas
         totals["calls"] += calls
@@ -460,7 +490,8 @@ def lever_table(
     healthy_multiple: int = 6,
     active_share: float | None = None,
 ) -> list[HostMonthCost]:
-    """Naive, each lever alone, and all levers together, in that order.
+    """Naive, each lever alone, and all levers together, in that order (the per-host baseline
+    rows only when ``measured`` holds the baseline's replay figures).
 
     With ``active_share``, a last row prices all levers for a fleet whose hosts have new lines
     in only that share of intervals (``Measured.with_activity``), beside the plan's premise.
@@ -483,6 +514,12 @@ def lever_table(
         ),
         ("Message Batches (calls without a signal)", Levers(message_batches=True)),
     ]
+    # The baseline rows need a replay that ran the baseline (its own skips, ratios and retention).
+    measured_baseline = all(
+        k in w.sent_ratio and k in w.retention for w in measured.windows.values() for k in ("baseline", "baseline+compress")
+    )
+    if measured_baseline:
+        rows.append(("per-host baseline (includes the pre-filter)", Levers(prefilter=True, baseline=True)))
     all_on = Levers(
         prefilter=True,
         compression=True,
@@ -492,8 +529,11 @@ def lever_table(
         healthy_multiple=healthy_multiple,
         message_batches=True,
     )
+    sized = ("all levers + verdict-sized replies", all_on.model_copy(update={"sized_replies": True}))
     rows.append(("all levers", all_on))
-    rows.append(("all levers + verdict-sized replies", all_on.model_copy(update={"sized_replies": True})))
+    rows.append(sized)
+    if measured_baseline:
+        rows.append(("all levers + per-host baseline", all_on.model_copy(update={"baseline": True})))
     out = [
         host_month_cost(plan, prices, measured, levers, bytes_per_token=bytes_per_token, label=label)
         for label, levers in rows
@@ -501,7 +541,7 @@ def lever_table(
     if active_share is not None:
         quiet = measured.with_activity(active_share)
         share = f"{active_share:.2%} of intervals active (measured, not the plan's premise)"
-        for label, levers in ((f"all levers, {share}", all_on), (f"{rows[-1][0]}, {share}", rows[-1][1])):
+        for label, levers in ((f"all levers, {share}", all_on), (f"{sized[0]}, {share}", sized[1])):
             out.append(
                 host_month_cost(plan, prices, quiet, levers, bytes_per_token=bytes_per_token, label=label)
             )

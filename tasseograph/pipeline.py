@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tasseograph.baseline import HostBaseline
 from tasseograph.compress import Compressed, compress
 from tasseograph.config import default_model_name
 from tasseograph.errors import ModelAPIError, ModelReplyError, UsageError
@@ -74,6 +75,10 @@ class Options:
     host; muted hits are listed in ``Verdict.suppressed`` instead of becoming findings."""
     batch_pricing: bool = False
     """Price the call at the Message Batches discount."""
+    baseline: HostBaseline | None = None
+    """This host's template baseline (``tasseograph.baseline``): a delta of only noise and
+    templates the host produced in ok deltas, at their usual rate, with no signal, is skipped
+    like the pre-filter skips. The caller learns from each verdict (``HostBaseline.learn``)."""
 
     @classmethod
     def from_kwargs(cls, kwargs: dict[str, Any]) -> Options:
@@ -83,6 +88,8 @@ class Options:
             raise UsageError(f"unknown analyze option(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         if kwargs.get("signal_floor", "warning") not in ("warning", "critical"):
             raise UsageError("signal_floor must be 'warning' or 'critical'")
+        if kwargs.get("baseline") is not None and not isinstance(kwargs["baseline"], HostBaseline):
+            raise UsageError(f"baseline must be a tasseograph.HostBaseline, not {type(kwargs['baseline']).__name__}")
         for key in ("examples", "suppress"):
             if key in kwargs:
                 value = kwargs[key]
@@ -169,6 +176,10 @@ async def analyze_async(
     hits, muted = split_suppressed(detect(the_delta.lines), opts.suppress)
     started = time.perf_counter()
     skip = prefilter_reason(the_delta, hits, muted) if opts.prefilter else None
+    if skip is None and opts.baseline is not None:
+        if opts.baseline.host != the_delta.host:
+            raise UsageError(f"baseline of host {opts.baseline.host!r} given for a delta of {the_delta.host!r}")
+        skip = opts.baseline.skip_reason(the_delta, hits, muted)
     if skip is not None:
         return Verdict(
             status="ok", host=the_delta.host, model=the_model.name,

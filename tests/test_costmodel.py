@@ -187,3 +187,52 @@ def test_batching_uses_the_multi_host_prompt_size() -> None:
     one = host_month_cost(PLAN, PRICES, measured, Levers(), bytes_per_token=4.0)
     ten = host_month_cost(PLAN, PRICES, measured, Levers(batch_hosts=10), bytes_per_token=4.0)
     assert one.input_tokens - ten.input_tokens == pytest.approx(8_640 * (400 - 120))
+
+
+def _with_baseline(skip: float, **extra: object) -> Measured:
+    stats = _stats(1, skip=0.5)
+    ratios = {**stats.sent_ratio, "baseline": 1 - skip, "baseline+compress": 0.4 * (1 - skip)}
+    windows = {
+        1: stats.model_copy(
+            update={
+                "baseline_skip_share": skip,
+                "sent_ratio": ratios,
+                "retention": {**stats.retention, "baseline": 0.75, "baseline+compress": 0.75},
+                **extra,
+            }
+        )
+    }
+    return _measured(windows=windows)
+
+
+def test_baseline_uses_its_own_skip_share_and_retention() -> None:
+    measured = _with_baseline(0.8)
+    cost = host_month_cost(PLAN, PRICES, measured, Levers(prefilter=True, baseline=True), bytes_per_token=4.0)
+    plain = host_month_cost(PLAN, PRICES, measured, Levers(prefilter=True), bytes_per_token=4.0)
+    assert cost.calls == pytest.approx(8_640 * 0.2)
+    assert plain.calls == pytest.approx(8_640 * 0.5)
+    assert cost.evidence_retention == pytest.approx(0.75)  # a lost case shows, never averaged away
+    assert Levers(baseline=True, compression=True).pipeline() == "baseline+compress"
+
+
+def test_baseline_prices_the_calls_it_leaves() -> None:
+    measured = _with_baseline(0.5, baseline_realtime_share=1.0)
+    batched = host_month_cost(
+        PLAN, PRICES, measured, Levers(baseline=True, message_batches=True), bytes_per_token=4.0
+    )
+    realtime = host_month_cost(PLAN, PRICES, measured, Levers(baseline=True), bytes_per_token=4.0)
+    assert batched.usd == pytest.approx(realtime.usd)  # every call left carries a signal: no discount
+
+
+def test_lever_table_has_the_baseline_rows() -> None:
+    rows = lever_table(PLAN, PRICES, _with_baseline(0.9), bytes_per_token=4.0, active_share=0.1)
+    labels = [r.label for r in rows]
+    assert "per-host baseline (includes the pre-filter)" in labels and "all levers + per-host baseline" in labels
+    by = {r.label: r for r in rows}
+    assert by["all levers + per-host baseline"].usd < by["all levers"].usd
+    assert rows[-1].label.startswith("all levers + verdict-sized replies, 10.00%")
+
+
+def test_activity_scales_the_baseline_skip_share_too() -> None:
+    quiet = _with_baseline(0.5).with_activity(0.1)
+    assert quiet.window(1).baseline_skip_share == pytest.approx(1 - 0.1 * 0.5)

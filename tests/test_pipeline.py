@@ -235,3 +235,21 @@ def test_operator_notes_reach_the_v2_prompt_redacted() -> None:
     user = model.requests[0].user
     assert "<operator_notes" in user and "throws corrected AER" in user
     assert "10.1.2.3" not in user and "db-07" not in user
+
+
+def test_baseline_option_skips_only_what_the_host_learned() -> None:
+    import time
+
+    from tasseograph import BaselineSettings, HostBaseline
+    from tasseograph.baseline import BASELINE_SKIP_REASON
+
+    text = "[ 9.0] mydrv: queue 3 rebalanced"
+    baseline = HostBaseline("h1", BaselineSettings(warmup_deltas=1))
+    assert baseline.learn(tasseograph.Delta.from_text(text, host="h1"), "ok", now=time.time()) == "learned"
+    skipped = analyze(text, model=ScriptedModel(), host="h1", baseline=baseline)
+    assert skipped.skipped and skipped.skip_reason == BASELINE_SKIP_REASON
+    model = ScriptedModel(ModelReply(text='{"status": "ok", "issues": []}'))
+    analyze(text + "\n[ 9.5] mydrv: queue 4 stalled", model=model, host="h1", baseline=baseline)
+    assert len(model.requests) == 1
+    verdict = analyze(text + "\n" + UE_LINE, model="rules", host="h1", baseline=baseline)
+    assert verdict.status == "critical" and not verdict.skipped

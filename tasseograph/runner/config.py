@@ -26,6 +26,7 @@ from pydantic import (
     field_validator,
 )
 
+from tasseograph.baseline import BaselineSettings
 from tasseograph.errors import ConfigError
 from tasseograph.tomlfile import read_toml
 
@@ -184,6 +185,31 @@ class BudgetSection(_Section):
     """Cap per UTC calendar month in USD; 0 means no cap."""
 
 
+class BaselineSection(_Section):
+    """Per-host template baselines: no call for a delta that only repeats this host's ok deltas.
+
+    A cost lever beside the pre-filter: known noise plus templates the host produced in deltas
+    the model judged ok, at their usual rate, with no catalogue signal, skip the call."""
+
+    enabled: bool = False
+    """Learn each host's templates from its ok verdicts and skip deltas made only of them."""
+    warmup_deltas: int = Field(12, ge=0)
+    """Ok deltas a host's baseline must learn before it may skip anything."""
+    max_templates: int = Field(2000, ge=1)
+    """Most learned templates kept per host (least recently seen dropped first); poisoned
+    templates (seen in a warning or critical delta) are capped separately at the same size."""
+    expiry: Duration = 14 * 86400.0
+    """A learned template not seen in an ok delta for this long is forgotten (poison never is)."""
+    rate_factor: float = Field(10.0, ge=1.0)
+    """A baselined template whose lines in a delta exceed this multiple of its mean per ok delta
+    sends the delta to the model."""
+
+    def settings(self) -> BaselineSettings:
+        """The library's settings for these keys."""
+        return BaselineSettings(warmup_deltas=self.warmup_deltas, max_templates=self.max_templates,
+                                expiry_s=self.expiry, rate_factor=self.rate_factor)
+
+
 class RetrySection(_Section):
     """Backoff and circuit breaker for the model API."""
 
@@ -255,6 +281,7 @@ class RunnerConfig(_Section):
     sources: SourcesSection = Field(default_factory=SourcesSection)
     polling: PollingSection = Field(default_factory=PollingSection)
     budget: BudgetSection = Field(default_factory=BudgetSection)
+    baseline: BaselineSection = Field(default_factory=BaselineSection)
     retry: RetrySection = Field(default_factory=RetrySection)
     alerts: AlertsSection = Field(default_factory=AlertsSection)
     metrics: MetricsSection = Field(default_factory=MetricsSection)

@@ -41,6 +41,10 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "dmesg_llm_source_events_total": ("Source events: reboot, overrun, truncated, binary, cursor_lost.", ("host", "kind")),
     "dmesg_llm_source_errors_total": ("Source read failures.", ("source",)),
     "dmesg_llm_unattributed_findings_total": ("Batch findings no host could be found for.", ()),
+    "dmesg_llm_baseline_skips_total": (
+        "Model calls not made because the delta held only noise and the host's baselined templates.", ("host",)),
+    "dmesg_llm_baseline_rate_jumps_total": (
+        "Deltas sent to the model because a baselined template came far above its usual rate.", ("host",)),
 }
 
 
@@ -92,10 +96,24 @@ class Collector(_CollectorBase):
         for state in CIRCUIT_STATES:
             fam.add_metric([state], 1.0 if state == circuit else 0.0)
         yield fam
+        yield self._baseline_sizes(conn)
         (firing,) = conn.execute("SELECT COUNT(*) FROM alerts WHERE state='firing'").fetchone()
         yield GaugeMetricFamily("dmesg_llm_alerts_firing", "Alerts currently firing.", value=firing)
         yield GaugeMetricFamily("dmesg_llm_last_run_timestamp", "Unix time the runner last finished a cycle.",
                                 value=float(json.loads(meta.get("last_run", "0"))))
+
+    @staticmethod
+    def _baseline_sizes(conn: sqlite3.Connection) -> Metric:
+        fam = GaugeMetricFamily("dmesg_llm_baseline_templates",
+                                "Templates in the host's baseline, learned or poisoned (memory bound).",
+                                labels=["host", "state"])
+        try:
+            rows = conn.execute("SELECT host, poisoned, COUNT(*) FROM baseline_templates GROUP BY host, poisoned")
+        except sqlite3.OperationalError:  # a file the runner has not opened since version 2: no table yet
+            return fam
+        for host, poisoned, n in rows:
+            fam.add_metric([host, "poisoned" if poisoned else "learned"], n)
+        return fam
 
     def _budget(self, conn: sqlite3.Connection, now: float) -> Iterator[Metric]:
         day = day_key(now)

@@ -9,9 +9,13 @@ The two transactions that make ``kill -9`` harmless:
 
 * ingest: new lines are queued and the source cursor advances in ONE transaction
   (:meth:`State.ingest`), so lines are neither lost nor queued twice;
-* finish: verdict, findings, counters, spend, alert intents and the removal of the delta from
-  the queue happen in ONE transaction (:meth:`State.finish`). A crash before it leaves the delta
-  queued (it is analysed again); a crash after it leaves nothing to redo.
+* finish: verdict, findings, counters, spend, alert intents, what the host's template baseline
+  learns from the verdict, and the removal of the delta from the queue happen in ONE transaction
+  (:meth:`State.finish`). A crash before it leaves the delta queued (it is analysed again); a
+  crash after it leaves nothing to redo.
+
+Schema changes are additive (``CREATE TABLE IF NOT EXISTS``), so opening an older file adds the
+new tables and raises ``meta.schema_version`` (version 2 added the per-host baselines).
 
 ``synchronous=FULL`` because a spool file is deleted right after its lines are committed: a
 commit lost to a power cut would otherwise lose the lines.
@@ -19,6 +23,7 @@ commit lost to a power cut would otherwise lose the lines.
 
 from __future__ import annotations
 
+import copy
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -28,9 +33,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tasseograph.schema import Verdict
+from tasseograph.baseline import (
+    BASELINE_SKIP_REASON,
+    BaselineSettings,
+    HostBaseline,
+    LearnOutcome,
+    TemplateStats,
+)
+from tasseograph.schema import Delta, Verdict
+from tasseograph.signals import SignalHit
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -71,6 +84,12 @@ CREATE TABLE IF NOT EXISTS alert_outbox (
 CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, host TEXT NOT NULL,
   source TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS baseline_hosts (
+  host TEXT PRIMARY KEY, ok_deltas INTEGER NOT NULL, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS baseline_templates (
+  host TEXT NOT NULL, template TEXT NOT NULL, lines INTEGER NOT NULL, deltas INTEGER NOT NULL,
+  first_seen REAL NOT NULL, last_seen REAL NOT NULL, poisoned INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (host, template));
 """
 
 
@@ -139,6 +158,11 @@ class State:
         self.conn = connect(self.path)
         self.conn.executescript(_SCHEMA)
         self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        # An older file got the new tables from the script above: record that it is current.
+        self.conn.execute(
+            "UPDATE meta SET value=? WHERE key='schema_version' AND CAST(value AS INTEGER) < ?",
+            (str(SCHEMA_VERSION), SCHEMA_VERSION),
+        )
 
     def close(self) -> None:
         """Close the connection."""
@@ -272,10 +296,13 @@ class State:
         return True
 
     def prune(self, before: float) -> int:
-        """Delete verdicts, findings and events older than ``before``; returns the verdicts deleted."""
+        """Delete verdicts, findings, events and learned (not poisoned) baseline templates older
+        than ``before``; returns the verdicts deleted."""
         with self.transaction() as conn:
             conn.execute("DELETE FROM findings WHERE checked < ?", (before,))
             conn.execute("DELETE FROM events WHERE ts < ?", (before,))
+            # Hosts that left the fleet: their baselines would otherwise stay forever.
+            conn.execute("DELETE FROM baseline_templates WHERE poisoned=0 AND last_seen < ?", (before,))
             return conn.execute("DELETE FROM verdicts WHERE checked < ?", (before,)).rowcount
 
     def hosts(self) -> dict[str, tuple[float | None, str | None, float | None]]:
@@ -307,6 +334,12 @@ class State:
         with self.transaction() as conn:
             conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
 
+    def baseline(self, host: str, settings: BaselineSettings, *, now: float) -> HostBaseline:
+        """The host's baseline as stored (expired templates left out)."""
+        baseline = load_baseline(self.conn, host, settings)
+        baseline.expire(now)
+        return baseline
+
     def verdict_rows(self) -> list[tuple[str, str, str]]:
         """``(host, ref, verdict JSON)`` of every stored verdict, in order (tests, exports)."""
         return self.conn.execute("SELECT host, ref, verdict FROM verdicts ORDER BY delta_id").fetchall()
@@ -333,6 +366,60 @@ def bump(conn: sqlite3.Connection, name: str, labels: dict[str, str], by: float 
     )
 
 
+def load_baseline(conn: sqlite3.Connection, host: str, settings: BaselineSettings) -> HostBaseline:
+    """Read one host's baseline (inside or outside a transaction)."""
+    row = conn.execute("SELECT ok_deltas FROM baseline_hosts WHERE host=?", (host,)).fetchone()
+    templates = {
+        r[0]: TemplateStats(lines=r[1], deltas=r[2], first_seen=r[3], last_seen=r[4], poisoned=bool(r[5]))
+        for r in conn.execute(
+            "SELECT template, lines, deltas, first_seen, last_seen, poisoned FROM baseline_templates WHERE host=?",
+            (host,),
+        )
+    }
+    return HostBaseline(host=host, settings=settings, ok_deltas=row[0] if row else 0, templates=templates)
+
+
+def save_baseline(conn: sqlite3.Connection, before: HostBaseline, after: HostBaseline, *, now: float) -> None:
+    """Write what changed from ``before`` to ``after`` (inside the caller's transaction)."""
+    conn.execute(
+        "INSERT INTO baseline_hosts VALUES (?,?,?) ON CONFLICT (host) DO UPDATE SET ok_deltas=excluded.ok_deltas,"
+        " updated=excluded.updated",
+        (after.host, after.ok_deltas, now),
+    )
+    gone = [(after.host, k) for k in before.templates if k not in after.templates]
+    conn.executemany("DELETE FROM baseline_templates WHERE host=? AND template=?", gone)
+    changed = [
+        (after.host, k, s.lines, s.deltas, s.first_seen, s.last_seen, int(s.poisoned))
+        for k, s in after.templates.items()
+        if before.templates.get(k) != s
+    ]
+    conn.executemany("INSERT OR REPLACE INTO baseline_templates VALUES (?,?,?,?,?,?,?)", changed)
+
+
+def learn_baseline(
+    conn: sqlite3.Connection,
+    host: str,
+    delta: Delta,
+    verdict: Verdict,
+    settings: BaselineSettings,
+    *,
+    now: float,
+    hits: Sequence[SignalHit] | None = None,
+) -> LearnOutcome:
+    """Teach the host's baseline one verdict and store the change (inside the caller's transaction).
+
+    Called from the transaction that stores the verdict, so a crash leaves either both or
+    neither: a delta is never learned twice, nor its verdict stored without the lesson.
+    """
+    before = load_baseline(conn, host, settings)
+    after = copy.deepcopy(before)
+    outcome = after.learn(delta, verdict, now=now, hits=hits)
+    after.expire(now)
+    if outcome != "ignored" or after.templates != before.templates:
+        save_baseline(conn, before, after, now=now)
+    return outcome
+
+
 def _store_findings(conn: sqlite3.Connection, delta: QueuedDelta, verdict: Verdict, now: float) -> None:
     for f in verdict.findings:
         conn.execute(
@@ -349,6 +436,8 @@ def _count_verdict(conn: sqlite3.Connection, host: str, verdict: Verdict, fallba
     bump(conn, "dmesg_llm_checks_total", {"host": host, "status": verdict.status})
     if verdict.skipped:
         bump(conn, "dmesg_llm_skipped_calls_total", {"reason": verdict.skip_reason or "prefilter"})
+        if verdict.skip_reason == BASELINE_SKIP_REASON:
+            bump(conn, "dmesg_llm_baseline_skips_total", {"host": host})
     if fallback is not None:
         bump(conn, "dmesg_llm_skipped_calls_total", {"reason": fallback})
     if verdict.model_error:

@@ -11,6 +11,10 @@ Degraded modes, each with a signals-only verdict from the ``rules`` model:
 * circuit open (or a failed call): the delta stays queued for the model, but its catalogue
   verdict is applied at once as an *interim* check, so critical signals still alert;
 * a delta older than ``retry.max_age``: finished with the catalogue's verdict.
+
+Per-host baselines (``[baseline]``): a delta the host's baseline calls normal is finished
+without a call, like a pre-filter skip. The baseline learns only from verdicts a model gave
+(never from skips, fallbacks or unusable replies), in the transaction that stores the verdict.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from tasseograph.runner.budget import Budget, Spent, estimate_cost
 from tasseograph.runner.config import RunnerConfig
 from tasseograph.runner.polling import PollingPolicy
 from tasseograph.runner.sources import Source, SourceError, split_chunk
-from tasseograph.runner.state import Chunk, QueuedDelta, State, bump, day_key
+from tasseograph.runner.state import Chunk, QueuedDelta, State, bump, day_key, learn_baseline
 from tasseograph.schema import CompressionStats, Verdict
 from tasseograph.signals import detect
 
@@ -89,6 +93,8 @@ class _Work:
     queued: QueuedDelta
     item: Item
     skip: str | None
+    rate_jumps: int = 0
+    """Baselined templates that came far above their usual rate (counted when the verdict is stored)."""
 
 
 def build_model(config: RunnerConfig) -> Model:
@@ -118,6 +124,7 @@ class Runner:
         p = config.polling
         self.policy = PollingPolicy(p.adaptive, p.healthy_min, p.healthy_max, p.anomaly, p.anomaly_hold)
         self.budget = Budget(config.budget.daily_usd, config.budget.monthly_usd)
+        self.baseline = config.baseline.settings() if config.baseline.enabled else None
         self.backoff = Backoff(config.retry.base, config.retry.max, rng or random.Random())
         a = config.alerts
         self.rules = alerts.AlertRules(a.warning_min_checks, a.warning_window, a.resolve_after_checks,
@@ -200,11 +207,12 @@ class Runner:
         self._budget_exhausted(now)  # a new day or month lifts the cap (and resolves its alert)
         calls: list[_Work] = []
         for queued in self.state.due(now):
-            # Local models run the whole pipeline (pre-filter included) in one go.
-            w = self._prepare(queued, signals=not self.model.local)
+            # Local models run the whole pipeline (pre-filter included) in one go; the baseline's
+            # check needs the signals, so it runs here for every model (on the runner's clock).
+            w = self._prepare(queued, now, signals=not self.model.local or self.baseline is not None)
             if now - queued.created >= self.config.retry.max_age:
                 await self._fallback(w, "max_age", now, report)
-            elif self.model.local:
+            elif self.model.local and w.skip is None:
                 verdict = await analyze_async(w.item.delta, model=self.model, **self._kwargs(w))
                 self._finish(w, verdict, now, report)
             elif w.skip is not None:
@@ -214,13 +222,19 @@ class Runner:
         if calls:
             await self._call_model(calls, now, report)
 
-    def _prepare(self, queued: QueuedDelta, *, signals: bool = True) -> _Work:
+    def _prepare(self, queued: QueuedDelta, now: float, *, signals: bool = True) -> _Work:
         delta = parse_delta(queued.data, host=queued.host)
         if not signals:
             return _Work(queued, Item(queued.id, delta, []), None)
-        hits, muted = split_suppressed(detect(delta.lines), self.config.host_options(queued.host)["suppress"])
+        host_opts = self.config.host_options(queued.host)
+        hits, muted = split_suppressed(detect(delta.lines), host_opts["suppress"])
         skip = prefilter_reason(delta, hits, muted) if self.opts.prefilter else None
-        return _Work(queued, Item(queued.id, delta, hits), skip)
+        jumps = 0
+        if skip is None and self.baseline is not None:
+            decision = self.state.baseline(queued.host, self.baseline, now=now).check(delta, hits, muted, now=now)
+            skip = decision.reason if decision.skip else None
+            jumps = len(decision.rate_jumps)
+        return _Work(queued, Item(queued.id, delta, hits, notes=host_opts["notes"]), skip, jumps)
 
     def _kwargs(self, w: _Work, **extra: Any) -> dict[str, Any]:
         opts = {f.name: getattr(self.opts, f.name) for f in dataclasses.fields(self.opts)}
@@ -361,10 +375,16 @@ class Runner:
     def _finish(self, w: _Work, verdict: Verdict, now: float, report: CycleReport, *,
                 fallback: str | None = None) -> None:
         host = w.queued.host
-        stored = self.state.finish(
-            w.queued, verdict, now=now, fallback=fallback,
-            alert_work=lambda conn: alerts.apply_verdict(conn, host, verdict, now, self.rules),
-        )
+
+        def work(conn: sqlite3.Connection) -> None:
+            alerts.apply_verdict(conn, host, verdict, now, self.rules)
+            if w.rate_jumps:
+                bump(conn, "dmesg_llm_baseline_rate_jumps_total", {"host": host})
+            # A fallback verdict is the catalogue's, not a model's judgement: nothing to learn.
+            if self.baseline is not None and fallback is None:
+                learn_baseline(conn, host, w.item.delta, verdict, self.baseline, now=now)
+
+        stored = self.state.finish(w.queued, verdict, now=now, fallback=fallback, alert_work=work)
         if stored:
             report.analysed += 1
             report.fallback += fallback is not None

@@ -86,3 +86,21 @@ def test_bad_batch_reply_falls_back_to_signals() -> None:
 def test_batch_schema_requires_host() -> None:
     schema = batch_reply_schema()
     assert schema["properties"]["issues"]["items"]["required"][0] == "host"
+
+
+def test_batch_call_carries_each_hosts_operator_notes_redacted(tmp_path: Path) -> None:
+    config = make_config(tmp_path, **{"model.batch_size": 3, "model.redact": True,
+                                      "hosts": {"db-1": {"notes": "db-1 logs AER corrected errors on 0000:03:00.0; board quirk"}}})
+    model = KeywordModel(price_id="claude-haiku-4-5")
+    runner = make_runner(config, model=model)
+    for host in ("db-1", "db-2"):
+        write_spool(tmp_path / "spool", host, "1.log", f"[ 1.0] all fine on {host}\n")
+    asyncio.run(runner.cycle())
+    runner.state.close()
+    (call,) = model.calls
+    assert call.prompt_id == "triage-batch-v1@2"
+    assert call.user.count("<operator_notes") == 1 and "board quirk" in call.user
+    assert "db-1" not in call.user  # the host name is redacted in the notes as in the log
+    notes_host = call.user.split('<operator_notes host="', 1)[1].split('"', 1)[0]
+    first_log = call.user.split('<kernel_log host="', 1)[1].split('"', 1)[0]
+    assert notes_host == first_log  # the notes sit beside db-1's block, under its placeholder

@@ -307,6 +307,21 @@ def test_masks_have_one_entry_per_message() -> None:
     assert signal_mask(pa.chunked_array([messages])) == [False, True, False]
 
 
+def test_dictionary_encoded_messages_give_the_same_results() -> None:
+    """Matching each distinct message once (dictionary arrays) changes nothing per row."""
+    examples = [e for s in SIGNALS for e in s.examples] + [e for n in NOISE for e in n.examples]
+    messages = (examples + ["hello", ""] + examples[::-1]) * 3
+    plain = pa.array(messages, type=pa.string())
+    encoded = plain.dictionary_encode()
+    assert scan(encoded) == scan(plain) == scan(messages)
+    assert boring_mask(encoded) == boring_mask(plain) == [is_boring(m) for m in messages]
+    assert boring_mask(encoded, scanned=scan(encoded)) == boring_mask(plain)
+    with_nulls = pa.array([*messages[:50], None], type=pa.string()).dictionary_encode()
+    assert scan(with_nulls).indices == scan(messages[:50]).indices
+    assert boring_mask(with_nulls) == [*boring_mask(messages[:50]), False]
+    assert scan(pa.array([], type=pa.string()).dictionary_encode()).indices == ()
+
+
 # --- per-delta and bulk paths agree (shared data) ------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from tasseograph.parsing.decoding import CHUNK_BYTES, MAX_LINE_BYTES, TRUNCATION
 from tasseograph.parsing.delta import (
     build_delta,
     iter_lines,
+    iter_message_arrays,
     iter_message_batches,
     iter_messages,
     open_stream,
@@ -34,6 +35,7 @@ __all__ = [
     "build_delta",
     "detect_format",
     "iter_lines",
+    "iter_message_arrays",
     "iter_message_batches",
     "iter_messages",
     "open_stream",

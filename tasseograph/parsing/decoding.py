@@ -88,8 +88,30 @@ def iter_batches(
     Raises:
         InputError: The stream cannot be read, or yields text instead of bytes.
     """
-    chunk_bytes = max(1, min(chunk_bytes, max_line_bytes))
     lineno = 1
+    for piece in iter_pieces(stream, chunk_bytes=chunk_bytes, max_line_bytes=max_line_bytes):
+        raws, cleans = piece_lines(piece)
+        yield Batch(lineno, raws, cleans)
+        lineno += len(raws)
+
+
+Piece = bytes | str
+"""What ``iter_pieces`` yields: a block of whole lines (bytes) or one finished line (str)."""
+
+
+def iter_pieces(
+    stream: BinaryIO, *, chunk_bytes: int = CHUNK_BYTES, max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[Piece]:
+    """The input split as ``iter_batches`` splits it, before decoding: one piece per batch.
+
+    A ``bytes`` piece holds whole lines, each ending in a newline and none over ``max_line_bytes``;
+    a ``str`` piece is one line already capped and decoded (an over-long line, or a last line
+    without a newline). Bulk readers scan the bytes pieces without decoding them line by line.
+
+    Raises:
+        InputError: The stream cannot be read, or yields text instead of bytes.
+    """
+    chunk_bytes = max(1, min(chunk_bytes, max_line_bytes))
     head = b""  # start of the line still open at the end of the last chunk
     dropped = 0  # bytes of that line cut off beyond max_line_bytes
     for chunk in _skip_bom(_read_chunks(stream, chunk_bytes)):
@@ -103,18 +125,20 @@ def iter_batches(
         last = chunk.rfind(b"\n")
         if dropped or len(head) + first > max_line_bytes:
             capped, cut = _cap(head + chunk[:first], dropped, max_line_bytes)
-            yield Batch(lineno, *text_lines(_final_line(capped, cut)))
-            lineno += 1
+            yield _final_line(capped, cut)
             block = chunk[first + 1 : last + 1]
         else:
             block = head + chunk[: last + 1]
         if block:
-            raws, cleans = _block_lines(block)
-            yield Batch(lineno, raws, cleans)
-            lineno += len(raws)
+            yield block
         head, dropped = chunk[last + 1 :], 0
     if head or dropped:
-        yield Batch(lineno, *text_lines(_final_line(head, dropped)))
+        yield _final_line(head, dropped)
+
+
+def piece_lines(piece: Piece) -> tuple[list[str], list[str]]:
+    """The raw and clean lines of one piece, exactly as ``iter_batches`` gives them."""
+    return text_lines(piece) if isinstance(piece, str) else _block_lines(piece)
 
 
 def _block_lines(block: bytes) -> tuple[list[str], list[str]]:

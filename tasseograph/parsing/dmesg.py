@@ -92,6 +92,14 @@ def messages(batches: Iterable[Batch], _ctx: ParseContext) -> Iterator[list[str]
         ]
 
 
+def message(clean: str, _ctx: ParseContext | None = None) -> str | None:
+    """The message of one clean dmesg line, as ``messages`` gives it; None for a blank line."""
+    if not clean or clean.isspace():
+        return None
+    m = FAST_PREFIX.match(clean) or PREFIX.match(clean)
+    return clean[m.end() :].rstrip() if m else clean.rstrip()
+
+
 def _ctime(stamp: str, _ctx: ParseContext) -> datetime | None:
     """``Tue Nov 22 08:00:00 2026`` (no zone: dmesg -T prints local time; read as UTC)."""
     try:

@@ -44,6 +44,14 @@ def message_of(clean: str, ctx: ParseContext) -> str:
     return clean.strip()
 
 
+def message(clean: str, ctx: ParseContext) -> str | None:
+    """The message of one clean line, as ``messages`` gives it; None for a blank line."""
+    stripped = clean.strip()
+    if not stripped:
+        return None
+    return message_of(clean, ctx) if clean[0] in _PREFIX_FIRST else stripped
+
+
 def parse(batches: Iterable[Batch], ctx: ParseContext) -> Iterator[KernelLine]:
     """One record per non-empty line."""
     for lineno, raws, cleans in batches:

@@ -1,22 +1,28 @@
 """The bulk (streaming) local path and the per-delta path of ``analyze`` agree line by line.
 
-The benchmarks time the bulk path (``iter_messages`` in chunks, ``signals.scan`` and
-``signals.boring_mask`` over whole arrays); ``analyze`` parses each delta into records and
-classifies line by line. On the real dev set both must give the same messages, the same
-signal lines (with the same catalogue ids) and the same boring lines.
+The benchmarks time the bulk path (``iter_message_arrays`` in chunks, ``signals.scan`` and
+``signals.boring_mask`` over each chunk's distinct messages, with verdicts remembered across
+chunks, and ``compress.template_many``); ``analyze`` parses each delta into records and
+classifies line by line. On the real dev set, the benchmark inputs and inputs built to hit every
+parser fallback, both must give the same messages, signal lines (with the same catalogue ids),
+boring lines and templates. ``tests/parsing/test_parsing_bulk.py`` checks the parse per format.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import random
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from benchmarks import _localpath
+from tasseograph.compress import template_many
 from tasseograph.parsing import parse_delta
 from tasseograph.signals import boring_mask, classify, is_boring, scan
+from tests.parsing.test_parsing_bulk import AWKWARD, ORDINARY
 
 
 def _dev_texts(shared: Path) -> list[str]:
@@ -34,7 +40,8 @@ def both_paths(shared: Path) -> tuple[list[str], list[str]]:
         per_delta += [line.message for line in parse_delta(text).lines]
         # Small chunks on purpose: chunk boundaries must not change anything.
         for chunk in _localpath.iter_message_chunks(io.BytesIO(text.encode()), chunk_lines=7):
-            bulk += chunk
+            assert len(chunk) <= 7
+            bulk += chunk.to_pylist()
     return per_delta, bulk
 
 
@@ -58,10 +65,55 @@ def test_bulk_boring_lines_match_per_line_prefilter(both_paths: tuple[list[str],
     assert [bool(x) for x in mask] == [is_boring(m) for m in per_delta]
 
 
-def test_bulk_stage_counts_agree_with_the_masks(shared: Path) -> None:
-    blob = "\n".join(_dev_texts(shared)).encode()
-    result = _localpath.run_bytes(blob, chunk_lines=500)
-    messages = _localpath.parse_messages(blob)
+def assert_stage_counts(blob: bytes, chunk_lines: int) -> None:
+    """Every stage count of the bulk path equals the per-delta path's, line by line."""
+    result = _localpath.run_bytes(blob, chunk_lines=chunk_lines)
+    messages = [line.message for line in parse_delta(blob).lines]
+    assert _localpath.parse_messages(blob) == messages
     assert result.lines == len(messages)
-    assert result.signal_lines == len(scan(messages).indices)
+    assert result.signal_lines == sum(classify(m) is not None for m in messages)
     assert result.boring_lines == sum(is_boring(m) for m in messages)
+    assert result.templates == len(Counter(template_many(messages)))
+    assert 0 < result.distinct <= result.lines or not messages
+
+
+def test_bulk_stage_counts_agree_with_the_masks(shared: Path) -> None:
+    assert_stage_counts("\n".join(_dev_texts(shared)).encode(), chunk_lines=500)
+
+
+def test_bulk_templates_count_every_repeat(shared: Path) -> None:
+    blob = "\n".join(_dev_texts(shared) * 3).encode()
+    counts: Counter[str] = Counter()
+    verdicts = _localpath.Verdicts()  # shared by the chunks of one run, as run_stream shares it
+    for chunk in _localpath.iter_message_chunks(io.BytesIO(blob), chunk_lines=1_000):
+        _localpath.run_chunk(chunk, _localpath.BulkResult(), counts, verdicts)
+    assert counts == Counter(template_many(_localpath.parse_messages(blob)))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_bulk_stage_counts_on_awkward_input(seed: int) -> None:
+    """Fast and fallback parse blocks, verdicts remembered across chunks, a memo that fills up."""
+    rng = random.Random(seed)
+    lines = [rng.choice(AWKWARD if rng.random() < 0.01 else ORDINARY) for _ in range(12_000)]
+    lines += [b"[ 1.0] EDAC MC0: 1 CE memory read error on DIMM", b"[ 2.0] systemd[1]: Started Journal Service."]
+    assert_stage_counts(b"\n".join(lines * 2), chunk_lines=4_096)
+
+
+def test_bulk_stage_counts_without_repeats(shared: Path) -> None:
+    """Chunks of mostly distinct messages skip the verdict memo; counts stay the same."""
+    lines = "\n".join(_dev_texts(shared)).split("\n")
+    assert_stage_counts("\n".join(f"{line} #{i}" for i, line in enumerate(lines)).encode(), chunk_lines=3_000)
+
+
+def test_bulk_verdict_memo_clears_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_localpath, "MEMO_SIZE", 40)  # fewer than the distinct messages below
+    bases = [b"[ 1.0] EDAC MC0: %d CE memory read error on DIMM", b"[ 2.0] systemd[%d]: Started Foo.", b"hi %d"]
+    lines = [bases[i % 3] % ((i // 100) % 10) for i in range(6_000)]  # 15 distinct per 500 lines
+    assert_stage_counts(b"\n".join(lines), chunk_lines=500)
+
+
+@pytest.mark.parametrize("name", ["noise boot logs", "BGL", "Thunderbird"])
+def test_bulk_path_on_benchmark_inputs(shared: Path, name: str) -> None:
+    from benchmarks.throughput import replicated, source_lines
+
+    assert_stage_counts(replicated(source_lines(name), 8_000), chunk_lines=3_000)

@@ -17,7 +17,7 @@ ALIASES: dict[str, str] = {
     "dmesg-t": "dmesg", "dmesg-x": "dmesg", "dmesg-raw": "dmesg", "kernel": "dmesg",
     "/dev/kmsg": "kmsg", "devkmsg": "kmsg",
     "json": "journal-json", "journal": "journal-json", "journald": "journal-json",
-    "short": "syslog", "short-iso": "syslog", "short-precise": "syslog", "journal-short": "syslog",
+    "short": "syslog", "short-iso": "syslog", "short-precise": "syslog", "short-monotonic": "syslog", "journal-short": "syslog",
     "kern.log": "syslog", "messages": "syslog", "rfc3164": "syslog", "rfc5424": "syslog",
     "logread": "syslog", "text": "plain", "auto": "",
 }  # fmt: skip
@@ -31,6 +31,7 @@ MIN_SHARE = 0.8
 _DETECTORS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("kmsg", kmsg.looks_like),
     ("journal-json", journal.looks_like),
+    ("syslog", syslog.looks_like_short_monotonic),  # its lines also start like dmesg's
     ("dmesg", dmesg.looks_like),
     ("syslog", syslog.looks_like),
 )

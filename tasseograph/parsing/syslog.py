@@ -4,7 +4,9 @@
   (``short-precise`` adds ``.123456``; an optional ``<pri>`` may lead; the host may be absent);
 - RFC 3339 and ``journalctl -o short-iso``: ``2026-11-22T08:00:00.123456+00:00 host kernel: msg``;
 - OpenWrt ``logread``: ``Mon Dec 31 10:50:01 2018 kern.err kernel: msg``;
-- RFC 5424: ``<4>1 2026-11-22T08:00:00Z host kernel - - - msg``.
+- RFC 5424: ``<4>1 2026-11-22T08:00:00Z host kernel - - - msg``;
+- ``journalctl -o short-monotonic``: ``[   12.345678] host kernel: msg`` (the stamp is the
+  monotonic one; the deploy playbook spools this form).
 
 A kernel line's message is what follows ``kernel:`` (and the dmesg stamp, kept as
 ``monotonic``); other programs' lines keep their tag (``sshd[42]: ...``) so they stay legible.
@@ -47,6 +49,14 @@ RFC5424 = re.compile(
 )
 """RFC 5424 header: PRI, version 1, timestamp, host, app, procid, msgid, structured data."""
 
+SHORT_MONOTONIC = re.compile(
+    r"\[[ \t]*(?P<mono>\d+\.\d+)\][ \t]+(?P<host>[^\s:\[]+)[ \t]+(?P<tag>[^\s:\[]+)(?:\[\d*\])?:\ ?"
+)
+"""``journalctl -o short-monotonic``: monotonic stamp, host, ``tag[pid]:``."""
+_SHORT_MONOTONIC_KERNEL = re.compile(r"\[[ \t]*\d+\.\d+\][ \t]+[^\s:\[]+[ \t]+kernel: ")
+"""What detection takes as short-monotonic: the kernel tag is required, because a dmesg line
+such as ``[ 1.0] pci 0000:00:01.0: BAR 0`` has the same shape up to it."""
+
 KERNEL_TAGS = frozenset({"kernel", "kern"})
 # OpenWrt logread puts facility.level where the host would be.
 _FACILITY_LEVEL = {f"{f}.{lv}": (FACILITIES[f], LEVELS[lv]) for f in FACILITIES for lv in LEVELS}
@@ -55,13 +65,20 @@ _NIL = "-"
 
 def looks_like(line: str) -> bool:
     """Whether ``line`` starts like a syslog or journal short line."""
-    return PREFIX.match(line) is not None or RFC5424.match(line) is not None
+    return PREFIX.match(line) is not None or RFC5424.match(line) is not None or looks_like_short_monotonic(line)
+
+
+def looks_like_short_monotonic(line: str) -> bool:
+    """Whether ``line`` is a kernel line of ``journalctl -o short-monotonic`` (checked before dmesg)."""
+    return _SHORT_MONOTONIC_KERNEL.match(line) is not None
 
 
 def parse_line(lineno: int, raw: str, clean: str, ctx: ParseContext) -> KernelLine | None:
     """The record of one syslog line, or None when it has no syslog header."""
     m = PREFIX.match(clean)
     if m is None:
+        if clean.startswith("["):
+            return _parse_short_monotonic(lineno, raw, clean)
         return _parse_5424(lineno, raw, clean, ctx) if clean.startswith("<") else None
     pri, bsd, iso, host, tag = m.groups()
     when = ctx.time_of(bsd, _bsd_time) if bsd is not None else ctx.time_of(iso, iso_time)
@@ -80,7 +97,10 @@ def message_of(clean: str, ctx: ParseContext) -> str | None:
     m = PREFIX.match(clean)
     if m is not None:
         return _message(m, clean, m.group("tag"))[1]
-    line = _parse_5424(0, clean, clean, ctx) if clean.startswith("<") else None
+    if clean.startswith("["):
+        line = _parse_short_monotonic(0, clean, clean)
+    else:
+        line = _parse_5424(0, clean, clean, ctx) if clean.startswith("<") else None
     return None if line is None else line.message
 
 
@@ -119,6 +139,15 @@ def _split_mono(text: str) -> tuple[float | None, str]:
         if m is not None:
             return float(m.group(1)), text[m.end() :].rstrip()
     return None, text.rstrip()
+
+
+def _parse_short_monotonic(lineno: int, raw: str, clean: str) -> KernelLine | None:
+    m = SHORT_MONOTONIC.match(clean)
+    if m is None:
+        return None
+    mono, host, tag = m.groups()
+    _, message = _message(m, clean, tag)
+    return make_line(lineno, raw, message, float(mono), None, None, None, None, host)
 
 
 def _parse_5424(lineno: int, raw: str, clean: str, ctx: ParseContext) -> KernelLine | None:

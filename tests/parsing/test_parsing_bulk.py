@@ -56,6 +56,8 @@ ORDINARY = [
     b"Mon Nov 22 08:00:00 2026 kern.err kernel: logread",
     b"2026-11-22T08:00:00.123456+00:00 host kernel: short-iso",
     b"<4>1 2026-11-22T08:00:00Z host kernel - - - rfc5424",
+    b"[   12.345678] node07 kernel: short-monotonic",
+    b"[   12.345678] node07 systemd[1]: short-monotonic, not the kernel",
     b"1117838570 2005.06.03 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected",
     b"2005-06-03 not iso enough",
     b"Abc def",

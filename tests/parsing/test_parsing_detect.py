@@ -24,6 +24,8 @@ from tasseograph.parsing import FORMATS, detect_format, resolve_format
         ),
         ("2026-11-22T08:00:00+0000 h kernel: a\n", "syslog"),
         ("<4>1 2026-11-22T08:00:00Z h kernel - - - a\n", "syslog"),
+        ("[    5.000000] node07 kernel: a\n[    6.100000] node07 kernel: b\n", "syslog"),
+        ("[    1.0] pci 0000:00:01.0: BAR 0\n[    1.1] pci 0000:00:02.0: BAR 2\n", "dmesg"),
         ("Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure\r\n", "syslog"),
         ("mce: [Hardware Error]: Machine check events logged\n", "plain"),
         ("[    1.0] dmesg\nNov 22 08:00:00 h kernel: syslog\n", "plain"),

@@ -27,6 +27,18 @@ def test_journal_short_without_dmesg_stamp() -> None:
     assert (line.message, line.host, line.monotonic) == ("ata1.00: configured for UDMA/100", "aragorn", None)
 
 
+def test_journal_short_monotonic_as_the_spool_playbook_writes_it() -> None:
+    text = ("[   12.345678] node07 kernel: EDAC MC0: 1 CE memory read error on DIMM_A1\n"
+            "[   13.000000] node07 kernel: pci 0000:00:01.0: BAR 0\n")
+    delta = parse_delta(text)  # detected, not forced
+    assert delta.format == "syslog" and delta.host == "node07"
+    first, second = delta.lines
+    assert (first.message, first.host, first.monotonic) == ("EDAC MC0: 1 CE memory read error on DIMM_A1", "node07", 12.345678)
+    assert second.message == "pci 0000:00:01.0: BAR 0"
+    other = only_line("[   14.000000] node07 systemd[1]: Started Session 4.")
+    assert (other.message, other.host) == ("systemd[1]: Started Session 4.", "node07")
+
+
 def test_short_precise_keeps_microseconds_and_a_padded_day_parses() -> None:
     line = only_line("Jul  3 04:08:03.250001 h kernel: x")
     assert line.time == datetime(2026, 7, 3, 4, 8, 3, 250001, tzinfo=UTC)

@@ -4,10 +4,10 @@ Run: ``python -m benchmarks.throughput`` (``--tiny`` for a smoke run, ``--out DI
 
 For each input (the real dev set, the noise boot logs, BGL and Thunderbird, each replicated
 to 2 M lines) a child process builds the input in memory, then times the bulk local path
-stage by stage (parse, pre-filter, signals, compression; see ``_localpath``), pinned to one
-core and again on all cores, then runs Drain3's ``TemplateMiner`` (default config: no masking,
-no persistence) over the same parsed messages in the same process. Peak RSS is the child's
-high-water mark after the local path and before Drain3.
+stage by stage (parse, pre-filter, signals, compression: ``tasseograph.bulk.scan_stream``, the
+path ``tasseograph scan`` runs), pinned to one core and again on all cores, then runs Drain3's
+``TemplateMiner`` (default config: no masking, no persistence) over the same parsed messages in
+the same process. Peak RSS is the child's high-water mark after the local path and before Drain3.
 
 Then a generated dmesg file (100 MB and 1 GB, written to the temp folder at run time and
 deleted) is streamed through the same path, each in a fresh child, to show that peak memory
@@ -28,6 +28,7 @@ from typing import Any
 
 from benchmarks import _localpath
 from benchmarks._common import REPO, md_table, parse_args, shared_dir, update_summary, write_result
+from tasseograph.bulk import scan_file
 
 FULL_LINES = 2_000_000
 TINY_LINES = 5_000
@@ -127,7 +128,7 @@ def child_inmemory(name: str, n_lines: int, cores: int, drain3: bool) -> dict[st
         "signal_lines": result.signal_lines,
         "boring_lines": result.boring_lines,
         "templates": result.templates,
-        "distinct_messages": result.distinct,
+        "distinct_messages": result.distinct_messages,
         "chunks": -(-result.lines // _localpath.CHUNK_LINES),
         "peak_rss_mb": _peak_rss_mb(),
         "rss_before_mb": rss_before,
@@ -158,8 +159,7 @@ def _time_drain3(messages: list[str]) -> dict[str, Any]:
 def child_stream(path: str) -> dict[str, Any]:
     """Stream a file through the local path and report lines, time and peak RSS."""
     _pin(1)
-    with open(path, "rb") as fh:
-        result = _localpath.run_stream(fh)
+    result = scan_file(path)
     return {
         "lines": result.lines,
         "total_s": result.total_s,

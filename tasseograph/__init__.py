@@ -3,9 +3,11 @@
 >>> import tasseograph
 >>> verdict = tasseograph.analyze(open("dmesg.txt").read())
 >>> verdict.status, [f.summary for f in verdict.findings]
+>>> tasseograph.scan_file("dmesg.txt").worst_severity  # whole files, no model call
 """
 
 from tasseograph.baseline import BaselineCheck, BaselineSettings, HostBaseline, TemplateStats
+from tasseograph.bulk import BulkSummary, SignalCount, TemplateCount, scan_bytes, scan_file, scan_stream
 from tasseograph.errors import (
     ConfigError,
     InputError,
@@ -37,6 +39,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BaselineCheck",
     "BaselineSettings",
+    "BulkSummary",
     "CompressionStats",
     "ConfigError",
     "Delta",
@@ -51,7 +54,9 @@ __all__ = [
     "ModelReply",
     "ModelReplyError",
     "ModelRequest",
+    "SignalCount",
     "TasseographError",
+    "TemplateCount",
     "TemplateStats",
     "TriageReply",
     "UnknownModelError",
@@ -65,4 +70,7 @@ __all__ = [
     "analyze_async",
     "get_model",
     "register",
+    "scan_bytes",
+    "scan_file",
+    "scan_stream",
 ]

@@ -1,4 +1,4 @@
-"""The ``tasseograph`` command: ``analyze`` here; ``run``, ``findings`` and ``check-config`` come from the runner."""
+"""The ``tasseograph`` command: ``analyze`` and ``scan`` here; ``run``, ``findings`` and ``check-config`` come from the runner."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any, BinaryIO
 
 import click
 
+from tasseograph.bulk import TOP_TEMPLATES, BulkSummary, scan_stream
 from tasseograph.clibase import Group
 from tasseograph.pipeline import analyze as analyze_delta
 from tasseograph.pipeline import combine_verdicts
@@ -17,8 +18,9 @@ from tasseograph.schema import STATUS_RANK, Delta, Verdict
 
 CHUNK_LINES = 50_000
 """Records per analyzed chunk: bounds memory for gigantic inputs."""
-
-
+TEMPLATE_WIDTH = 160
+"""Characters of a template shown in ``scan``'s text output (JSON keeps them whole)."""
+FAIL_ON = click.Choice(["never", "warning", "critical"])
 
 
 @click.group(cls=Group)
@@ -35,7 +37,7 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
 @click.option("--no-redact", is_flag=True, help="Send IPs, MACs, serials and names to the API model unmasked.")
 @click.option("--chunk-lines", type=click.IntRange(min=100), default=CHUNK_LINES, show_default=True, help="Analyze inputs longer than this in consecutive chunks, so memory stays bounded.")
-@click.option("--fail-on", type=click.Choice(["never", "warning", "critical"]), default="never", show_default=True, help="Exit 1 when the verdict is at least this severe.")
+@click.option("--fail-on", type=FAIL_ON, default="never", show_default=True, help="Exit 1 when the verdict is at least this severe.")
 def analyze(file: BinaryIO, model: str | None, prompt: str | None, host: str | None, fmt: str, no_redact: bool, chunk_lines: int, fail_on: str) -> None:
     """Analyze FILE (or - for stdin) and print a verdict."""
     options: dict[str, Any] = {"redact": False} if no_redact else {}
@@ -47,6 +49,43 @@ def analyze(file: BinaryIO, model: str | None, prompt: str | None, host: str | N
     click.echo(verdict.model_dump_json(indent=2) if fmt == "json" else format_text(verdict))
     if fail_on != "never" and STATUS_RANK[verdict.status] >= STATUS_RANK[fail_on]:
         sys.exit(1)
+
+
+@main.command()
+@click.argument("file", type=click.File("rb"), default="-")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@click.option("--top", type=click.IntRange(min=0), default=TOP_TEMPLATES, show_default=True, help="List this many of the most frequent templates.")
+@click.option("--fail-on", type=FAIL_ON, default="never", show_default=True, help="Exit 1 when a signal line at least this severe was seen.")
+def scan(file: BinaryIO, fmt: str, top: int, fail_on: str) -> None:
+    """Summarise FILE (or - for stdin) fast, without a model: signal lines, noise, templates."""
+    summary = scan_stream(file, top=top)
+    click.echo(summary.model_dump_json(indent=2) if fmt == "json" else format_summary(summary))
+    worst = summary.worst_severity
+    if fail_on != "never" and worst is not None and STATUS_RANK[worst] >= STATUS_RANK[fail_on]:
+        sys.exit(1)
+
+
+def format_summary(summary: BulkSummary) -> str:
+    """A bulk summary as aligned, human-readable lines."""
+    boring = f" ({summary.boring_lines / summary.lines:.0%})" if summary.lines else ""
+    out = [
+        f"{(summary.worst_severity or 'ok').upper()}  lines={summary.lines:,}  signal={summary.signal_lines:,}  "
+        f"boring={summary.boring_lines:,}{boring}  templates={summary.templates:,}  ({summary.total_s:.2f}s)"
+    ]
+    if summary.signals:
+        width = max(len(s.signal_id) for s in summary.signals)
+        out.append("signals:")
+        out.extend(
+            f"  {s.lines:>9,}  {s.severity:<8}  {s.category:<8}  {s.signal_id:<{width}}  {s.summary}" for s in summary.signals
+        )
+    if summary.top_templates:
+        out.append(f"top {len(summary.top_templates)} templates:")
+        out.extend(f"  {t.lines:>9,}  {_clip(t.template)}" for t in summary.top_templates)
+    return "\n".join(out)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= TEMPLATE_WIDTH else text[: TEMPLATE_WIDTH - 3] + "..."
 
 
 def iter_chunks(stream: BinaryIO, *, host: str | None, chunk_lines: int) -> Iterator[Delta]:

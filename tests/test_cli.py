@@ -1,4 +1,4 @@
-"""The ``tasseograph analyze`` command: outputs, exit codes and one-line errors on bad input."""
+"""The ``tasseograph analyze`` and ``scan`` commands: outputs, exit codes and one-line errors on bad input."""
 
 from __future__ import annotations
 
@@ -92,3 +92,74 @@ def test_chunk_size_does_not_change_the_verdict() -> None:
     one = Verdict.model_validate(json.loads(run(["analyze", "-", "--format", "json"], text)[1]))
     many = Verdict.model_validate(json.loads(run(["analyze", "-", "--format", "json", "--chunk-lines", "100"], text)[1]))
     assert (one.status, [f.summary for f in one.findings]) == (many.status, [f.summary for f in many.findings])
+
+
+# --- tasseograph scan ------------------------------------------------------------------------
+
+CE = "[ 6012.0] EDAC MC0: 1 CE memory read error on CPU_SrcID#0_Ha#0_Chan#2_DIMM#0 (channel:2 slot:0 page:0x849923)\n"
+NOISE = "".join(f"[ {i}.0] systemd[1]: Started Session {i} of User root.\n" for i in range(1, 31))
+
+
+def test_scan_text_lists_counts_signals_and_templates() -> None:
+    code, out, _ = run(["scan", "-"], NOISE + UE + CE + CE)
+    assert code == 0
+    head, *rest = out.splitlines()
+    assert head.startswith("CRITICAL") and "lines=33" in head and "signal=3" in head and "boring=30" in head
+    assert any("edac.ue" in line and "critical" in line and line.split()[0] == "1" for line in rest)
+    assert any("edac.ce" in line and "warning" in line and line.split()[0] == "2" for line in rest)
+    assert ["30", "systemd[<N>]: Started Session <N> of User root."] in [line.split(None, 1) for line in rest]
+
+
+def test_scan_json_is_the_bulk_summary() -> None:
+    from tasseograph.bulk import BulkSummary
+
+    code, out, _ = run(["scan", "-", "--format", "json", "--top", "1"], NOISE + CE)
+    summary = BulkSummary.model_validate(json.loads(out))
+    assert code == 0 and summary.lines == 31 and summary.boring_lines == 30
+    assert [(s.signal_id, s.lines) for s in summary.signals] == [("edac.ce", 1)]
+    assert [(t.template, t.lines) for t in summary.top_templates] == [("systemd[<N>]: Started Session <N> of User root.", 30)]
+    assert summary.templates == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "fail_on", "code"),
+    [
+        (UE, "critical", 1),
+        (UE, "warning", 1),
+        (CE, "warning", 1),
+        (CE, "critical", 0),
+        (NOISE, "warning", 0),
+        (UE, "never", 0),
+    ],
+)
+def test_scan_fail_on_follows_the_worst_signal(data: str, fail_on: str, code: int) -> None:
+    assert run(["scan", "-", "--fail-on", fail_on], NOISE + data)[0] == code
+
+
+def test_scan_text_clips_long_templates() -> None:
+    code, out, _ = run(["scan", "-"], b"[    3.0] " + b"A" * 100_000 + b"\n")
+    assert code == 0 and max(len(line) for line in out.splitlines()) < 200
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"\x00\x01\x02\xff\xfe binary \x00 junk\n" * 10, b"[    1.0] caf\xe9 invalid utf-8 \xc3\x28\n"],
+    ids=["empty", "binary", "invalid-utf8"],
+)
+def test_scan_bad_bytes_give_a_summary(data: bytes) -> None:
+    code, out, err = run(["scan", "-", "--format", "json", "--fail-on", "warning"], data)
+    assert code == 0, err
+    assert json.loads(out)["lines"] == data.count(b"\n")
+
+
+def test_scan_unreadable_input_is_one_line_and_exit_2() -> None:
+    if not Path("/proc/self/mem").exists():
+        pytest.skip("needs Linux /proc: opening works, reading fails")
+    code, out, err = run(["scan", "/proc/self/mem"])
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("error: cannot read the input")
+
+
+def test_scan_negative_top_is_a_click_error() -> None:
+    code, _, err = run(["scan", "-", "--top", "-1"], UE)
+    assert code == 2 and "--top" in err

@@ -1,8 +1,9 @@
 """The bulk (streaming) local path and the per-delta path of ``analyze`` agree line by line.
 
-The benchmarks time the bulk path (``iter_message_arrays`` in chunks, ``signals.scan`` and
-``signals.boring_mask`` over each chunk's distinct messages, with verdicts remembered across
-chunks, and ``compress.template_many``); ``analyze`` parses each delta into records and
+The benchmarks time the library's bulk path, ``tasseograph.bulk.scan_stream``
+(``iter_message_arrays`` in chunks, ``signals.scan`` and ``signals.boring_mask`` over each
+chunk's distinct messages, with verdicts remembered across chunks, and
+``compress.template_many``); ``analyze`` parses each delta into records and
 classifies line by line. On the real dev set, the benchmark inputs and inputs built to hit every
 parser fallback, both must give the same messages, signal lines (with the same catalogue ids),
 boring lines and templates. ``tests/parsing/test_parsing_bulk.py`` checks the parse per format.
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import _localpath
+from tasseograph import bulk
 from tasseograph.compress import template_many
 from tasseograph.parsing import parse_delta
 from tasseograph.signals import boring_mask, classify, is_boring, scan
@@ -35,14 +37,15 @@ def _dev_texts(shared: Path) -> list[str]:
 @pytest.fixture
 def both_paths(shared: Path) -> tuple[list[str], list[str]]:
     """Messages of every dev case, per delta (records) and in bulk (message-only, chunked)."""
-    per_delta, bulk = [], []
+    per_delta: list[str] = []
+    chunked: list[str] = []
     for text in _dev_texts(shared):
         per_delta += [line.message for line in parse_delta(text).lines]
         # Small chunks on purpose: chunk boundaries must not change anything.
-        for chunk in _localpath.iter_message_chunks(io.BytesIO(text.encode()), chunk_lines=7):
+        for chunk in bulk.iter_message_chunks(io.BytesIO(text.encode()), chunk_lines=7):
             assert len(chunk) <= 7
-            bulk += chunk.to_pylist()
-    return per_delta, bulk
+            chunked += chunk.to_pylist()
+    return per_delta, chunked
 
 
 def test_bulk_parse_gives_the_per_delta_messages(both_paths: tuple[list[str], list[str]]) -> None:
@@ -67,14 +70,16 @@ def test_bulk_boring_lines_match_per_line_prefilter(both_paths: tuple[list[str],
 
 def assert_stage_counts(blob: bytes, chunk_lines: int) -> None:
     """Every stage count of the bulk path equals the per-delta path's, line by line."""
-    result = _localpath.run_bytes(blob, chunk_lines=chunk_lines)
+    result = bulk.scan_bytes(blob, chunk_lines=chunk_lines)
     messages = [line.message for line in parse_delta(blob).lines]
     assert _localpath.parse_messages(blob) == messages
     assert result.lines == len(messages)
     assert result.signal_lines == sum(classify(m) is not None for m in messages)
+    ids = Counter(sid for m in messages if (sid := classify(m)) is not None)
+    assert {s.signal_id: s.lines for s in result.signals} == ids
     assert result.boring_lines == sum(is_boring(m) for m in messages)
     assert result.templates == len(Counter(template_many(messages)))
-    assert 0 < result.distinct <= result.lines or not messages
+    assert 0 < result.distinct_messages <= result.lines or not messages
 
 
 def test_bulk_stage_counts_agree_with_the_masks(shared: Path) -> None:
@@ -83,11 +88,10 @@ def test_bulk_stage_counts_agree_with_the_masks(shared: Path) -> None:
 
 def test_bulk_templates_count_every_repeat(shared: Path) -> None:
     blob = "\n".join(_dev_texts(shared) * 3).encode()
-    counts: Counter[str] = Counter()
-    verdicts = _localpath.Verdicts()  # shared by the chunks of one run, as run_stream shares it
-    for chunk in _localpath.iter_message_chunks(io.BytesIO(blob), chunk_lines=1_000):
-        _localpath.run_chunk(chunk, _localpath.BulkResult(), counts, verdicts)
-    assert counts == Counter(template_many(_localpath.parse_messages(blob)))
+    scanner = bulk.BulkScanner()  # one per run: its verdict memo spans the chunks
+    for chunk in bulk.iter_message_chunks(io.BytesIO(blob), chunk_lines=1_000):
+        scanner.feed(chunk)
+    assert scanner.template_counts == Counter(template_many(_localpath.parse_messages(blob)))
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -106,7 +110,7 @@ def test_bulk_stage_counts_without_repeats(shared: Path) -> None:
 
 
 def test_bulk_verdict_memo_clears_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_localpath, "MEMO_SIZE", 40)  # fewer than the distinct messages below
+    monkeypatch.setattr(bulk, "MEMO_SIZE", 40)  # fewer than the distinct messages below
     bases = [b"[ 1.0] EDAC MC0: %d CE memory read error on DIMM", b"[ 2.0] systemd[%d]: Started Foo.", b"hi %d"]
     lines = [bases[i % 3] % ((i // 100) % 10) for i in range(6_000)]  # 15 distinct per 500 lines
     assert_stage_counts(b"\n".join(lines), chunk_lines=500)

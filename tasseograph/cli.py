@@ -47,8 +47,7 @@ def analyze(file: BinaryIO, model: str | None, prompt: str | None, host: str | N
     ]
     verdict = combine_verdicts(verdicts)
     click.echo(verdict.model_dump_json(indent=2) if fmt == "json" else format_text(verdict))
-    if fail_on != "never" and STATUS_RANK[verdict.status] >= STATUS_RANK[fail_on]:
-        sys.exit(1)
+    _exit_if_at_least(verdict.status, fail_on)
 
 
 @main.command()
@@ -60,8 +59,12 @@ def scan(file: BinaryIO, fmt: str, top: int, fail_on: str) -> None:
     """Summarise FILE (or - for stdin) fast, without a model: signal lines, noise, templates."""
     summary = scan_stream(file, top=top)
     click.echo(summary.model_dump_json(indent=2) if fmt == "json" else format_summary(summary))
-    worst = summary.worst_severity
-    if fail_on != "never" and worst is not None and STATUS_RANK[worst] >= STATUS_RANK[fail_on]:
+    _exit_if_at_least(summary.worst_severity or "ok", fail_on)
+
+
+def _exit_if_at_least(status: str, fail_on: str) -> None:
+    """Exit 1 when ``status`` is at least as severe as ``fail_on`` (``never``: never)."""
+    if fail_on != "never" and STATUS_RANK[status] >= STATUS_RANK[fail_on]:
         sys.exit(1)
 
 

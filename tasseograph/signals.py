@@ -636,21 +636,19 @@ def scan(messages: Any) -> ScanResult:
     hits = np.asarray(pc.indices_nonzero(_regex_mask(texts, _matcher().signal_re2)), dtype=np.int64)
     if rows_of is None:
         candidates, owner = hits, _owners_of_rows(texts, hits)
-        n_candidates = len(candidates)
     else:
         by_text = np.full(len(texts), -1, dtype=np.int64)
         _bisect(texts.take(hits), hits, 0, len(_matcher().entries), by_text)
         owner = by_text[rows_of]
-        candidates = np.flatnonzero(owner >= 0)
+        candidates = np.flatnonzero(owner >= 0)  # every candidate text matches some entry (see _bisect)
         owner = owner[candidates]
-        n_candidates = len(candidates)  # every candidate text matches some entry (see _bisect)
     entries = _matcher().entries
     keep = owner >= 0
     return ScanResult(
         total=len(arr),
         indices=tuple(candidates[keep].tolist()),
         signal_ids=tuple(entries[k].spec.id for k in owner[keep].tolist()),
-        candidates=n_candidates,
+        candidates=len(candidates),
     )
 
 

@@ -46,11 +46,16 @@ def parse_args(description: str, argv: Sequence[str] | None = None) -> argparse.
 
 def shared_dir() -> Path:
     """``$TASSEOGRAPH_SHARED`` or ``../shared`` beside the checkout (the real datasets)."""
-    env = os.environ.get("TASSEOGRAPH_SHARED")
-    for candidate in ([Path(env)] if env else []) + [REPO.parent / "shared"]:
-        if (candidate / "datasets").is_dir():
-            return candidate
-    raise SystemExit("shared data not found: set TASSEOGRAPH_SHARED or put shared/ beside the checkout")
+    from tasseograph.errors import UsageError
+    from tasseograph.eval.paths import shared_dir as find_shared
+
+    try:
+        found = find_shared(REPO)
+    except UsageError as exc:
+        raise SystemExit(str(exc)) from None
+    if found is None:
+        raise SystemExit("shared data not found: set TASSEOGRAPH_SHARED or put shared/ beside the checkout")
+    return found
 
 
 def dataset_paths() -> dict[str, Path]:

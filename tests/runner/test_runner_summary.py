@@ -13,7 +13,14 @@ from tasseograph.cli import main
 from tasseograph.runner.summary import pass_line
 from tasseograph.runner.worker import CycleReport
 from tasseograph.schema import Usage
-from tests.runner.conftest import CRITICAL_LINE, KeywordModel, api_error, make_config, make_runner, write_spool
+from tests.runner.conftest import (
+    CRITICAL_LINE,
+    KeywordModel,
+    api_error,
+    make_config,
+    make_runner,
+    write_spool,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 PASS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ pass: ")

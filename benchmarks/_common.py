@@ -79,7 +79,7 @@ def environment() -> dict[str, Any]:
     """Where and when a result was produced: ``tasseograph.provenance`` plus the bench's own versions."""
     from tasseograph.provenance import collect
 
-    return collect(packages=BENCH_PACKAGES).as_dict()
+    return collect(packages=BENCH_PACKAGES, outputs=[str(RESULTS.relative_to(REPO))]).as_dict()
 
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -152,7 +152,9 @@ def refresh_readme(results: Path, names: Sequence[str]) -> None:
     ]
     summary = results / "summary.json"
     if summary.exists():
-        parts.append("### summary.json\n\n```json\n" + summary.read_text(encoding="utf-8").strip() + "\n```")
+        # The figures only: each one's provenance is in its benchmark's "Made by" line above.
+        figures = {k: v for k, v in json.loads(summary.read_text(encoding="utf-8")).items() if k != PROVENANCE_KEY}
+        parts.append("### summary.json (figures)\n\n```json\n" + json.dumps(figures, indent=2) + "\n```")
     head, rest = text.split(_START, 1)
     tail = rest.split(_END, 1)[1]
     README.write_text(head + _START + "\n" + "\n\n".join(parts) + "\n" + _END + tail, encoding="utf-8")

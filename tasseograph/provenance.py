@@ -90,6 +90,7 @@ def collect(
     data: Iterable[Path] = (),
     argv: Sequence[str] | None = None,
     packages: Iterable[str] = (),
+    outputs: Iterable[str] = (),
 ) -> Provenance:
     """Stamp a result: the code's commit, now, this machine, versions, command and inputs.
 
@@ -98,8 +99,10 @@ def collect(
         data: dataset files or folders that were read (each hashed).
         argv: the command line (default ``sys.argv``).
         packages: distributions to report beside ``KEY_PACKAGES``.
+        outputs: checkout-relative paths the caller writes (committed results): changes there
+            do not make the tree dirty, or each result would mark the next one dirty.
     """
-    commit, dirty = git_state(_CODE_CHECKOUT)
+    commit, dirty = git_state(_CODE_CHECKOUT, ignore=outputs)
     return Provenance(
         commit=commit,
         dirty=dirty,
@@ -123,11 +126,16 @@ def _suite(path: Path) -> dict[str, Any]:
     return {"path": str(path), "sha256": tree_sha256(path), "commit": commit, "dirty": dirty}
 
 
-def git_state(directory: Path) -> tuple[str, bool | None]:
-    """``(commit, dirty)`` of the git checkout holding ``directory``; ``("unknown", None)`` outside one."""
+def git_state(directory: Path, *, ignore: Iterable[str] = ()) -> tuple[str, bool | None]:
+    """``(commit, dirty)`` of the git checkout holding ``directory``; ``("unknown", None)`` outside one.
+
+    Dirty means any change in the whole checkout (untracked files included) outside ``ignore``
+    (paths relative to the checkout's top).
+    """
+    pathspecs = [":(top)", *(f":(top,exclude){p}" for p in ignore)]
     try:
         head = _git(directory, "rev-parse", "HEAD")
-        status = _git(directory, "status", "--porcelain")
+        status = _git(directory, "status", "--porcelain", "--", *pathspecs)
     except (OSError, subprocess.SubprocessError):
         return "unknown", None
     return head.strip(), bool(status.strip())

@@ -50,6 +50,13 @@ def test_dirty_follows_the_tree(repo: Path) -> None:
     assert prov.git_state(repo) == (commit, True)
 
 
+def test_dirty_looks_at_the_whole_checkout_except_declared_outputs(repo: Path) -> None:
+    (repo / "results").mkdir()
+    (repo / "results" / "bench.json").write_text("{}", encoding="utf-8")
+    assert prov.git_state(repo / "evals")[1] is True  # from a subfolder, an untracked file elsewhere counts
+    assert prov.git_state(repo / "evals", ignore=["results"])[1] is False
+
+
 def test_outside_a_checkout_the_commit_is_unknown(tmp_path: Path) -> None:
     assert prov.git_state(tmp_path) == ("unknown", None)
 

@@ -307,6 +307,11 @@ def _md_mistakes(mistakes: Sequence[RunMistakes]) -> list[str]:
     return lines
 
 
+def provenance_rows(p: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(field, value)`` rows of a provenance dict; values that are not text are shown as JSON."""
+    return [(k, v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)) for k, v in p.items()]
+
+
 def _md_provenance(p: dict[str, Any]) -> list[str]:
-    rows = [(k, json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else str(v)) for k, v in p.items()]
-    return ["<details><summary>Provenance</summary>", "", *_md_table(("field", "value"), rows), "", "</details>"]
+    return ["<details><summary>Provenance</summary>", "", *_md_table(("field", "value"), provenance_rows(p)), "",
+            "</details>"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +22,7 @@ from tasseograph.eval.report import (
     folded_line,
     general_notes,
     grouped_notes,
+    provenance_rows,
     sections,
     table_rows,
 )
@@ -52,7 +52,7 @@ def html_report(summaries: list[dict[str, Any]], *, title: str = "tasseograph ev
     notes = general_notes(summaries) + grouped_notes(summaries)
     parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{_e(n.replace('**', ''))}</li>" for n in notes) + "</ul>")
     if provenance:
-        parts.append("<h2>Provenance</h2>" + _table(("field", "value"), _prov_rows(provenance)))
+        parts.append("<h2>Provenance</h2>" + _table(("field", "value"), provenance_rows(provenance)))
     return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>"
             f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>\n")
 
@@ -125,10 +125,6 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[str]], *, code_col: int 
                          else f"<td>{_e(c)}</td>" for i, c in enumerate(r)) + "</tr>"
         for r in rows)
     return f"<table><tr>{th}</tr>{body}</table>"
-
-
-def _prov_rows(p: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(k, json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else str(v)) for k, v in p.items()]
 
 
 def _e(text: str) -> str:

@@ -1,10 +1,10 @@
-"""Run reports: ``summary.json``, ``cases.parquet``, ``report.md`` and a self-contained ``report.html``.
+"""Run reports as text: ``summary.json`` (read and written), the results tables and ``report.md``.
 
 Every file says what produced it (``tasseograph.provenance``: commit, time, machine, versions,
 command, suite hash). ``report.md`` is written for a pull-request comment: the results table
 (columns that are the same in every row folded into one line above it), each run's misses and
-false alarms with their first evidence line, and each note once. The HTML (``report_html``)
-adds the plots.
+false alarms with their first evidence line, and each note once. ``report_html`` adds the
+plots; ``outputs`` writes every file of a run.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tasseograph import provenance as prov
-from tasseograph.eval.mistakes import RunMistakes, all_mistakes
-from tasseograph.eval.runner import RunResult
+from tasseograph.eval.mistakes import RunMistakes
 from tasseograph.eval.scoring import QUALITY_PLUMBING, SCHEMA_VERSION
 
 ESCALATION_POLICIES = ("single", "escalate-nonok", "escalate-uncertain", "local-first")
@@ -25,22 +24,6 @@ READABLE_SCHEMAS = (1, SCHEMA_VERSION)
 """``summary.json`` versions this code reads (version 1 had no provenance)."""
 MAX_LISTED = 8
 """Misses (and, apart, false alarms) listed per run in the reports; the rest are counted."""
-
-
-def write_all(out: Path, summaries: list[dict[str, Any]], runs: Sequence[RunResult], *,
-              title: str = "tasseograph eval", provenance: prov.Provenance | None = None) -> None:
-    """Write every report file into ``out`` (``provenance`` defaults to this process's)."""
-    from tasseograph.eval.report_html import html_report
-
-    stamp = (provenance or prov.collect()).as_dict()
-    mistakes = all_mistakes(summaries, runs, [run_label(s) for s in summaries])
-    out.mkdir(parents=True, exist_ok=True)
-    write_summary(out / "summary.json", summaries, stamp)
-    write_cases(out / "cases.parquet", summaries, runs)
-    (out / "report.md").write_text(markdown(summaries, title=title, provenance=stamp, mistakes=mistakes),
-                                   encoding="utf-8")
-    (out / "report.html").write_text(html_report(summaries, title=title, provenance=stamp, mistakes=mistakes),
-                                     encoding="utf-8")
 
 
 def write_summary(path: Path, summaries: list[dict[str, Any]], provenance: dict[str, Any] | None = None) -> None:
@@ -69,31 +52,6 @@ def read_summary(path: Path) -> list[dict[str, Any]]:
 def read_provenance(path: Path) -> dict[str, Any] | None:
     """What produced a ``summary.json`` (None for files written before provenance was recorded)."""
     return _load(path)[1].get("provenance")
-
-
-def write_cases(path: Path, summaries: list[dict[str, Any]], runs: Sequence[RunResult]) -> None:
-    """One row per case per run (truth, verdict, findings, tokens, cost, latency)."""
-    import pandas as pd
-
-    rows = []
-    for s, run in zip(summaries, runs, strict=True):
-        for c in run.cases:
-            rows.append({
-                "run_id": s["run_id"], "dataset": s["dataset"], "model": s["model"], "prompt": s["prompt"],
-                "policy": s["policy"], "options_label": s["options_label"], "epoch": c.epoch, "case_id": c.case_id,
-                "host": c.host, "group": c.group, "truth_status": c.truth_status,
-                "truth_categories": list(c.truth_categories), "truth_tags": c.truth_tags,
-                "pred_status": c.pred_status, "pred_categories": list(c.pred_categories),
-                "findings": json.dumps(c.findings, ensure_ascii=False), "skipped": c.skipped,
-                "skip_reason": c.skip_reason, "model_error": c.model_error, "n_findings": c.n_findings,
-                "evidence_valid": c.evidence_valid, "confidence": c.confidence,
-                "input_tokens": c.usage.input_tokens, "output_tokens": c.usage.output_tokens,
-                "cache_read_tokens": c.usage.cache_read_tokens, "cache_write_tokens": c.usage.cache_write_tokens,
-                "cost_usd": c.cost_usd, "latency_s": c.latency_s, "n_requests": c.n_requests,
-                "cache_hits": c.cache_hits, "lines_in": c.lines_in, "tokens_before": c.tokens_before,
-                "tokens_after": c.tokens_after, "origins": list(c.origins),
-            })
-    pd.DataFrame(rows).to_parquet(path, index=False)
 
 
 # --- text ------------------------------------------------------------------------------

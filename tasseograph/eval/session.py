@@ -19,7 +19,7 @@ from tasseograph.eval import batch as batching
 from tasseograph.eval.cache import ResponseCache
 from tasseograph.eval.datasets import Dataset, Split, load_dataset
 from tasseograph.eval.escalation import escalation_runs
-from tasseograph.eval.report import write_all
+from tasseograph.eval.outputs import write_all
 from tasseograph.eval.runner import RunResult, RunSpec, run_spec
 from tasseograph.eval.scoring import summarize
 from tasseograph.eval.suite import DatasetSpec, ModelSpec, Suite, escalation_spec, resolve_datasets

@@ -26,7 +26,7 @@ def tune(dataset: str, model_name: str, prompts: tuple[str, ...], shots: str, co
     """Score prompt variants x few-shot counts on a held-apart test split; report the best under a cost cap."""
     from tasseograph.eval.cli import _open_cache, print_table
     from tasseograph.eval.datasets import load_dataset
-    from tasseograph.eval.report import write_all
+    from tasseograph.eval.outputs import write_all
     from tasseograph.eval.runner import RunSpec
     from tasseograph.eval.scoring import summarize
     from tasseograph.eval.session import Flags, Planned, run_planned

@@ -110,3 +110,26 @@ def test_old_summaries_without_provenance_still_read(tmp_path: Path) -> None:
     old = tmp_path / "summary.json"
     old.write_text(json.dumps({"schema_version": 1, "runs": [{"run_id": "x"}]}), encoding="utf-8")
     assert read_summary(old) == [{"run_id": "x"}] and read_provenance(old) is None
+
+
+def test_report_modules_import_each_other_one_way_only() -> None:
+    import ast
+    from graphlib import CycleError, TopologicalSorter
+
+    import tasseograph.eval as pkg
+
+    names = ("report", "report_html", "plots", "mistakes", "outputs")
+    graph = {}
+    for name in names:
+        tree = ast.parse((Path(pkg.__file__).parent / f"{name}.py").read_text(encoding="utf-8"))
+        # Imports inside functions count too: a lazy import is still a cycle.
+        found = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        for n in ast.walk(tree):
+            if isinstance(n, ast.ImportFrom) and n.module:
+                found |= {n.module} | {f"{n.module}.{a.name}" for a in n.names}  # from tasseograph.eval import plots
+        graph[name] = {m.rsplit(".", 1)[1] for m in found if m.startswith("tasseograph.eval.")} & set(names)
+    try:
+        order = list(TopologicalSorter(graph).static_order())
+    except CycleError as exc:
+        pytest.fail(f"import cycle: {exc.args[1]}")
+    assert order.index("report") < order.index("plots") < order.index("report_html") < order.index("outputs")

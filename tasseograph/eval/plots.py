@@ -21,7 +21,7 @@ from typing import Any
 from matplotlib.colors import Colormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator, PercentFormatter
+from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator, PercentFormatter
 
 from tasseograph.eval.report import run_label
 
@@ -35,7 +35,7 @@ CONFUSION_COLS = 4
 PANEL_COLS = 3
 DARK_TEXT, LIGHT_TEXT = "#111111", "#ffffff"
 MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*")
-MARKER_AREA = (150.0, 80.0, 36.0, 16.0)
+MARKER_AREA = (160.0, 100.0, 64.0, 44.0)
 """Marker areas by model order: runs on the same spot show as concentric rings."""
 COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 """Okabe-Ito: distinguishable with the common colour-vision deficiencies."""
@@ -88,7 +88,10 @@ class Axis:
     title: str
     label: str
     value: Callable[[dict[str, Any]], float | None]
-    log: bool = False
+    formatter: Callable[[], Formatter]
+    """Tick labels (percent, dollars); the axis is linear from 0, so a $0 run sits at the left edge."""
+    min_span: float
+    """Smallest axis span shown, so a panel whose runs all sit at 0 still has a readable scale."""
 
 
 def false_alarm_rate(s: dict[str, Any]) -> float | None:
@@ -97,9 +100,10 @@ def false_alarm_rate(s: dict[str, Any]) -> float | None:
     return s["fp"] / ok if ok else None
 
 
-FALSE_ALARMS = Axis("False-alarm rate against recall", "false alarms / truly-ok cases", false_alarm_rate)
-COST = Axis("Cost per host-month against recall", "USD per host-month (log)", lambda s: s["cost_per_host_month_usd"],
-            log=True)
+FALSE_ALARMS = Axis("False-alarm rate against recall", "false alarms / truly-ok cases", false_alarm_rate,
+                    lambda: PercentFormatter(1.0, decimals=None), 0.1)
+COST = Axis("Cost per host-month against recall", "USD per host-month", lambda s: s["cost_per_host_month_usd"],
+            lambda: FuncFormatter(lambda v, _: f"${v:,g}"), 0.01)
 
 
 def costs_anything(summaries: Sequence[dict[str, Any]]) -> bool:
@@ -123,12 +127,12 @@ def tradeoff_groups(summaries: list[dict[str, Any]], axis: Axis) -> tuple[dict[s
     for s in summaries:
         groups.setdefault(s["dataset"], [])
         x = axis.value(s)
-        if s["recall"] is not None and x is not None and not (axis.log and x <= 0):
+        if s["recall"] is not None and x is not None:
             groups[s["dataset"]].append(s)
     for name in [n for n, runs in groups.items() if not runs]:
         runs = [s for s in summaries if s["dataset"] == name]
         why = "no positive case, so recall is undefined" if all(s["recall"] is None for s in runs) else \
-            "no ok case, so the false-alarm rate is undefined" if axis is FALSE_ALARMS else "no cost"
+            "no ok case, so the false-alarm rate is undefined" if axis is FALSE_ALARMS else "no cost figure"
         left_out.append(f"{name} ({why})")
         del groups[name]
     return groups, left_out
@@ -170,15 +174,10 @@ def _panel(ax: Any, name: str, runs: list[dict[str, Any]], models: list[str], ax
     front = pareto([(x, r) for x, r, _ in pts])
     if len(front) >= 2:
         ax.step([p[0] for p in front], [p[1] for p in front], where="post", color="#555555", ls="--", lw=1, zorder=2)
-    xs = [x for x, _, _ in pts]
-    if axis.log:
-        ax.set_xscale("log")
-        ax.set_xlim(min(xs) / 3, max(xs) * 3)
-    else:
-        top = max(0.1, max(xs) * 1.25)
-        ax.set_xticks([t for t in MaxNLocator(nbins=4).tick_values(0, top) if 0 <= t <= top])
-        ax.set_xlim(-0.04 * top, top)
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+    top = max(axis.min_span, max(x for x, _, _ in pts) * 1.25)
+    ax.set_xticks([t for t in MaxNLocator(nbins=4).tick_values(0, top) if 0 <= t <= top])
+    ax.set_xlim(-0.04 * top, top)
+    ax.xaxis.set_major_formatter(axis.formatter())
     ax.set_ylim(-0.03, 1.05)
     ax.set_title(textwrap.fill(name, 40), fontsize=FONT_PT + 1)
     ax.set_xlabel(axis.label, fontsize=FONT_PT)

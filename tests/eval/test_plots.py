@@ -125,8 +125,14 @@ def test_cost_is_plotted_only_when_some_run_costs_money() -> None:
     assert plots.costs_anything(paid)
     fig = plots.tradeoff_figure(paid, plots.COST)
     assert fig is not None
-    (ax,) = [a for a in fig.axes if a.get_visible()]  # only the priced run can sit on a log cost axis
-    assert ax.get_xscale() == "log" and ax.get_title() == "dev"
+    renderer = _draw(fig)
+    dev = next(a for a in fig.axes if a.get_title() == "dev")
+    xs = sorted(float(c.get_offsets()[0][0]) for c in dev.collections)
+    assert xs == [0.0, 0.0, 0.42]  # the free runs sit at $0, beside the priced one
+    labels = [t.get_text() for t in dev.get_xticklabels() if t.get_text()]
+    assert labels[0] == "$0" and all(lab.startswith("$") for lab in labels)
+    boxes = [t.get_window_extent(renderer) for t in dev.get_xticklabels() if t.get_text()]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])  # tick labels apart
 
 
 def test_png_is_a_real_image() -> None:

@@ -83,7 +83,7 @@ def run(config_path: Path | None, spool: Path | None, state_path: Path | None, t
     """Run the production runner: ingest deltas, triage them, export metrics and alerts.
 
     Each pass prints one line on stdout: hosts, new deltas, verdicts by status, calls skipped,
-    alerts sent, cost and the queue left (``--quiet`` drops it).
+    alerts sent, cost and the queue left (--quiet drops it).
     """
     if print_default_config:
         click.echo(default_config_toml(), nl=False)
@@ -223,7 +223,7 @@ def check_config(config_file: Path | None, config_path: Path | None, show: bool)
     """Validate a runner config: unknown keys and bad values, its model, options and prompts.
 
     No API key is needed to check a file: when the model's key is not set here, the check still
-    validates everything else and says that ``tasseograph run`` will need the key.
+    validates everything else and says that "tasseograph run" will need the key.
     """
     if config_file and config_path and config_file != config_path:
         raise UsageError("give the config file once (as CONFIG_FILE or --config)")

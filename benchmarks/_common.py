@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import re
-import subprocess
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +28,10 @@ SUMMARY_KEYS = (
 )
 """The headline figures ``results/summary.json`` gathers (issue 5's contract, then the
 per-host baseline's row)."""
+PROVENANCE_KEY = "provenance"
+"""Beside the figures in ``summary.json``: benchmark name -> the provenance of its last run."""
+BENCH_PACKAGES = ("drain3",)
+"""Versions the benchmarks report beside ``tasseograph.provenance.KEY_PACKAGES``."""
 
 
 def parse_args(description: str, argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -46,11 +46,16 @@ def parse_args(description: str, argv: Sequence[str] | None = None) -> argparse.
 
 def shared_dir() -> Path:
     """``$TASSEOGRAPH_SHARED`` or ``../shared`` beside the checkout (the real datasets)."""
-    env = os.environ.get("TASSEOGRAPH_SHARED")
-    for candidate in ([Path(env)] if env else []) + [REPO.parent / "shared"]:
-        if (candidate / "datasets").is_dir():
-            return candidate
-    raise SystemExit("shared data not found: set TASSEOGRAPH_SHARED or put shared/ beside the checkout")
+    from tasseograph.errors import UsageError
+    from tasseograph.eval.paths import shared_dir as find_shared
+
+    try:
+        found = find_shared(REPO)
+    except UsageError as exc:
+        raise SystemExit(str(exc)) from None
+    if found is None:
+        raise SystemExit("shared data not found: set TASSEOGRAPH_SHARED or put shared/ beside the checkout")
+    return found
 
 
 def dataset_paths() -> dict[str, Path]:
@@ -71,61 +76,10 @@ def _has_cases(path: Path) -> bool:
 
 
 def environment() -> dict[str, Any]:
-    """Where and when a result was produced (machine, versions, commit)."""
-    import drain3  # noqa: F401  (imported for its version only)
-    import pyarrow
+    """Where and when a result was produced: ``tasseograph.provenance`` plus the bench's own versions."""
+    from tasseograph.provenance import collect
 
-    return {
-        "date_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "cpu": _cpu_model(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "pyarrow": pyarrow.__version__,
-        "drain3": _version("drain3"),
-        "commit": _git_commit(),
-        "load_avg_1_5_15": [round(x, 2) for x in os.getloadavg()],
-        "command": _command(),
-    }
-
-
-def _command() -> str:
-    """The command line as typed from the repository root (``python -m benchmarks.<name> ...``)."""
-    script = Path(sys.argv[0])
-    head = (
-        f"python -m benchmarks.{script.stem}"
-        if script.parent == REPO / "benchmarks"
-        else "python " + sys.argv[0]
-    )
-    return " ".join([head, *(a.replace(str(REPO) + "/", "") for a in sys.argv[1:])])
-
-
-def _version(dist: str) -> str:
-    from importlib.metadata import version
-
-    return version(dist)
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def _git_commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return out.stdout.strip() + ("+uncommitted" if dirty.stdout.strip() else "")
+    return collect(packages=BENCH_PACKAGES, outputs=[str(RESULTS.relative_to(REPO))]).as_dict()
 
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -138,24 +92,37 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 def write_result(out: Path, name: str, payload: dict[str, Any], markdown: str) -> None:
     """Write ``<name>.json`` and ``<name>.md`` into ``out``, and print the table."""
     out.mkdir(parents=True, exist_ok=True)
-    payload = {"benchmark": name, "environment": environment(), **payload}
+    payload = {"benchmark": name, "provenance": environment(), **payload}
     (out / f"{name}.json").write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    env = payload["environment"]
-    header = f"Made by `{env['command']}` ({env['date_utc']}, load average {env['load_avg_1_5_15'][0]}).\n\n"
+    header = f"Made by {_made_by(payload['provenance'])}.\n\n"
     (out / f"{name}.md").write_text(header + markdown.rstrip() + "\n", encoding="utf-8")
     print(markdown)
     print(f"\nwrote {out / (name + '.json')} and {name}.md")
 
 
-def update_summary(out: Path, figures: dict[str, Any]) -> None:
-    """Merge headline figures into ``out/summary.json`` (only the contract's keys are kept)."""
+def _made_by(p: dict[str, Any]) -> str:
+    dirty = " (uncommitted changes)" if p["dirty"] else ""
+    load = f", load average {p['load_avg'][0]}" if p.get("load_avg") else ""
+    return (f"`{p['command']}` at commit {p['commit'][:12]}{dirty} on {p['host']} ({p['cpu']}, {p['cpus']} CPUs, "
+            f"Python {p['python']}), {p['generated_utc']}{load}")
+
+
+def update_summary(out: Path, figures: dict[str, Any], *, benchmark: str | None = None) -> None:
+    """Merge headline figures into ``out/summary.json`` (only the contract's keys are kept).
+
+    The figures come from several runs, so ``provenance`` holds one entry per benchmark
+    (``benchmark`` defaults to the running ``benchmarks.<name>`` module).
+    """
     path = out / "summary.json"
     current: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     unknown = set(figures) - set(SUMMARY_KEYS)
     if unknown:
         raise ValueError(f"not summary keys: {sorted(unknown)}")
     current.update(figures)
-    ordered = {key: current.get(key) for key in SUMMARY_KEYS}
+    ordered: dict[str, Any] = {key: current.get(key) for key in SUMMARY_KEYS}
+    stamps = dict(current.get(PROVENANCE_KEY) or {})
+    stamps[benchmark or Path(sys.argv[0]).stem] = environment()
+    ordered[PROVENANCE_KEY] = stamps
     out.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(ordered, indent=2) + "\n", encoding="utf-8")
 
@@ -185,7 +152,9 @@ def refresh_readme(results: Path, names: Sequence[str]) -> None:
     ]
     summary = results / "summary.json"
     if summary.exists():
-        parts.append("### summary.json\n\n```json\n" + summary.read_text(encoding="utf-8").strip() + "\n```")
+        # The figures only: each one's provenance is in its benchmark's "Made by" line above.
+        figures = {k: v for k, v in json.loads(summary.read_text(encoding="utf-8")).items() if k != PROVENANCE_KEY}
+        parts.append("### summary.json (figures)\n\n```json\n" + json.dumps(figures, indent=2) + "\n```")
     head, rest = text.split(_START, 1)
     tail = rest.split(_END, 1)[1]
     README.write_text(head + _START + "\n" + "\n\n".join(parts) + "\n" + _END + tail, encoding="utf-8")

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from tasseograph.errors import UsageError
+from tasseograph.eval import paths
 from tests.fakeapi import cassette_fixture, fake_api_fixture, fake_api_server_fixture  # noqa: F401 (fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def shared_dir() -> Path | None:
-    """``$TASSEOGRAPH_SHARED`` or ``../shared`` beside the checkout, if it exists."""
-    env = os.environ.get("TASSEOGRAPH_SHARED")
-    for candidate in ([Path(env)] if env else []) + [REPO.parent / "shared"]:
-        if (candidate / "datasets").is_dir():
-            return candidate
-    return None
+    """``$TASSEOGRAPH_SHARED`` or ``../shared`` beside this checkout, if it exists.
+
+    A ``$TASSEOGRAPH_SHARED`` that points at nothing fails the test that needs the data
+    (a mistyped path must not turn into silently skipped tests).
+    """
+    try:
+        return paths.shared_dir(REPO)
+    except UsageError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture

@@ -16,14 +16,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tasseograph.clibase import Group
+from tasseograph.clibase import ARGV_META, Group
 from tasseograph.errors import UsageError
 
 EXIT_GATE = 1
 CACHE_ENV = "TASSEOGRAPH_EVAL_CACHE"
 
 
-@click.group(cls=Group)
+@click.group(cls=Group, name="tasseograph-eval")
 def main() -> None:
     """Replay labelled datasets through models and prompts; score, compare, gate."""
 
@@ -100,7 +100,8 @@ def run(suite_file: str | None, out: str, datasets: tuple[str, ...], models: tup
         suite = suite.model_copy(update={"fleet": suite.fleet.model_copy(update=fleet)})
     suite_cache = str((base.parent / suite.cache).resolve()) if suite.cache else None
     cache = _open_cache(cache_path, suite_cache, no_cache)
-    flags = Flags(replay_only=replay_only, batch=batch, concurrency=concurrency, epochs=epochs)
+    flags = Flags(replay_only=replay_only, batch=batch, concurrency=concurrency, epochs=epochs,
+                  argv=click.get_current_context().meta.get(ARGV_META))
     console = _console()
     outcome = execute(suite, base, Path(out), cache, flags, Console(stderr=True))
     for note in outcome.notes:
@@ -115,16 +116,15 @@ def run(suite_file: str | None, out: str, datasets: tuple[str, ...], models: tup
 
 
 def print_table(console: Console, summaries: list[dict[str, Any]], *, title: str) -> None:
-    """The results as a rich table (columns that hold one blank value throughout are left out)."""
-    from tasseograph.eval.report import TABLE_HEAD, table_rows
+    """The results as a rich table; columns that hold one value in every row are said once, above it."""
+    from tasseograph.eval.report import TABLE_HEAD, fold_constant, folded_line, table_rows
 
-    rows = table_rows(summaries)
-    keep = [i for i, h in enumerate(TABLE_HEAD) if h not in ("prompt", "policy") or {r[i] for r in rows} - {"-", "single"}]
-    table = Table(title=title, show_lines=False)
-    for i in keep:
-        table.add_column(TABLE_HEAD[i], overflow="fold")
+    head, rows, folded = fold_constant(TABLE_HEAD, table_rows(summaries))
+    table = Table(title=title, caption=escape(folded_line(folded)) or None, show_lines=False)
+    for h in head:
+        table.add_column(h, overflow="fold")
     for row in rows:
-        table.add_row(*(escape(row[i]) for i in keep))  # model names hold brackets, not rich markup
+        table.add_row(*(escape(c) for c in row))  # model names hold brackets, not rich markup
     console.print(table)
 
 

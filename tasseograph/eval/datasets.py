@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -409,20 +408,3 @@ def _test_ids(ds: Dataset, frac: float) -> set[str]:
         ranked = sorted(group, key=lambda c: hashlib.sha256(c.id.encode()).hexdigest())
         out.update(c.id for c in ranked[: math.ceil(len(ranked) * frac)])
     return out
-
-
-# --- where the data lives --------------------------------------------------------------
-
-
-def repo_root() -> Path:
-    """The checkout this package runs from (holds ``datasets/`` and ``evals/``)."""
-    return Path(__file__).resolve().parents[2]
-
-
-def shared_dir() -> Path | None:
-    """``$TASSEOGRAPH_SHARED`` or ``../shared`` beside the checkout, when it exists."""
-    env = os.environ.get("TASSEOGRAPH_SHARED")
-    for cand in ([Path(env)] if env else []) + [repo_root().parent / "shared"]:
-        if (cand / "datasets").is_dir():
-            return cand
-    return None

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tasseograph.errors import ConfigError
-from tasseograph.eval.datasets import shared_dir
+from tasseograph.eval.paths import checkout_root, shared_dir
 from tasseograph.eval.report import read_summary
 
 SCORES = ("precision", "recall", "critical_recall")
@@ -113,7 +113,7 @@ def gate(run_dir: Path, baseline_path: Path, notes: list[str] | None = None) -> 
 def update(run_dir: Path, baseline_path: Path) -> Baseline:
     """Write a baseline from ``run_dir``'s single-policy runs, keeping existing tolerances."""
     tol = load_baseline(baseline_path).tolerance if baseline_path.exists() else Tolerance()
-    shared = shared_dir()
+    shared = shared_dir(checkout_root(baseline_path.resolve().parent))
     runs = [
         BaselineRun(run_id=r["run_id"], precision=r["precision"], recall=r["recall"],
                     critical_recall=r["critical_recall"], cost_per_host_month_usd=r[COST] or 0.0,

@@ -1,75 +1,57 @@
-"""Run reports: ``summary.json``, ``cases.parquet``, ``report.md`` and a self-contained ``report.html``.
+"""Run reports as text: ``summary.json`` (read and written), the results tables and ``report.md``.
 
-The HTML embeds its plots as base64 PNGs (matplotlib, Agg backend), so the one file can be
-attached to a PR or opened from CI artefacts without anything beside it.
+Every file says what produced it (``tasseograph.provenance``: commit, time, machine, versions,
+command, suite hash). ``report.md`` is written for a pull-request comment: the results table
+(columns that are the same in every row folded into one line above it), each run's misses and
+false alarms with their first evidence line, and each note once. ``report_html`` adds the
+plots; ``outputs`` writes every file of a run.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tasseograph.eval.runner import RunResult
+from tasseograph import provenance as prov
+from tasseograph.eval.mistakes import RunMistakes
 from tasseograph.eval.scoring import QUALITY_PLUMBING, SCHEMA_VERSION
 
 ESCALATION_POLICIES = ("single", "escalate-nonok", "escalate-uncertain", "local-first")
+READABLE_SCHEMAS = (1, SCHEMA_VERSION)
+"""``summary.json`` versions this code reads (version 1 had no provenance)."""
+MAX_LISTED = 8
+"""Misses (and, apart, false alarms) listed per run in the reports; the rest are counted."""
 
 
-def write_all(out: Path, summaries: list[dict[str, Any]], runs: Sequence[RunResult], *, title: str = "tasseograph eval") -> None:
-    """Write every report file into ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    write_summary(out / "summary.json", summaries)
-    write_cases(out / "cases.parquet", summaries, runs)
-    (out / "report.md").write_text(markdown(summaries, title=title), encoding="utf-8")
-    (out / "report.html").write_text(html_report(summaries, title=title), encoding="utf-8")
+def write_summary(path: Path, summaries: list[dict[str, Any]], provenance: dict[str, Any] | None = None) -> None:
+    """``{"schema_version": 2, "provenance": {...}, "runs": [...]}``."""
+    body = {"schema_version": SCHEMA_VERSION, "provenance": provenance or prov.collect().as_dict(), "runs": summaries}
+    path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
 
 
-def write_summary(path: Path, summaries: list[dict[str, Any]]) -> None:
-    """``{"schema_version": 1, "runs": [...]}``."""
-    path.write_text(json.dumps({"schema_version": SCHEMA_VERSION, "runs": summaries}, indent=2) + "\n", encoding="utf-8")
-
-
-def read_summary(path: Path) -> list[dict[str, Any]]:
-    """The runs of a ``summary.json`` (or of the one inside a run directory)."""
+def _load(path: Path) -> tuple[Path, dict[str, Any]]:
     from tasseograph.errors import UsageError
 
     p = path / "summary.json" if path.is_dir() else path
     if not p.exists():
         raise UsageError(f"no summary.json at {path} (run 'tasseograph-eval run ... --out DIR' first)")
     data = json.loads(p.read_text(encoding="utf-8"))
-    if data.get("schema_version") != SCHEMA_VERSION:
-        raise UsageError(f"{p}: schema_version {data.get('schema_version')!r}, expected {SCHEMA_VERSION}")
-    return list(data["runs"])
+    if data.get("schema_version") not in READABLE_SCHEMAS:
+        raise UsageError(f"{p}: schema_version {data.get('schema_version')!r}, expected one of {READABLE_SCHEMAS}")
+    return p, data
 
 
-def write_cases(path: Path, summaries: list[dict[str, Any]], runs: Sequence[RunResult]) -> None:
-    """One row per case per run (truth, verdict, findings, tokens, cost, latency)."""
-    import pandas as pd
+def read_summary(path: Path) -> list[dict[str, Any]]:
+    """The runs of a ``summary.json`` (or of the one inside a run directory)."""
+    return list(_load(path)[1]["runs"])
 
-    rows = []
-    for s, run in zip(summaries, runs, strict=True):
-        for c in run.cases:
-            rows.append({
-                "run_id": s["run_id"], "dataset": s["dataset"], "model": s["model"], "prompt": s["prompt"],
-                "policy": s["policy"], "options_label": s["options_label"], "epoch": c.epoch, "case_id": c.case_id,
-                "host": c.host, "group": c.group, "truth_status": c.truth_status,
-                "truth_categories": list(c.truth_categories), "truth_tags": c.truth_tags,
-                "pred_status": c.pred_status, "pred_categories": list(c.pred_categories),
-                "findings": json.dumps(c.findings, ensure_ascii=False), "skipped": c.skipped,
-                "skip_reason": c.skip_reason, "model_error": c.model_error, "n_findings": c.n_findings,
-                "evidence_valid": c.evidence_valid, "confidence": c.confidence,
-                "input_tokens": c.usage.input_tokens, "output_tokens": c.usage.output_tokens,
-                "cache_read_tokens": c.usage.cache_read_tokens, "cache_write_tokens": c.usage.cache_write_tokens,
-                "cost_usd": c.cost_usd, "latency_s": c.latency_s, "n_requests": c.n_requests,
-                "cache_hits": c.cache_hits, "lines_in": c.lines_in, "tokens_before": c.tokens_before,
-                "tokens_after": c.tokens_after, "origins": list(c.origins),
-            })
-    pd.DataFrame(rows).to_parquet(path, index=False)
+
+def read_provenance(path: Path) -> dict[str, Any] | None:
+    """What produced a ``summary.json`` (None for files written before provenance was recorded)."""
+    return _load(path)[1].get("provenance")
 
 
 # --- text ------------------------------------------------------------------------------
@@ -169,76 +151,125 @@ def sections(summaries: list[dict[str, Any]]) -> list[Section]:
     return [sec for sec in out if sec[2]]
 
 
-def _md_table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
-    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head), *("| " + " | ".join(r) + " |" for r in rows)]
 
 
-def markdown(summaries: list[dict[str, Any]], *, title: str = "tasseograph eval") -> str:
-    """A table fit for a pull-request comment, plus the escalation and token tables and notes."""
-    lines = [f"### {title}", "", *_md_table(TABLE_HEAD, table_rows(summaries))]
-    for sec_title, head, rows in sections(summaries):
-        lines += ["", f"**{sec_title}**", "", *_md_table(head, rows)]
-    lines += ["", *_notes(summaries)]
-    return "\n".join(lines) + "\n"
+def run_label(s: dict[str, Any], *, dataset: bool = True) -> str:
+    """``dataset · model prompt [policy] (options)`` (the dataset left out where a heading names it)."""
+    prompt = f" {s['prompt']}" if s["prompt"] else ""
+    pol = "" if s["policy"] == "single" else f" [{s['policy']}]"
+    opts = "" if s.get("options_label", "default") == "default" else f" ({s['options_label']})"
+    head = f"{s['dataset']} · " if dataset else ""
+    return f"{head}{s['model']}{prompt}{pol}{opts}"
 
 
-def _notes(summaries: list[dict[str, Any]]) -> list[str]:
+Folded = tuple[tuple[str, ...], list[tuple[str, ...]], list[tuple[str, str]]]
+"""A table with its constant columns taken out: (header, rows, [(column, shared value)])."""
+
+
+def fold_constant(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> Folded:
+    """Move columns that hold one value in every row out of the table (they say it once, above).
+
+    Tables of one row, and columns needed to keep two, are left as they are.
+    """
+    if len(rows) < 2:
+        return head, rows, []
+    same = [i for i in range(len(head)) if len({r[i] for r in rows}) == 1]
+    if len(head) - len(same) < 2:
+        return head, rows, []
+    keep = [i for i in range(len(head)) if i not in same]
+    return (tuple(head[i] for i in keep), [tuple(r[i] for i in keep) for r in rows],
+            [(head[i], rows[0][i]) for i in same])
+
+
+def folded_line(folded: list[tuple[str, str]]) -> str:
+    """``Same in every row: prompt -, policy single`` (empty when nothing was folded)."""
+    return "Same in every row: " + ", ".join(f"{k} {v}" for k, v in folded) if folded else ""
+
+
+def grouped_notes(summaries: list[dict[str, Any]]) -> list[str]:
+    """Each run note once, followed by the datasets it applies to."""
+    where: dict[str, list[str]] = {}
+    for s in summaries:
+        for n in s["notes"]:
+            names = where.setdefault(n, [])
+            if s["dataset"] not in names:
+                names.append(s["dataset"])
+    return [f"{n} ({', '.join(names)})" for n, names in where.items()]
+
+
+def general_notes(summaries: list[dict[str, Any]]) -> list[str]:
+    """What every report says about how to read it."""
     out = ["Binary scoring: not-ok is positive. 95% bootstrap CIs in brackets. `undefined`: no case to score it on.",
            "Cost per host-month uses each run's fleet profile (`summary.json` → `fleet_profile`)."]
     if any(s["quality"] == QUALITY_PLUMBING for s in summaries):
         out.append("**PLUMBING runs got their answers from a fake server, fake model or cassette: their scores "
                    "test the harness, not any model.**")
-    seen: set[str] = set()
-    for s in summaries:
-        for n in s["notes"]:
-            if f"{s['dataset']}: {n}" not in seen:
-                seen.add(f"{s['dataset']}: {n}")
-                out.append(f"- {s['dataset']}: {n}")
     return out
 
 
-# --- HTML ------------------------------------------------------------------------------
+# --- Markdown --------------------------------------------------------------------------
 
 
-def html_report(summaries: list[dict[str, Any]], *, title: str = "tasseograph eval") -> str:
-    """A self-contained HTML page: tables plus embedded PNG plots."""
-    from tasseograph.eval import plots
-
-    tables = _html_table(TABLE_HEAD, table_rows(summaries)) + "".join(
-        f"<h2>{html.escape(t)}</h2>{_html_table(h, rows)}" for t, h, rows in sections(summaries))
-    imgs = [
-        ("Precision and recall with 95% CIs", plots.pr_plot(summaries)),
-        ("Cost per host-month against recall (Pareto front)", plots.cost_recall_plot(summaries)),
-        ("Confusion matrices (rows: truth, columns: verdict)", plots.confusion_plot(summaries)),
-    ]
-    figs = "".join(
-        f"<h2>{html.escape(t)}</h2><img alt='{html.escape(t)}' src='data:image/png;base64,{_b64(png)}'/>"
-        for t, png in imgs if png
-    )
-    notes = "".join(f"<li>{html.escape(n.lstrip('- '))}</li>" for n in _notes(summaries))
-    return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px}img{max-width:100%}</style></head><body>"
-        f"<h1>{html.escape(title)}</h1>{tables}{figs}<ul>{notes}</ul></body></html>\n"
-    )
+def _md_cell(text: str) -> str:
+    # Pipes would end the cell and newlines the row; the text may be untrusted log content.
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
-def _html_table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><tr>{th}</tr>{body}</table>"
+def _md_code(text: str) -> str:
+    # Inline HTML, escaped: log text shows verbatim and can neither end the cell nor inject markup.
+    return f"<code>{html.escape(text).replace('|', '&#124;')}</code>" if text else "-"
 
 
-def _b64(png: bytes) -> str:
-    return base64.b64encode(png).decode("ascii")
+def _md_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head),
+            *("| " + " | ".join(_md_cell(c) for c in r) + " |" for r in rows)]
 
 
-def png_bytes(fig: Any) -> bytes:
-    """Render a matplotlib figure to PNG bytes and close it."""
-    import matplotlib.pyplot as plt
+def _md_folded(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    h, r, folded = fold_constant(head, rows)
+    line = folded_line(folded)
+    return ([line, ""] if line else []) + _md_table(h, r)
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+
+def markdown(summaries: list[dict[str, Any]], *, title: str = "tasseograph eval",
+             provenance: dict[str, Any] | None = None, mistakes: Sequence[RunMistakes] = ()) -> str:
+    """The report for a pull-request comment: results, misses and false alarms, notes, provenance."""
+    lines = [f"### {title}", ""]
+    if provenance:
+        lines += [f"<sub>{_md_cell(prov.describe(provenance))}</sub>", ""]
+    lines += _md_folded(TABLE_HEAD, table_rows(summaries))
+    for sec_title, head, rows in sections(summaries):
+        lines += ["", f"**{sec_title}**", "", *_md_folded(head, rows)]
+    if mistakes:
+        lines += ["", *_md_mistakes(mistakes)]
+    lines += ["", "**Notes**", "", *(f"- {n}" for n in general_notes(summaries) + grouped_notes(summaries))]
+    if provenance:
+        lines += ["", *_md_provenance(provenance)]
+    return "\n".join(lines) + "\n"
+
+
+def _md_mistakes(mistakes: Sequence[RunMistakes]) -> list[str]:
+    lines = [f"**Misses and false alarms** (up to {MAX_LISTED} of each per run; all in `cases.parquet`)", ""]
+    for m in (m for m in mistakes if not m.clean):
+        lines += [f"<details><summary>{html.escape(m.label)}: {m.counts()}</summary>", "",
+                  "| | case | truth | verdict | first evidence line |", "|---|---|---|---|---|"]
+        for items in (m.misses, m.false_alarms):
+            lines += [f"| {x.kind} | {_md_cell(x.case_id)} | {x.truth} | {x.verdict} | {_md_code(x.evidence)} |"
+                      for x in items[:MAX_LISTED]]
+            if len(items) > MAX_LISTED:
+                lines.append(f"| … | {len(items) - MAX_LISTED:,} more | | | |")
+        lines += ["", "</details>"]
+    clean = [m.label for m in mistakes if m.clean]
+    if clean:
+        lines += ["", "No miss and no false alarm: " + "; ".join(_md_cell(c) for c in clean) + "."]
+    return lines
+
+
+def provenance_rows(p: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(field, value)`` rows of a provenance dict; values that are not text are shown as JSON."""
+    return [(k, v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)) for k, v in p.items()]
+
+
+def _md_provenance(p: dict[str, Any]) -> list[str]:
+    return ["<details><summary>Provenance</summary>", "", *_md_table(("field", "value"), provenance_rows(p)), "",
+            "</details>"]

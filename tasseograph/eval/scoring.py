@@ -25,7 +25,8 @@ from tasseograph.eval.metrics import (
 from tasseograph.eval.runner import CaseResult, RunResult
 from tasseograph.fleet import FleetProfile, cost_per_host_month
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: ``summary.json`` carries ``provenance``; runs carry ``severity_known``."""
 QUALITY_LOCAL = "measured (local model, ran here)"
 QUALITY_API = "measured (real API responses)"
 QUALITY_PLUMBING = "plumbing, not quality (responses from a fake server, fake model or cassette)"
@@ -103,6 +104,7 @@ def summarize(run: RunResult, base: FleetProfile) -> dict[str, Any]:
         "latency_p95_s": percentile([r.latency_s for r in called], 95),
         "cache": {"hits": run.cache.hits, "misses": run.cache.misses},
         "notes": list(ds.notes) + _undefined_notes(b.recall, ds) + _model_notes(run),
+        "severity_known": ds.severity_known,
     }
 
 

@@ -19,13 +19,14 @@ from tasseograph.eval import batch as batching
 from tasseograph.eval.cache import ResponseCache
 from tasseograph.eval.datasets import Dataset, Split, load_dataset
 from tasseograph.eval.escalation import escalation_runs
-from tasseograph.eval.report import write_all
+from tasseograph.eval.outputs import write_all
 from tasseograph.eval.runner import RunResult, RunSpec, run_spec
 from tasseograph.eval.scoring import summarize
 from tasseograph.eval.suite import DatasetSpec, ModelSpec, Suite, escalation_spec, resolve_datasets
 from tasseograph.eval.train import train_on
 from tasseograph.models.base import Model
 from tasseograph.models.registry import get_model
+from tasseograph.provenance import collect
 
 
 @dataclass
@@ -37,6 +38,8 @@ class Flags:
     concurrency: int | None = None
     epochs: int | None = None
     rate_pause_s: float | None = None
+    argv: list[str] | None = None
+    """The command line as invoked (for provenance; default ``sys.argv``)."""
 
 
 @dataclass
@@ -72,7 +75,9 @@ def execute(suite: Suite, suite_path: Path, out: Path, cache: ResponseCache | No
     esc = escalation_spec(suite)
     all_runs = outcome.runs + (escalation_runs(outcome.runs, esc) if esc else [])
     outcome.summaries = [summarize(r, suite.fleet) for r in all_runs]
-    write_all(out, outcome.summaries, all_runs, title=f"tasseograph eval: {suite.name}")
+    stamp = collect(suite=suite_path if suite_path.is_file() else None,
+                    data=[path for _, path in resolved.datasets.values()], argv=flags.argv)
+    write_all(out, outcome.summaries, all_runs, title=f"tasseograph eval: {suite.name}", provenance=stamp)
     return outcome
 
 

@@ -1,8 +1,9 @@
 """Suite files (``evals/*.toml``): datasets x models x prompts x pipeline options.
 
 Every table is a pydantic model with ``extra="forbid"``, so a typo is an error naming the file
-and the key. Paths may use ``{repo}`` (the checkout) and ``{shared}`` (``$TASSEOGRAPH_SHARED``
-or ``../shared``); other relative paths are relative to the suite file. A dataset marked
+and the key. Paths may use ``{repo}`` (the checkout holding the suite file) and ``{shared}``
+(``$TASSEOGRAPH_SHARED``, else ``shared/`` beside that checkout: see ``paths``); other relative
+paths are relative to the suite file. A dataset marked
 ``optional = true`` whose files are absent is skipped with a printed note.
 
 Example::
@@ -25,8 +26,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tasseograph.errors import ConfigError
-from tasseograph.eval.datasets import DEFAULT_TEST_FRACTION, DEFAULT_WINDOW_S, repo_root, shared_dir
+from tasseograph.eval.datasets import DEFAULT_TEST_FRACTION, DEFAULT_WINDOW_S
 from tasseograph.eval.escalation import EscalationSpec
+from tasseograph.eval.paths import expand
 from tasseograph.fleet import FleetProfile
 from tasseograph.tomlfile import read_toml
 
@@ -178,18 +180,6 @@ def dataset_name(d: DatasetSpec) -> str:
     return p.stem or "dataset"
 
 
-def resolve_path(template: str, base: Path) -> Path | None:
-    """Expand ``{repo}``/``{shared}``; None when ``{shared}`` is used and not found."""
-    if "{shared}" in template:
-        shared = shared_dir()
-        if shared is None:
-            return None
-        template = template.replace("{shared}", str(shared))
-    template = template.replace("{repo}", str(repo_root()))
-    p = Path(template)
-    return p if p.is_absolute() else (base / p).resolve()
-
-
 @dataclass
 class Resolved:
     """A suite's datasets with their paths resolved, and what was skipped."""
@@ -203,13 +193,14 @@ def resolve_datasets(suite: Suite, suite_path: Path) -> Resolved:
 
     Raises:
         ConfigError: a required dataset is absent.
+        UsageError: ``$TASSEOGRAPH_SHARED`` points at nothing, or ``{repo}`` has no checkout.
     """
     out = Resolved()
     for d in suite.datasets:
         name = dataset_name(d)
-        p = resolve_path(d.path, suite_path.parent)
+        p = expand(d.path, suite_path)
         if p is None or not p.exists():
-            why = "shared data not found (set TASSEOGRAPH_SHARED or put shared/ beside the checkout)" \
+            why = "shared data not found (set TASSEOGRAPH_SHARED or put shared/ beside the suite's checkout)" \
                 if p is None else f"{p} does not exist"
             if not d.optional:
                 raise ConfigError(f"{suite_path}: dataset {name!r}: {why}")

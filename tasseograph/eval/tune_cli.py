@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from tasseograph.clibase import ARGV_META
 from tasseograph.errors import UsageError
 
 
@@ -26,13 +27,14 @@ def tune(dataset: str, model_name: str, prompts: tuple[str, ...], shots: str, co
     """Score prompt variants x few-shot counts on a held-apart test split; report the best under a cost cap."""
     from tasseograph.eval.cli import _open_cache, print_table
     from tasseograph.eval.datasets import load_dataset
-    from tasseograph.eval.report import write_all
+    from tasseograph.eval.outputs import write_all
     from tasseograph.eval.runner import RunSpec
     from tasseograph.eval.scoring import summarize
     from tasseograph.eval.session import Flags, Planned, run_planned
     from tasseograph.eval.tune import best_under_cap, pick_examples
     from tasseograph.fleet import FleetProfile
     from tasseograph.models.registry import get_model
+    from tasseograph.provenance import collect
 
     try:
         counts = sorted({int(x) for x in shots.split(",") if x.strip()})
@@ -51,7 +53,8 @@ def tune(dataset: str, model_name: str, prompts: tuple[str, ...], shots: str, co
     cache = _open_cache(cache_path, None, False)
     runs = run_planned(plan, cache, Flags(replay_only=replay_only), concurrency, Console(stderr=True))
     summaries = [summarize(r, FleetProfile()) for r in runs]
-    write_all(Path(out), summaries, runs, title=f"tune: {model.name} on {test.name}")
+    stamp = collect(data=[Path(dataset)], argv=click.get_current_context().meta.get(ARGV_META))
+    write_all(Path(out), summaries, runs, title=f"tune: {model.name} on {test.name}", provenance=stamp)
     console = Console()
     print_table(console, summaries, title=f"tune grid: {model.name}, examples from {train.name}, scored on {test.name}")
     choice = best_under_cap(summaries, cost_cap)

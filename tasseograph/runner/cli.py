@@ -23,13 +23,15 @@ from typing import Any
 import click
 from prometheus_client import CollectorRegistry
 
-from tasseograph.errors import ConfigError, UsageError
+from tasseograph.errors import ConfigError, MissingAPIKeyError, UsageError
+from tasseograph.models.registry import get_model
 from tasseograph.prompts import get_prompt
 from tasseograph.runner.config import RunnerConfig, default_config_toml, load_config, parse_duration
 from tasseograph.runner.metrics import Metrics
 from tasseograph.runner.sources import build_sources
 from tasseograph.runner.state import State, connect
-from tasseograph.runner.worker import Runner, build_model
+from tasseograph.runner.summary import config_summary, pass_line
+from tasseograph.runner.worker import CycleReport, Runner, build_model
 
 log = logging.getLogger("tasseograph.runner")
 
@@ -74,10 +76,15 @@ def _lock(state_path: Path, *, once: bool) -> Iterator[bool]:
 @click.option("--host", default=None, help="Host name for stdin and local sources (sources.host).")
 @click.option("--print-default-config", is_flag=True, help="Print the documented default config and exit.")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.option("-q", "--quiet", is_flag=True, help="No line per pass on stdout (warnings and errors still go to stderr).")
 def run(config_path: Path | None, spool: Path | None, state_path: Path | None, textfile: Path | None,
         alertmanager_url: str | None, model: str | None, listen: str | None, once: bool, from_stdin: bool,
-        host: str | None, print_default_config: bool, verbose: int) -> None:
-    """Run the production runner: ingest deltas, triage them, export metrics and alerts."""
+        host: str | None, print_default_config: bool, verbose: int, quiet: bool) -> None:
+    """Run the production runner: ingest deltas, triage them, export metrics and alerts.
+
+    Each pass prints one line on stdout: hosts, new deltas, verdicts by status, calls skipped,
+    alerts sent, cost and the queue left (--quiet drops it).
+    """
     if print_default_config:
         click.echo(default_config_toml(), nl=False)
         return
@@ -103,12 +110,18 @@ def run(config_path: Path | None, spool: Path | None, state_path: Path | None, t
                               monthly_usd=config.budget.monthly_usd)
             if once:
                 report = asyncio.run(runner.cycle())
-                log.info("cycle: %s", report)
                 _write_textfile(metrics, config)
+                _say(report, quiet)
             else:
-                asyncio.run(_daemon(runner, metrics, config))
+                asyncio.run(_daemon(runner, metrics, config, quiet))
         finally:
             state.close()
+
+
+def _say(report: CycleReport, quiet: bool) -> None:
+    log.debug("cycle: %s", report)
+    if not quiet:
+        click.echo(pass_line(report, time.time()))
 
 
 def _write_textfile(metrics: Metrics, config: RunnerConfig) -> None:
@@ -116,7 +129,7 @@ def _write_textfile(metrics: Metrics, config: RunnerConfig) -> None:
         metrics.write_textfile(config.metrics.textfile)
 
 
-async def _daemon(runner: Runner, metrics: Metrics, config: RunnerConfig) -> None:
+async def _daemon(runner: Runner, metrics: Metrics, config: RunnerConfig, quiet: bool = False) -> None:
     """Cycle until SIGTERM/SIGINT; a cycle in progress finishes first."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -129,7 +142,7 @@ async def _daemon(runner: Runner, metrics: Metrics, config: RunnerConfig) -> Non
         while not stop.is_set():
             try:
                 report = await runner.cycle()
-                log.info("cycle: %s", report)
+                _say(report, quiet)
             except Exception:  # keep the daemon alive; the state is consistent after any failure
                 log.exception("cycle failed")
             _write_textfile(metrics, config)
@@ -203,13 +216,48 @@ def _query_findings(path: Path, host: str | None, since: float | None, severity:
 
 
 @click.command("check-config")
-@click.option("--config", "config_path", type=_PATH, default=None, help="TOML config file to validate.")
-@click.option("--show", is_flag=True, help="Print the effective configuration as JSON.")
-def check_config(config_path: Path | None, show: bool) -> None:
-    """Validate a runner config file (unknown keys and bad values are errors), its model and prompts."""
-    config = _config(config_path, {})
+@click.argument("config_file", required=False, type=_PATH)
+@click.option("--config", "config_path", type=_PATH, default=None, help="TOML config file to validate (or as argument).")
+@click.option("--show", is_flag=True, help="Print the effective configuration as JSON (and nothing else on stdout).")
+def check_config(config_file: Path | None, config_path: Path | None, show: bool) -> None:
+    """Validate a runner config: unknown keys and bad values, its model, options and prompts.
+
+    No API key is needed to check a file: when the model's key is not set here, the check still
+    validates everything else and says that "tasseograph run" will need the key.
+    """
+    if config_file and config_path and config_file != config_path:
+        raise UsageError("give the config file once (as CONFIG_FILE or --config)")
+    path = config_file or config_path
+    config = _config(path, {})
+    note = _check_model(config, path)
+    where = path or "built-in defaults"
+    if show:
+        click.echo(config.model_dump_json(indent=2))
+        click.echo(f"config OK: {where}", err=True)
+    else:
+        click.echo(f"config OK: {where}")
+        for line in config_summary(config):
+            click.echo(f"  {line}")
+    if note:
+        click.echo(f"note: {note}", err=show)
+
+
+KEY_PLACEHOLDER = "check-config-no-key"
+"""Lets an API backend be built (and its options validated) without the real key; no call is made."""
+
+
+def _check_model(config: RunnerConfig, path: Path | None) -> str | None:
+    """Build the model and load its prompts as the runner would; a note when the key is not available here."""
+    note = None
     try:
-        model = build_model(config)
+        try:
+            model = build_model(config)
+        except (MissingAPIKeyError, ConfigError) as exc:
+            if isinstance(exc, ConfigError) and not str(exc).startswith("model.api_key_file"):
+                raise
+            note = (f"{exc.env_var} is not set here: `tasseograph run` will need it (or model.api_key_file)"
+                    if isinstance(exc, MissingAPIKeyError) else f"{exc}: `tasseograph run` will need to read it")
+            model = get_model(config.model.name, **{**config.model.options, "api_key": KEY_PLACEHOLDER})
         if not model.local:
             get_prompt(config.model.prompt)
             if config.model.batch_size > 1:
@@ -217,10 +265,8 @@ def check_config(config_path: Path | None, show: bool) -> None:
     except ConfigError:
         raise
     except UsageError as exc:
-        raise ConfigError(f"{config_path or 'defaults'}: model: {exc}") from None
-    if show:
-        click.echo(config.model_dump_json(indent=2))
-    click.echo(f"config OK: {config_path or 'built-in defaults'}", err=True)
+        raise ConfigError(f"{path or 'defaults'}: model: {exc}") from None
+    return note
 
 
 commands = [run, findings, check_config]

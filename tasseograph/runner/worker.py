@@ -25,8 +25,9 @@ import logging
 import random
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tasseograph.errors import ModelAPIError
@@ -57,14 +58,25 @@ ALERT_POST_CHUNK = 200
 
 @dataclass
 class CycleReport:
-    """What one cycle did."""
+    """What one cycle did (the CLI prints it as one line per pass)."""
 
     ingested: int = 0
+    """New deltas queued."""
     analysed: int = 0
+    """Verdicts stored (each takes its delta off the queue)."""
     failed: int = 0
     fallback: int = 0
     interim: int = 0
     alerts_posted: int = 0
+    hosts: set[str] = field(default_factory=set)
+    """Hosts with new lines or a stored verdict this pass."""
+    statuses: Counter[str] = field(default_factory=Counter)
+    """Stored verdicts by status."""
+    skipped: int = 0
+    """Stored verdicts decided without a model call (pre-filter or baseline)."""
+    cost_usd: float = 0.0
+    queued: int = 0
+    """Deltas still queued after the pass (not yet due, or waiting to retry)."""
 
 
 class _Watch:
@@ -138,7 +150,7 @@ class Runner:
         """Ingest, analyse, post alerts; safe to interrupt at any point."""
         report = CycleReport()
         now = self.clock()
-        report.ingested = self.ingest(now)
+        report.ingested = self.ingest(now, report)
         await self.process(now, report)
         with self.state.transaction() as conn:
             alerts.sweep(conn, self.clock(), self.rules)
@@ -146,11 +158,12 @@ class Runner:
         if self.config.retention > 0:
             self.state.prune(now - self.config.retention)
         self.state.set_meta("last_run", self.clock())
+        report.queued = self.state.queue_stats(now)[0]
         return report
 
     # --- ingest ------------------------------------------------------------------------
 
-    def ingest(self, now: float) -> int:
+    def ingest(self, now: float, report: CycleReport | None = None) -> int:
         """Read every source and queue what is new (one transaction per source)."""
         total = 0
         hosts = self.state.hosts()
@@ -167,6 +180,8 @@ class Runner:
             chunks = [self._schedule(p, hosts, now) for c in scan.chunks for p in split_chunk(c, limit)]
             append = self._appender(now) if self.policy.adaptive else None
             self.state.ingest(chunks, scan.cursors, scan.events, now=now, append=append)
+            if report is not None:
+                report.hosts.update(c.host for c in chunks)
             for action in scan.after_commit:
                 try:
                     action()
@@ -388,6 +403,10 @@ class Runner:
         if stored:
             report.analysed += 1
             report.fallback += fallback is not None
+            report.hosts.add(host)
+            report.statuses[verdict.status] += 1
+            report.skipped += verdict.skipped
+            report.cost_usd += verdict.cost_usd
 
     # --- budget ----------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from tasseograph.eval.cli import main
+from tasseograph.eval.scoring import SCHEMA_VERSION
 
 SUMMARY_FIELDS = ("dataset", "model", "prompt", "policy", "n_cases", "precision", "recall", "f1", "critical_recall",
                   "cost_usd", "cost_per_host_month_usd", "precision_ci", "recall_ci", "f1_ci")
@@ -20,7 +21,7 @@ def _run(runner: CliRunner, *args: str) -> tuple[int, str]:
 
 def _summary(out: Path) -> list[dict]:
     data = json.loads((out / "summary.json").read_text())
-    assert list(data)[0] == "schema_version" and data["schema_version"] == 1
+    assert list(data)[:2] == ["schema_version", "provenance"] and data["schema_version"] == SCHEMA_VERSION
     return data["runs"]
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from tasseograph.errors import ConfigError
-from tasseograph.eval.datasets import repo_root
 from tasseograph.eval.suite import load_suite, resolve_datasets
+from tests.conftest import REPO
 
-EVALS = repo_root() / "evals"
+EVALS = REPO / "evals"
 
 
 def test_the_shipped_suites_are_valid() -> None:
@@ -38,8 +38,7 @@ def test_bad_toml_and_bad_reference(tmp_path: Path) -> None:
 
 def test_optional_shared_dataset_is_skipped_with_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                         tiny_jsonl: Path) -> None:
-    monkeypatch.setenv("TASSEOGRAPH_SHARED", str(tmp_path / "nowhere"))
-    monkeypatch.setattr("tasseograph.eval.datasets.repo_root", lambda: tmp_path / "repo" / "x")
+    monkeypatch.delenv("TASSEOGRAPH_SHARED", raising=False)  # and tmp_path has no checkout, so no ../shared
     p = tmp_path / "s.toml"
     p.write_text(f'name = "s"\nmodels = ["rules"]\n[[datasets]]\npath = "{tiny_jsonl}"\n'
                  '[[datasets]]\nname = "bgl"\npath = "{shared}/datasets/loghub/BGL/BGL_2k.log"\noptional = true\n')

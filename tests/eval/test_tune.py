@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from tasseograph.eval.datasets import apply_split, load_dataset
 from tasseograph.eval.plots import pareto
+from tasseograph.eval.report import read_provenance
 from tasseograph.eval.tune import best_under_cap, pick_examples
 from tests.fakeapi import TEST_KEY, FakeAPIServer
 
@@ -52,3 +54,6 @@ def test_tune_grid_against_fake_server(fake_api: FakeAPIServer, tiny_jsonl: Path
     assert "best F1 under cost cap" in res.output
     assert (tmp_path / "t" / "summary.json").exists()
     assert fake_api.request_count > 0
+    stamp = read_provenance(tmp_path / "t")
+    assert stamp is not None and stamp["command"].startswith("tasseograph-eval tune --dataset ")
+    assert TEST_KEY not in (tmp_path / "t" / "report.md").read_text() + json.dumps(stamp)

@@ -124,6 +124,10 @@ listen = "127.0.0.1:{port}"
         assert 'dmesg_llm_issues_total{category="memory",host="web1",severity="critical"} 1.0' in body
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0
+        assert proc.stdout is not None
+        passes = proc.stdout.read().decode().splitlines()
+        assert "pass: 1 host, 1 new delta, 1 verdict (critical 1)" in passes[0]  # one line per pass
+        assert all(" pass: " in line for line in passes)
     finally:
         if proc.poll() is None:
             proc.kill()

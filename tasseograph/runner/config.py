@@ -123,6 +123,9 @@ class SpoolSection(_Section):
     """Delete a file once all its lines are queued (the spool is a hand-off, not an archive)."""
     settle: Duration = 30.0
     """A file untouched this long is complete even without a final newline."""
+    quarantine: Path | None = None
+    """Where chunks that held binary junk are kept (their text and signal lines are still
+    analysed); unset: ``<dir>.quarantine`` beside the spool."""
 
 
 class KmsgSection(_Section):

@@ -15,9 +15,11 @@ The two transactions that make ``kill -9`` harmless:
   crash after it leaves nothing to redo.
 
 Schema changes are additive (``CREATE TABLE IF NOT EXISTS``), so opening an older file adds the
-new tables and raises ``meta.schema_version`` (version 2 added the per-host baselines).
+new tables and raises ``meta.schema_version`` (version 2 added the per-host baselines, version 3
+the origins of queued deltas, which keep a spool file until its lines are judged). Opening,
+checking, backing up and recovering the file itself are in ``statefile.py``.
 
-``synchronous=FULL`` because a spool file is deleted right after its lines are committed: a
+``synchronous=FULL`` because a spool file is deleted once its lines' verdicts are committed: a
 commit lost to a power cut would otherwise lose the lines.
 """
 
@@ -43,7 +45,7 @@ from tasseograph.baseline import (
 from tasseograph.schema import Delta, Verdict
 from tasseograph.signals import SignalHit
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -90,6 +92,12 @@ CREATE TABLE IF NOT EXISTS baseline_templates (
   host TEXT NOT NULL, template TEXT NOT NULL, lines INTEGER NOT NULL, deltas INTEGER NOT NULL,
   first_seen REAL NOT NULL, last_seen REAL NOT NULL, poisoned INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (host, template));
+CREATE TABLE IF NOT EXISTS delta_origins (
+  delta_id INTEGER NOT NULL, source TEXT NOT NULL, origin TEXT NOT NULL,
+  PRIMARY KEY (delta_id, source, origin));
+CREATE INDEX IF NOT EXISTS delta_origins_origin ON delta_origins (source, origin);
+CREATE TRIGGER IF NOT EXISTS delta_origins_done AFTER DELETE ON deltas
+  BEGIN DELETE FROM delta_origins WHERE delta_id = old.id; END;
 """
 
 
@@ -104,6 +112,9 @@ class Chunk:
     data: bytes
     due: float = 0.0
     """When the delta should be analysed (the worker sets it from the polling policy)."""
+    origin: str = ""
+    """The source file the lines came from (a spool cursor key); it is kept until every delta
+    holding its lines has a verdict (``State.pending_origins``)."""
 
 
 @dataclass(frozen=True)
@@ -193,25 +204,28 @@ class State:
         events: Sequence[Event] = (),
         *,
         now: float,
-        append: Callable[[sqlite3.Connection, Chunk], bool] | None = None,
+        append: Callable[[sqlite3.Connection, Chunk], int | None] | None = None,
     ) -> None:
         """Queue chunks and move cursors in one transaction.
 
         Args:
             chunks: new deltas; ``append(conn, chunk)`` may merge one into a waiting delta
-                instead (adaptive polling) and return True.
+                instead (adaptive polling) and return that delta's id (None: not merged).
             cursors: cursor writes that cover exactly these chunks.
             events: source events to record (and count).
             now: the time of ingest.
         """
         with self.transaction() as conn:
             for chunk in chunks:
-                if append is not None and append(conn, chunk):
-                    continue
-                conn.execute(
-                    "INSERT INTO deltas (host, source, ref, data, created, due) VALUES (?,?,?,?,?,?)",
-                    (chunk.host, chunk.source, chunk.ref, chunk.data, now, chunk.due),
-                )
+                delta_id = append(conn, chunk) if append is not None else None
+                if delta_id is None:
+                    delta_id = conn.execute(
+                        "INSERT INTO deltas (host, source, ref, data, created, due) VALUES (?,?,?,?,?,?)",
+                        (chunk.host, chunk.source, chunk.ref, chunk.data, now, chunk.due),
+                    ).lastrowid
+                if chunk.origin:
+                    conn.execute("INSERT OR IGNORE INTO delta_origins VALUES (?,?,?)",
+                                 (delta_id, chunk.source, chunk.origin))
             for cur in cursors:
                 if cur.value is None:
                     conn.execute("DELETE FROM cursors WHERE source=? AND key=?", (cur.source, cur.key))
@@ -225,6 +239,11 @@ class State:
                     (now, ev.host, ev.source, ev.kind, ev.detail),
                 )
                 bump(conn, "dmesg_llm_source_events_total", {"host": ev.host, "kind": ev.kind})
+
+    def pending_origins(self, source: str) -> set[str]:
+        """Origins (source files) of a source with lines in a delta still waiting for its verdict."""
+        rows = self.conn.execute("SELECT DISTINCT origin FROM delta_origins WHERE source = ?", (source,))
+        return {r[0] for r in rows}
 
     # --- queue ---------------------------------------------------------------------------
 

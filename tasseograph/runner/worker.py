@@ -44,6 +44,7 @@ from tasseograph.runner.budget import Budget, Spent, estimate_cost
 from tasseograph.runner.config import RunnerConfig
 from tasseograph.runner.polling import PollingPolicy
 from tasseograph.runner.sources import Source, SourceError, split_chunk
+from tasseograph.runner.spool import Consumed, delete_judged
 from tasseograph.runner.state import Chunk, QueuedDelta, State, bump, day_key, learn_baseline
 from tasseograph.schema import CompressionStats, Verdict
 from tasseograph.signals import detect
@@ -133,6 +134,7 @@ class Runner:
         if alert_client is None and a.alertmanager_url:
             self.alert_client = alerts.AlertmanagerClient(a.alertmanager_url, timeout=a.timeout)
         self.clock = clock
+        self._consumed: list[Consumed] = []
 
     async def cycle(self) -> CycleReport:
         """Ingest, analyse, post alerts; safe to interrupt at any point."""
@@ -140,6 +142,8 @@ class Runner:
         now = self.clock()
         report.ingested = self.ingest(now)
         await self.process(now, report)
+        delete_judged(self.state, self._consumed)
+        self._consumed = []
         with self.state.transaction() as conn:
             alerts.sweep(conn, self.clock(), self.rules)
         report.alerts_posted = self.post_alerts(self.clock())
@@ -172,6 +176,7 @@ class Runner:
                     action()
                 except OSError as exc:
                     log.warning("spool clean-up failed: %s", exc)
+            self._consumed.extend(scan.consumed)
             total += len(chunks)
         return total
 
@@ -181,10 +186,10 @@ class Runner:
         urgent = bool(self.policy.adaptive and detect(parse_delta(chunk.data, host=chunk.host).lines))
         return dataclasses.replace(chunk, due=self.policy.due(chunk.host, last_check, last_anomaly, now, urgent=urgent))
 
-    def _appender(self, now: float) -> Callable[[sqlite3.Connection, Chunk], bool]:
+    def _appender(self, now: float) -> Callable[[sqlite3.Connection, Chunk], int | None]:
         limit = self.config.sources.max_delta_bytes
 
-        def append(conn: sqlite3.Connection, chunk: Chunk) -> bool:
+        def append(conn: sqlite3.Connection, chunk: Chunk) -> int | None:
             # A host not yet due collects its lines in one waiting delta: one call instead of many.
             row = conn.execute(
                 "SELECT id, data FROM deltas WHERE host=? AND source=? AND attempts=0 AND interim=0 AND due>?"
@@ -192,11 +197,11 @@ class Runner:
                 (chunk.host, chunk.source, now, len(chunk.data), limit),
             ).fetchone()
             if row is None:
-                return False
+                return None
             # Joined in Python: SQLite's || would turn the bytes into text.
             conn.execute("UPDATE deltas SET data=?, ref=ref||' '||?, due=MIN(due, ?) WHERE id=?",
                          (bytes(row[1]) + chunk.data, chunk.ref, chunk.due, row[0]))
-            return True
+            return int(row[0])
 
         return append
 

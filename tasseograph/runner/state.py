@@ -46,6 +46,8 @@ from tasseograph.schema import Delta, Verdict
 from tasseograph.signals import SignalHit
 
 SCHEMA_VERSION = 3
+QUARANTINE_EVENTS = ("quarantined", "quarantine_failed")
+"""Source events of chunks that held binary junk (also counted in ``dmesg_llm_spool_quarantined_total``)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -239,6 +241,8 @@ class State:
                     (now, ev.host, ev.source, ev.kind, ev.detail),
                 )
                 bump(conn, "dmesg_llm_source_events_total", {"host": ev.host, "kind": ev.kind})
+                if ev.kind in QUARANTINE_EVENTS:
+                    bump(conn, "dmesg_llm_spool_quarantined_total", {})
 
     def pending_origins(self, source: str) -> set[str]:
         """Origins (source files) of a source with lines in a delta still waiting for its verdict."""

@@ -46,6 +46,7 @@ from typing import BinaryIO
 
 from tasseograph.runner.salvage import quarantine, salvage
 from tasseograph.runner.state import Chunk, CursorUpdate, Event, State
+from tasseograph.runner.statefile import read_back
 
 log = logging.getLogger(__name__)
 
@@ -298,10 +299,14 @@ def delete_judged(state: State, consumed: list[Consumed]) -> int:
 
     Returns how many were deleted. The others wait for their verdicts: the next scan finds them
     again. A file that cannot be deleted is logged, and found again too.
+
+    Raises:
+        StateCorruptError: the state file does not read back (then nothing is deleted).
     """
     if not consumed:
         return 0
-    ready = release(consumed, state.cursors(SOURCE), state.pending_origins(SOURCE))
+    cursors, pending = read_back(state.path, SOURCE)
+    ready = release(consumed, cursors, pending)
     for item in ready:
         try:
             item.remove()

@@ -27,6 +27,7 @@ from prometheus_client import CollectorRegistry
 from tasseograph.errors import ConfigError, StateCorruptError, StateError, UsageError
 from tasseograph.prompts import get_prompt
 from tasseograph.runner.config import RunnerConfig, default_config_toml, load_config, parse_duration
+from tasseograph.runner.credentials import Scrubber, install_log_scrubber, known_secrets
 from tasseograph.runner.metrics import Metrics
 from tasseograph.runner.sources import build_sources
 from tasseograph.runner.state import connect
@@ -45,8 +46,8 @@ log = logging.getLogger("tasseograph.runner")
 _PATH = click.Path(dir_okay=False, path_type=Path)
 
 
-def _config(config_path: Path | None, overrides: dict[str, Any]) -> RunnerConfig:
-    config = load_config(config_path)
+def _config(config_path: Path | None, overrides: dict[str, Any], *, insecure_ok: bool = False) -> RunnerConfig:
+    config = load_config(config_path, insecure_ok=insecure_ok)
     return config.with_overrides(overrides) if any(v is not None for v in overrides.values()) else config
 
 
@@ -85,10 +86,12 @@ def _lock(state_path: Path, *, once: bool) -> Iterator[bool]:
 @click.option("--stdin", "from_stdin", is_flag=True, help="Also queue one delta read from stdin (see --host).")
 @click.option("--host", default=None, help="Host name for stdin and local sources (sources.host).")
 @click.option("--print-default-config", is_flag=True, help="Print the documented default config and exit.")
+@click.option("--insecure-ok", is_flag=True,
+              help="Run even when the config is writable, or the key file readable, by every user (warns).")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 def run(config_path: Path | None, spool: Path | None, state_path: Path | None, textfile: Path | None,
         alertmanager_url: str | None, model: str | None, listen: str | None, once: bool, from_stdin: bool,
-        host: str | None, print_default_config: bool, verbose: int) -> None:
+        host: str | None, print_default_config: bool, insecure_ok: bool, verbose: int) -> None:
     """Run the production runner: ingest deltas, triage them, export metrics and alerts."""
     if print_default_config:
         click.echo(default_config_toml(), nl=False)
@@ -99,7 +102,8 @@ def run(config_path: Path | None, spool: Path | None, state_path: Path | None, t
         "sources.spool.dir": str(spool) if spool else None, "state": str(state_path) if state_path else None,
         "metrics.textfile": str(textfile) if textfile else None, "alerts.alertmanager_url": alertmanager_url,
         "model.name": model, "metrics.listen": listen, "sources.host": host,
-    })
+    }, insecure_ok=insecure_ok)
+    install_log_scrubber(Scrubber(known_secrets(config.model.api_key_file)))
     with _lock(config.state, once=once) as locked:
         if not locked:
             click.echo(f"tasseograph: another run holds {config.state}.lock; skipping this run", err=True)

@@ -42,6 +42,7 @@ from tasseograph.runner.batching import Item, analyze_batch
 from tasseograph.runner.batching import build_request as build_batch_request
 from tasseograph.runner.budget import Budget, Spent, estimate_cost
 from tasseograph.runner.config import RunnerConfig
+from tasseograph.runner.credentials import Scrubber, known_secrets
 from tasseograph.runner.polling import PollingPolicy
 from tasseograph.runner.sources import Source, SourceError, split_chunk
 from tasseograph.runner.spool import Consumed, delete_judged
@@ -135,6 +136,7 @@ class Runner:
             self.alert_client = alerts.AlertmanagerClient(a.alertmanager_url, timeout=a.timeout)
         self.clock = clock
         self._consumed: list[Consumed] = []
+        self.scrubber = Scrubber(known_secrets(config.model.api_key_file))
 
     async def cycle(self) -> CycleReport:
         """Ingest, analyse, post alerts; safe to interrupt at any point."""
@@ -354,7 +356,7 @@ class Runner:
 
     async def _poisoned(self, group: list[_Work], exc: Exception, now: float, report: CycleReport) -> None:
         self.state.retry_later([w.queued.id for w in group], lambda n: now + self.backoff.delay(n),
-                               f"{type(exc).__name__}: {exc}")
+                               self.scrubber.text(f"{type(exc).__name__}: {exc}"))
         for w in group:
             if w.queued.attempts + 1 >= POISON_ATTEMPTS:
                 await self._fallback(w, "error", now, report)
@@ -380,6 +382,7 @@ class Runner:
     def _finish(self, w: _Work, verdict: Verdict, now: float, report: CycleReport, *,
                 fallback: str | None = None) -> None:
         host = w.queued.host
+        verdict = self.scrubber.verdict(verdict)  # a model that echoes the key cannot get it stored
 
         def work(conn: sqlite3.Connection) -> None:
             alerts.apply_verdict(conn, host, verdict, now, self.rules)

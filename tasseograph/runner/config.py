@@ -180,6 +180,11 @@ class BudgetSection(_Section):
     """Cap per UTC day in USD; 0 means no cap."""
     monthly_usd: float = Field(0.0, ge=0)
     """Cap per UTC calendar month in USD; 0 means no cap."""
+    max_calls_per_delta: int = Field(4, ge=0)
+    """Most model calls for one delta (a host's new lines in one ingest, which ``max_delta_bytes``
+    cuts into pieces); further pieces get the signal catalogue's verdict. 0: no cap."""
+    max_calls_per_host_hour: int = Field(12, ge=0)
+    """Most model calls for one host in any hour; past it, the signal catalogue's verdict. 0: no cap."""
 
 
 class BaselineSection(_Section):

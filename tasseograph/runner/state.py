@@ -332,6 +332,13 @@ class State:
             conn.execute("DELETE FROM baseline_templates WHERE poisoned=0 AND last_seen < ?", (before,))
             return conn.execute("DELETE FROM verdicts WHERE checked < ?", (before,)).rowcount
 
+    def model_calls(self, host: str, since: float) -> int:
+        """Verdicts of ``host`` since ``since`` for which a model was called (not skipped, no fallback)."""
+        (n,) = self.conn.execute(
+            "SELECT COUNT(*) FROM verdicts WHERE host=? AND checked>=? AND fallback IS NULL"
+            " AND json_extract(verdict, '$.skipped') = 0", (host, since)).fetchone()
+        return int(n)
+
     def hosts(self) -> dict[str, tuple[float | None, str | None, float | None]]:
         """Per host: last check time, last status, last anomaly time."""
         rows = self.conn.execute("SELECT host, last_check, last_status, last_anomaly FROM hosts")

@@ -41,6 +41,7 @@ from tasseograph.runner.backoff import Backoff, CircuitBreaker
 from tasseograph.runner.batching import Item, analyze_batch
 from tasseograph.runner.batching import build_request as build_batch_request
 from tasseograph.runner.budget import Budget, Spent, estimate_cost
+from tasseograph.runner.callcap import HOUR, CallCaps
 from tasseograph.runner.config import RunnerConfig
 from tasseograph.runner.credentials import Scrubber, known_secrets
 from tasseograph.runner.polling import PollingPolicy
@@ -126,6 +127,9 @@ class Runner:
         p = config.polling
         self.policy = PollingPolicy(p.adaptive, p.healthy_min, p.healthy_max, p.anomaly, p.anomaly_hold)
         self.budget = Budget(config.budget.daily_usd, config.budget.monthly_usd)
+        self.caps = CallCaps(config.budget.max_calls_per_delta, config.budget.max_calls_per_host_hour)
+        if self.model.price_id is not None and config.budget.monthly_usd <= 0:
+            log.warning("%s costs money and [budget] monthly_usd is not set: spend has no monthly cap", self.model.name)
         self.baseline = config.baseline.settings() if config.baseline.enabled else None
         self.backoff = Backoff(config.retry.base, config.retry.max, rng or random.Random())
         a = config.alerts
@@ -259,6 +263,14 @@ class Runner:
             return
         breaker = CircuitBreaker.load(self.state.get_meta("circuit"), threshold=self.config.retry.failure_threshold,
                                       open_for=self.config.retry.open_for)
+        calls, capped = self.caps.split(calls, host=lambda w: w.queued.host,
+                                        delta=lambda w: (w.queued.host, w.queued.created),
+                                        calls_last_hour=lambda host: self.state.model_calls(host, now - HOUR))
+        if capped:
+            log.warning("%d delta piece(s) past the model call caps get the signal catalogue's verdict (%s)",
+                        len(capped), ", ".join(sorted({cap for _, cap in capped})))
+        for w, cap in capped:
+            await self._fallback(w, cap, now, report)
         groups, over_budget = self._admit(self._groups(calls), now)
         for w in over_budget:
             await self._fallback(w, "budget", now, report)

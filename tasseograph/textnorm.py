@@ -88,9 +88,24 @@ def fold_array(messages: Any) -> Any:
     logs pay one vectorised check.
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    if len(messages) == 0 or pc.all(pc.fill_null(pc.string_is_ascii(messages), True)).as_py():
+    if len(messages) == 0 or _all_ascii(messages):
         return messages
     values = messages.to_pylist()
     return pa.array([v if v is None or v.isascii() else fold(v) for v in values], type=messages.type)
+
+
+def _all_ascii(messages: Any) -> bool:
+    """True when no byte of the array's character data has its high bit set (one numpy pass).
+
+    The data buffer may hold bytes outside a sliced array's values: a False then only costs the
+    per-value check, never a wrong result.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    if isinstance(messages, pa.ChunkedArray):
+        return all(_all_ascii(chunk) for chunk in messages.chunks)
+    buffers = messages.buffers()
+    data = buffers[2] if len(buffers) > 2 else None
+    return data is None or data.size == 0 or int(np.frombuffer(data, dtype=np.uint8).max()) < 0x80

@@ -106,6 +106,9 @@ def test_fold_array_leaves_ascii_arrays_alone_and_folds_the_rest() -> None:
     assert fold_array(ascii_only) is ascii_only
     mixed = pa.array(["a", DISGUISES["soft hyphen"], None])
     assert fold_array(mixed).to_pylist() == ["a", UE, None]
+    # A slice shares its parent's buffer, non-ASCII bytes outside it included: still right.
+    assert fold_array(mixed.slice(0, 1)).to_pylist() == ["a"]
+    assert fold_array(pa.chunked_array([ascii_only, mixed])).to_pylist() == ["a", "b", None, "a", UE, None]
 
 
 # --- the look-alike table, entry by entry -------------------------------------------------------

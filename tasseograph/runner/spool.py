@@ -148,7 +148,13 @@ class SpoolSource:
                 _refuse(_shown(entry.name), entry.name, f"cannot open: {exc.strerror}", cursors, scan, seen)
                 continue
             try:
-                for name, problem in _files(dfd):
+                listing = _files(dfd)
+            except OSError as exc:
+                os.close(dfd)
+                _refuse(entry.name, entry.name, f"cannot list: {exc.strerror}", cursors, scan, seen)
+                continue
+            try:
+                for name, problem in listing:
                     if problem is not None:
                         _refuse(entry.name, f"{entry.name}/{name}", problem, cursors, scan, seen)
                     else:
@@ -282,14 +288,14 @@ def host_problem(entry: os.DirEntry[str]) -> str | None:
 
 def release(consumed: list[Consumed], cursors: dict[str, str], pending: set[str]) -> list[Consumed]:
     """The consumed files that may go: no delta holding their lines still waits for a verdict,
-    and the state file reads back the cursor that covers them."""
+    and the state file reads back the cursor that covers them (an empty file has no lines to keep)."""
     out = []
     for item in consumed:
         if item.origin in pending:
             continue
         stored = cursors.get(item.origin)
         offset = json.loads(stored)["offset"] if stored is not None else 0
-        if offset == item.offset:
+        if item.offset == 0 or offset == item.offset:
             out.append(item)
     return out
 

@@ -301,3 +301,20 @@ def test_chunk_origin_tracks_appended_and_split_deltas(spool: Path, state: State
         conn.execute("DELETE FROM deltas")
     assert state.pending_origins("spool") == set()
     assert json.loads(state.cursors("spool")[item.origin])["offset"] == item.offset
+
+
+def test_an_unlistable_host_directory_is_reported_not_fatal(spool: Path, state: State,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    write_spool(spool, "web1", "0001.log", f"{CRITICAL_LINE}\n")
+    write_spool(spool, "web2", "0001.log", f"{CRITICAL_LINE}\n")
+    real = os.scandir
+
+    def scandir(path: object = ".") -> object:
+        # A host directory is listed by descriptor.
+        if isinstance(path, int) and os.readlink(f"/proc/self/fd/{path}").endswith("web1"):
+            raise PermissionError(13, "Permission denied")
+        return real(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert scan_commit(SpoolSource(spool, settle=0), state) == [f"{CRITICAL_LINE}\n".encode()]
+    assert [(e[0], e[1]) for e in events(state)] == [("web1", "refused")]

@@ -9,6 +9,8 @@ The tree::
     │   ├── MissingAPIKeyError  an API model was chosen but its key env var is unset
     │   └── ConfigError         a config or suite file is invalid (names the file and key)
     ├── InputError              the input cannot be read as a kernel log
+    ├── StateError              the runner's state file cannot be used (disk full, read-only, locked)
+    │   └── StateCorruptError   the state file is damaged (``tasseograph state check`` / ``recover``)
     └── ModelError              a model call failed
         ├── ModelAPIError       the provider answered with an error (status_code, request_id)
         │   ├── RateLimited
@@ -77,6 +79,18 @@ class ConfigError(UsageError):
 
 class InputError(TasseographError):
     """The input cannot be read as a kernel log."""
+
+
+class StateError(TasseographError):
+    """The runner's state file cannot be read or written (the message says why and what to do)."""
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        self.path = path
+        super().__init__(message)
+
+
+class StateCorruptError(StateError):
+    """The runner's state file is damaged: check it, then recover it."""
 
 
 class ModelError(TasseographError):

@@ -103,6 +103,10 @@ class Finding(BaseModel):
     """How many matching lines or episodes stand behind it."""
     host: str | None = None
     """Host it belongs to (set in multi-host batches)."""
+    normalized: bool = False
+    """True when the catalogue matched its line only once look-alike or invisible characters
+    were folded away (``tasseograph.textnorm``): the evidence is as received, and a kernel line
+    that needs folding was likely crafted."""
 
 
 class Usage(BaseModel):

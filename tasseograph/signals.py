@@ -14,6 +14,10 @@ A line belongs to the first catalogue entry whose pattern matches it (``classify
 one-message Python form of the same rule). ``detect`` takes its line classes from ``scan``,
 so the per-delta and the bulk paths agree on which lines are signal lines by construction;
 the tests also check the Python and RE2 engines agree on every example and the dev set.
+
+Every path matches text folded by ``textnorm.fold`` (look-alike letters, zero-width and other
+invisible characters folded away), so a disguised ``ЕDAC`` line is still a signal; evidence keeps
+the line as received and ``SignalHit.normalized`` says when folding was needed.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tasseograph.schema import Category, KernelLine, Severity
+from tasseograph.textnorm import fold, fold_array
 
 CONTEXT_BEFORE = 3
 """How many lines before a signal line may belong to its record (headers printed first)."""
@@ -259,7 +264,13 @@ def _classify_candidate(message: str) -> tuple[_Entry, re.Match[str]] | None:
 
 
 def classify(message: str) -> str | None:
-    """The id of the catalogue signal ``message`` shows, or None."""
+    """The id of the catalogue signal ``message`` shows (matched as ``textnorm.fold`` folds it), or None."""
+    hit = _classify(fold(message))
+    return hit[0].spec.id if hit else None
+
+
+def classify_unfolded(message: str) -> str | None:
+    """Like ``classify``, on the text exactly as given (no ``textnorm.fold``)."""
     hit = _classify(message)
     return hit[0].spec.id if hit else None
 
@@ -267,8 +278,9 @@ def classify(message: str) -> str | None:
 def is_boring(message: str) -> bool:
     """True when the message is known-boring noise (ACPI chatter, systemd, USB, init).
 
-    A message that also matches a signal is never boring.
+    A message that also matches a signal is never boring. Matched as ``textnorm.fold`` folds it.
     """
+    message = fold(message)
     return bool(_matcher().noise_any.search(message)) and _classify(message) is None
 
 
@@ -314,6 +326,9 @@ class SignalHit:
     """True when a recovery line closed the episode."""
     also: tuple[Category, ...] = ()
     """Further categories it belongs to (each becomes a finding of its own)."""
+    normalized: bool = False
+    """True when a signal line matched only once folded (``textnorm.fold``): look-alike or
+    invisible characters were hiding it, which a real kernel seldom prints."""
 
 
 @dataclass
@@ -495,7 +510,7 @@ def _summary(episode: _Episode) -> str:
     return f"{episode.entry.spec.summary}{detail}"
 
 
-def _hit(episode: _Episode, lines: Sequence[KernelLine]) -> SignalHit:
+def _hit(episode: _Episode, lines: Sequence[KernelLine], disguised: set[int]) -> SignalHit:
     severity = _severity(episode, lines)
     return SignalHit(
         signal_id=episode.entry.spec.id,
@@ -507,6 +522,7 @@ def _hit(episode: _Episode, lines: Sequence[KernelLine]) -> SignalHit:
         line_indices=tuple(sorted(set(episode.lines))),
         count=episode.count,
         resolved=episode.resolved,
+        normalized=not disguised.isdisjoint(episode.signal_lines),
     )
 
 
@@ -518,8 +534,10 @@ def detect(lines: Sequence[KernelLine]) -> list[SignalHit]:
 
     Returns:
         Hits in order of first appearance, each with its final severity (after grouping,
-        rate escalation, decoding and recovery) and its raw evidence lines.
+        rate escalation, decoding and recovery) and its raw evidence lines (as received, not
+        folded).
     """
+    lines, disguised = _folded(lines)
     entry_of = _line_entries([line.message for line in lines])
     episodes = _merge_absorbed(_Detector(lines, entry_of).run(), lines)
     kept = [e for e in episodes if e.count >= e.entry.spec.min_count and not _is_boot_noise(e, lines)]
@@ -527,7 +545,20 @@ def detect(lines: Sequence[KernelLine]) -> list[SignalHit]:
     for episode in kept:
         episode.absorbed_critical |= bool(present.intersection(episode.entry.spec.critical_with))
     kept.sort(key=lambda e: min(e.lines))
-    return [_hit(e, lines) for e in kept]
+    return [_hit(e, lines, disguised) for e in kept]
+
+
+def _folded(lines: Sequence[KernelLine]) -> tuple[Sequence[KernelLine], set[int]]:
+    """The lines with folded messages (``raw`` untouched), and which of them matched only once folded."""
+    folded = [fold(line.message) for line in lines]
+    changed = [i for i, (line, text) in enumerate(zip(lines, folded, strict=True)) if text != line.message]
+    if not changed:
+        return lines, set()
+    view = list(lines)
+    for i in changed:
+        view[i] = lines[i].model_copy(update={"message": folded[i]})
+    disguised = {i for i in changed if classify_unfolded(lines[i].message) != classify_unfolded(folded[i])}
+    return view, disguised
 
 
 SMALL_DELTA_LINES = 2_000
@@ -633,6 +664,7 @@ def scan(messages: Any) -> ScanResult:
 
     arr = _as_arrow(messages)
     texts, rows_of = _distinct(arr)
+    texts = fold_array(texts)
     hits = np.asarray(pc.indices_nonzero(_regex_mask(texts, _matcher().signal_re2)), dtype=np.int64)
     if rows_of is None:
         candidates, owner = hits, _owners_of_rows(texts, hits)
@@ -703,6 +735,7 @@ def boring_mask(messages: Any, *, scanned: ScanResult | None = None) -> list[boo
 
     arr = _as_arrow(messages)
     texts, rows_of = _distinct(arr)
+    texts = fold_array(texts)
     noise = np.asarray(_regex_mask(texts, _matcher().noise_re2).to_numpy(zero_copy_only=False), dtype=bool)
     if rows_of is not None:
         noise = noise[rows_of]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,3 +105,51 @@ def test_dev_set_round_trips(shared) -> None:  # type: ignore[no-untyped-def]
     for raw in (shared / "datasets/dmesg-real/dev.jsonl").read_text(encoding="utf-8").splitlines():
         text = json.loads(raw)["text"]
         assert r.restore(r.redact(text)) == text
+
+
+# --- the marked corpus (issue 8, item 5) -------------------------------------------------------
+
+CORPUS = Path(__file__).parent / "data" / "redaction_corpus.txt"
+CORPUS_HOST = "web-07.dc1.example.net"
+_MARK = re.compile(r"⟦(\w+):(.*?)⟧")
+
+
+def corpus() -> list[tuple[str, list[tuple[str, str]]]]:
+    """``(plain line, [(kind, value), ...])`` for every corpus line; kind ``keep`` must survive."""
+    out = []
+    for raw in CORPUS.read_text(encoding="utf-8").splitlines():
+        if raw.strip() and not raw.startswith("#"):
+            out.append((_MARK.sub(lambda m: m.group(2), raw), _MARK.findall(raw)))
+    return out
+
+
+def corpus_share(redactor_for: Any = lambda: Redactor(hosts=[CORPUS_HOST])) -> dict[str, tuple[int, int]]:
+    """Per kind, ``(values handled right, values marked)``: secrets gone, ``keep`` values still there."""
+    share: dict[str, tuple[int, int]] = {}
+    for line, marks in corpus():
+        out = redactor_for().redact(line)
+        for kind, value in marks:
+            right = (value in out) if kind == "keep" else (value not in out)
+            done, total = share.get(kind, (0, 0))
+            share[kind] = (done + right, total + 1)
+    return share
+
+
+def test_corpus_covers_every_kind_of_secret() -> None:
+    kinds = {kind for _, marks in corpus() for kind, _ in marks}
+    assert kinds == {"IP", "MAC", "WWN", "SERIAL", "HOST", "USER", "keep"}
+
+
+@pytest.mark.parametrize(("line", "marks"), corpus(), ids=lambda v: v[:60] if isinstance(v, str) else "")
+def test_corpus_line_is_redacted_and_restored(line: str, marks: list[tuple[str, str]]) -> None:
+    r = Redactor(hosts=[CORPUS_HOST])
+    out = r.redact(line)
+    leaked = [(k, v) for k, v in marks if k != "keep" and v in out]
+    lost = [v for k, v in marks if k == "keep" and v not in out]
+    assert not leaked and not lost, out
+    assert r.restore(out) == line
+
+
+def test_corpus_share_caught_is_complete() -> None:
+    share = corpus_share()
+    assert {k: done for k, (done, _) in share.items()} == {k: total for k, (_, total) in share.items()}

@@ -16,6 +16,7 @@ existing one, so the number of distinct alerts is right. Firing alerts are also 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import sqlite3
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tasseograph.runner.credentials import split_url_credentials
 from tasseograph.runner.state import bump, labels_key
 from tasseograph.schema import Finding, Verdict
 
@@ -235,8 +237,14 @@ class AlertmanagerClient:
     """``POST /api/v2/alerts`` (a list of alerts per request)."""
 
     def __init__(self, url: str, *, timeout: float = 10.0) -> None:
-        self.url = url.rstrip("/") + "/api/v2/alerts"
+        # Credentials in the URL become a header: the URL in every message is free of them.
+        clean, creds = split_url_credentials(url)
+        self.url = clean.rstrip("/") + "/api/v2/alerts"
         self.timeout = timeout
+        self._headers = {"Content-Type": "application/json"}
+        if creds is not None:
+            token = base64.b64encode(f"{creds[0]}:{creds[1]}".encode()).decode("ascii")
+            self._headers["Authorization"] = f"Basic {token}"
 
     def post(self, alerts: list[dict[str, Any]]) -> None:
         """Send alerts.
@@ -245,8 +253,7 @@ class AlertmanagerClient:
             AlertError: connection failure or a non-2xx answer.
         """
         body = json.dumps(alerts).encode("utf-8")
-        request = urllib.request.Request(self.url, data=body, method="POST",
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(self.url, data=body, method="POST", headers=self._headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 response.read()

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import time
 from collections.abc import Iterator
@@ -23,13 +24,22 @@ from typing import Any
 import click
 from prometheus_client import CollectorRegistry
 
-from tasseograph.errors import ConfigError, MissingAPIKeyError, UsageError
+from tasseograph.errors import ConfigError, MissingAPIKeyError, StateCorruptError, StateError, UsageError
 from tasseograph.models.registry import get_model
 from tasseograph.prompts import get_prompt
 from tasseograph.runner.config import RunnerConfig, default_config_toml, load_config, parse_duration
+from tasseograph.runner.credentials import Scrubber, install_log_scrubber, known_secrets
 from tasseograph.runner.metrics import Metrics
 from tasseograph.runner.sources import build_sources
-from tasseograph.runner.state import State, connect
+from tasseograph.runner.state import connect
+from tasseograph.runner.statefile import (
+    backup_state,
+    check_state,
+    open_state,
+    recover_state,
+    state_error,
+    state_errors,
+)
 from tasseograph.runner.summary import config_summary, pass_line
 from tasseograph.runner.worker import CycleReport, Runner, build_model
 
@@ -38,16 +48,19 @@ log = logging.getLogger("tasseograph.runner")
 _PATH = click.Path(dir_okay=False, path_type=Path)
 
 
-def _config(config_path: Path | None, overrides: dict[str, Any]) -> RunnerConfig:
-    config = load_config(config_path)
+def _config(config_path: Path | None, overrides: dict[str, Any], *, insecure_ok: bool = False) -> RunnerConfig:
+    config = load_config(config_path, insecure_ok=insecure_ok)
     return config.with_overrides(overrides) if any(v is not None for v in overrides.values()) else config
 
 
 @contextmanager
 def _lock(state_path: Path, *, once: bool) -> Iterator[bool]:
     """One runner per state file: cron runs that overlap a slow one step aside."""
-    state_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(f"{state_path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        state_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(f"{state_path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise state_error(exc, state_path) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -75,11 +88,13 @@ def _lock(state_path: Path, *, once: bool) -> Iterator[bool]:
 @click.option("--stdin", "from_stdin", is_flag=True, help="Also queue one delta read from stdin (see --host).")
 @click.option("--host", default=None, help="Host name for stdin and local sources (sources.host).")
 @click.option("--print-default-config", is_flag=True, help="Print the documented default config and exit.")
+@click.option("--insecure-ok", is_flag=True,
+              help="Run even when the config is writable, or the key file readable, by every user (warns).")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 @click.option("-q", "--quiet", is_flag=True, help="No line per pass on stdout (warnings and errors still go to stderr).")
 def run(config_path: Path | None, spool: Path | None, state_path: Path | None, textfile: Path | None,
         alertmanager_url: str | None, model: str | None, listen: str | None, once: bool, from_stdin: bool,
-        host: str | None, print_default_config: bool, verbose: int, quiet: bool) -> None:
+        host: str | None, print_default_config: bool, insecure_ok: bool, verbose: int, quiet: bool) -> None:
     """Run the production runner: ingest deltas, triage them, export metrics and alerts.
 
     Each pass prints one line on stdout: hosts, new deltas, verdicts by status, calls skipped,
@@ -94,12 +109,13 @@ def run(config_path: Path | None, spool: Path | None, state_path: Path | None, t
         "sources.spool.dir": str(spool) if spool else None, "state": str(state_path) if state_path else None,
         "metrics.textfile": str(textfile) if textfile else None, "alerts.alertmanager_url": alertmanager_url,
         "model.name": model, "metrics.listen": listen, "sources.host": host,
-    })
+    }, insecure_ok=insecure_ok)
+    install_log_scrubber(Scrubber(known_secrets(config.model.api_key_file)))
     with _lock(config.state, once=once) as locked:
         if not locked:
             click.echo(f"tasseograph: another run holds {config.state}.lock; skipping this run", err=True)
             return
-        state = State(config.state)
+        state = open_state(config.state)
         try:
             sources = build_sources(config, stdin=sys.stdin.buffer if from_stdin else None)
             if not sources:
@@ -108,14 +124,16 @@ def run(config_path: Path | None, spool: Path | None, state_path: Path | None, t
             runner = Runner(config, state, sources)
             metrics = Metrics(CollectorRegistry(), config.state, daily_usd=config.budget.daily_usd,
                               monthly_usd=config.budget.monthly_usd)
-            if once:
-                report = asyncio.run(runner.cycle())
-                _write_textfile(metrics, config)
-                _say(report, quiet)
-            else:
-                asyncio.run(_daemon(runner, metrics, config, quiet))
+            with state_errors(config.state):
+                if once:
+                    report = asyncio.run(runner.cycle())
+                    _write_textfile(metrics, config)
+                    _say(report, quiet)
+                else:
+                    asyncio.run(_daemon(runner, metrics, config, quiet))
         finally:
-            state.close()
+            with suppress(sqlite3.Error):
+                state.close()
 
 
 def _say(report: CycleReport, quiet: bool) -> None:
@@ -141,8 +159,13 @@ async def _daemon(runner: Runner, metrics: Metrics, config: RunnerConfig, quiet:
     try:
         while not stop.is_set():
             try:
-                report = await runner.cycle()
+                with state_errors(config.state):
+                    report = await runner.cycle()
                 _say(report, quiet)
+            except StateCorruptError:
+                raise  # one line and exit 2: the service manager shows it failed
+            except StateError as exc:  # a full disk or a read-only mount may clear: try again next cycle
+                log.error("%s", exc)
             except Exception:  # keep the daemon alive; the state is consistent after any failure
                 log.exception("cycle failed")
             _write_textfile(metrics, config)
@@ -181,7 +204,8 @@ def findings(config_path: Path | None, state_path: Path | None, host: str | None
     path = state_path or _config(config_path, {}).state
     if not path.exists():
         raise UsageError(f"no state file at {path}: run `tasseograph run --once` first or pass --state")
-    rows = _query_findings(path, host, parse_since(since) if since else None, severity, limit)
+    with state_errors(path):
+        rows = _query_findings(path, host, parse_since(since) if since else None, severity, limit)
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
         return
@@ -269,4 +293,63 @@ def _check_model(config: RunnerConfig, path: Path | None) -> str | None:
     return note
 
 
-commands = [run, findings, check_config]
+@click.group("state")
+def state_group() -> None:
+    """Check, back up or recover the runner's SQLite state file (README: Reliability)."""
+
+
+def _state_path(config_path: Path | None, state_path: Path | None) -> Path:
+    return state_path or _config(config_path, {}).state
+
+
+@state_group.command("check")
+@click.option("--config", "config_path", type=_PATH, default=None, help="TOML config file (for the state path).")
+@click.option("--state", "state_path", type=_PATH, default=None, help="SQLite state file.")
+def state_check(config_path: Path | None, state_path: Path | None) -> None:
+    """PRAGMA integrity_check and what the file holds; exit 2 when it is damaged (safe while the runner runs)."""
+    path = _state_path(config_path, state_path)
+    report = check_state(path)
+    click.echo(f"{path}: schema version {report.schema_version}, mode {report.mode:o}")
+    for table, rows in sorted(report.rows.items()):
+        click.echo(f"  {table:<20} {rows:>10} rows")
+    if report.mode & 0o077:
+        click.echo(f"warning: {path} is readable by others; it holds raw log lines: chmod 600 {path}", err=True)
+    if not report.ok:
+        for problem in report.problems[:20]:
+            click.echo(f"  problem: {problem}", err=True)
+        raise StateCorruptError(f"state file {path} is damaged: stop the runner, then `tasseograph state recover`"
+                                " (README: Reliability)", path=str(path))
+    click.echo("state OK", err=True)
+
+
+@state_group.command("backup")
+@click.argument("dest", type=_PATH)
+@click.option("--config", "config_path", type=_PATH, default=None, help="TOML config file (for the state path).")
+@click.option("--state", "state_path", type=_PATH, default=None, help="SQLite state file.")
+def state_backup(dest: Path, config_path: Path | None, state_path: Path | None) -> None:
+    """Copy the state file to DEST, consistently, while the runner runs (mode 0600)."""
+    path = _state_path(config_path, state_path)
+    if not path.exists():
+        raise StateError(f"no state file at {path}: check the path (config key `state`)", path=str(path))
+    click.echo(f"backed up {path} to {backup_state(path, dest)}", err=True)
+
+
+@state_group.command("recover")
+@click.option("--config", "config_path", type=_PATH, default=None, help="TOML config file (for the state path).")
+@click.option("--state", "state_path", type=_PATH, default=None, help="SQLite state file.")
+def state_recover(config_path: Path | None, state_path: Path | None) -> None:
+    """Move a damaged state file aside and build a new one from every row that can still be read."""
+    path = _state_path(config_path, state_path)
+    with _lock(path, once=False):
+        recovery = recover_state(path)
+    click.echo(f"moved the damaged file to {recovery.moved_to}")
+    for table, rows in sorted(recovery.copied.items()):
+        whole = " (read in part)" if table in recovery.incomplete else ""
+        click.echo(f"  {table:<20} {rows:>10} rows copied{whole}")
+    if recovery.cursors_dropped:
+        click.echo("the queue could not be read whole: cursors dropped, sources are read again from their start "
+                   "(lines may be analysed twice, none is lost)")
+    click.echo(f"recovered {path}", err=True)
+
+
+commands = [run, findings, check_config, state_group]

@@ -23,11 +23,13 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    field_serializer,
     field_validator,
 )
 
 from tasseograph.baseline import BaselineSettings
 from tasseograph.errors import ConfigError
+from tasseograph.runner.credentials import check_file_modes, mask_url, read_key_file
 from tasseograph.tomlfile import read_toml
 
 CONFIG_ENV = "TASSEOGRAPH_CONFIG"
@@ -101,17 +103,9 @@ class ModelSection(_Section):
         """The API key from ``api_key_file`` (None: the backend reads its environment variable).
 
         Raises:
-            ConfigError: the key file cannot be read or is empty.
+            ConfigError: the key file cannot be read, is not a regular file of a few KB, or is empty.
         """
-        if self.api_key_file is not None:
-            try:
-                text = self.api_key_file.read_text(encoding="utf-8").strip().splitlines()
-            except OSError as exc:
-                raise ConfigError(f"model.api_key_file: cannot read {self.api_key_file}: {exc.strerror}") from None
-            if not text or not text[0].strip():
-                raise ConfigError(f"model.api_key_file: {self.api_key_file} is empty")
-            return SecretStr(text[0].strip())
-        return None
+        return read_key_file(self.api_key_file) if self.api_key_file is not None else None
 
 
 class SpoolSection(_Section):
@@ -123,6 +117,9 @@ class SpoolSection(_Section):
     """Delete a file once all its lines are queued (the spool is a hand-off, not an archive)."""
     settle: Duration = 30.0
     """A file untouched this long is complete even without a final newline."""
+    quarantine: Path | None = None
+    """Where chunks that held binary junk are kept (their text and signal lines are still
+    analysed); unset: ``<dir>.quarantine`` beside the spool."""
 
 
 class KmsgSection(_Section):
@@ -183,6 +180,11 @@ class BudgetSection(_Section):
     """Cap per UTC day in USD; 0 means no cap."""
     monthly_usd: float = Field(0.0, ge=0)
     """Cap per UTC calendar month in USD; 0 means no cap."""
+    max_calls_per_delta: int = Field(4, ge=0)
+    """Most model calls for one delta (a host's new lines in one ingest, which ``max_delta_bytes``
+    cuts into pieces); further pieces get the signal catalogue's verdict. 0: no cap."""
+    max_calls_per_host_hour: int = Field(12, ge=0)
+    """Most model calls for one host in any hour; past it, the signal catalogue's verdict. 0: no cap."""
 
 
 class BaselineSection(_Section):
@@ -229,7 +231,8 @@ class AlertsSection(_Section):
     """Alertmanager routing: critical at once, warning when sustained, resolved when clear."""
 
     alertmanager_url: str = ""
-    """Alertmanager base URL (``http://127.0.0.1:9093``); empty disables alerting."""
+    """Alertmanager base URL (``http://127.0.0.1:9093``); empty disables alerting. Credentials in
+    it (``https://user:password@am:9093``) are sent as basic auth and never shown or logged."""
     warning_min_checks: int = Field(3, ge=1)
     """A warning pages when this many checks of the host within ``warning_window`` carried it."""
     warning_window: Duration = 3600.0
@@ -248,6 +251,10 @@ class AlertsSection(_Section):
     """HTTP timeout for Alertmanager."""
     labels: dict[str, str] = Field(default_factory=dict)
     """Extra static labels on every alert (e.g. ``cluster``, ``team``)."""
+
+    @field_serializer("alertmanager_url", when_used="json")
+    def _masked(self, url: str) -> str:
+        return mask_url(url)
 
 
 class MetricsSection(_Section):
@@ -327,18 +334,26 @@ def validate_config(data: dict[str, Any], *, source: str) -> RunnerConfig:
         raise ConfigError(_describe(exc, source)) from None
 
 
-def load_config(path: Path | str | None = None) -> RunnerConfig:
+def load_config(path: Path | str | None = None, *, insecure_ok: bool = False) -> RunnerConfig:
     """Load and validate the TOML file at ``path`` (or ``$TASSEOGRAPH_CONFIG``; none: defaults).
 
+    Args:
+        path: the config file.
+        insecure_ok: only warn (do not refuse) when the file is writable by every user or the
+            key file it names is readable by every user.
+
     Raises:
-        ConfigError: the file is missing, not TOML, or has an unknown key or bad value.
+        ConfigError: the file is missing, not TOML, has an unknown key or bad value, or is open
+            to other users (see ``insecure_ok``).
     """
     if path is None:
         path = os.environ.get(CONFIG_ENV) or None
     if path is None:
         return RunnerConfig()
     path = Path(path)
-    return validate_config(read_toml(path, what="config file"), source=str(path))
+    config = validate_config(read_toml(path, what="config file"), source=str(path))
+    check_file_modes(path, config.model.api_key_file, insecure_ok=insecure_ok)
+    return config
 
 
 def _describe(exc: ValidationError, source: str) -> str:
@@ -350,7 +365,10 @@ def _describe(exc: ValidationError, source: str) -> str:
             problems.append(f"{source}: {key}: unknown key{hint}")
             continue
         msg = err["msg"].removeprefix("Value error, ")
-        shown = "" if _secret(key) or key.startswith("model.options") else f" (got {err.get('input')!r})"
+        value = err.get("input")
+        if isinstance(value, str) and key.endswith("url"):
+            value = mask_url(value)
+        shown = "" if _secret(key) or key.startswith("model.options") else f" (got {value!r})"
         problems.append(f"{source}: {key}: {msg}{shown}")
     return "; ".join(problems)
 

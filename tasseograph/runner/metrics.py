@@ -25,6 +25,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector as _CollectorBase
 
 from tasseograph.runner.backoff import CIRCUIT_STATES
+from tasseograph.runner.spool import REFUSED_PREFIX
 from tasseograph.runner.state import connect, day_key
 
 COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -38,8 +39,11 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "dmesg_llm_skipped_calls_total": ("Model calls not made, by reason (pre-filter, budget, circuit...).", ("reason",)),
     "dmesg_llm_alerts_total": ("Alert episodes started.", ("alertname", "severity")),
     "dmesg_llm_alert_post_errors_total": ("Failed posts to Alertmanager.", ()),
-    "dmesg_llm_source_events_total": ("Source events: reboot, overrun, truncated, binary, cursor_lost.", ("host", "kind")),
+    "dmesg_llm_source_events_total": (
+        "Source events: reboot, overrun, truncated, cursor_lost, quarantined, refused, ignored.", ("host", "kind")),
     "dmesg_llm_source_errors_total": ("Source read failures.", ("source",)),
+    "dmesg_llm_spool_quarantined_total": (
+        "Spool chunks that held binary junk, set apart in the quarantine folder (their signal lines still read).", ()),
     "dmesg_llm_unattributed_findings_total": ("Batch findings no host could be found for.", ()),
     "dmesg_llm_baseline_skips_total": (
         "Model calls not made because the delta held only noise and the host's baselined templates.", ("host",)),
@@ -97,6 +101,12 @@ class Collector(_CollectorBase):
             fam.add_metric([state], 1.0 if state == circuit else 0.0)
         yield fam
         yield self._baseline_sizes(conn)
+        (refused,) = conn.execute(
+            "SELECT COUNT(*) FROM cursors WHERE source='spool' AND key LIKE ? AND value NOT LIKE 'ignored%'",
+            (REFUSED_PREFIX + "%",)).fetchone()
+        yield GaugeMetricFamily("dmesg_llm_spool_refused",
+                                "Spool entries refused now: links, special files, names that cannot be hosts.",
+                                value=refused)
         (firing,) = conn.execute("SELECT COUNT(*) FROM alerts WHERE state='firing'").fetchone()
         yield GaugeMetricFamily("dmesg_llm_alerts_firing", "Alerts currently firing.", value=firing)
         yield GaugeMetricFamily("dmesg_llm_last_run_timestamp", "Unix time the runner last finished a cycle.",

@@ -256,8 +256,8 @@ def build_sources(config: RunnerConfig, *, stdin: BinaryIO | None = None) -> lis
     host = local_host(src.host)
     sources: list[Source] = []
     if src.spool.dir is not None:
-        sources.append(SpoolSource(src.spool.dir, settle=src.spool.settle,
-                                   delete_consumed=src.spool.delete_consumed, max_chunk=src.max_delta_bytes))
+        sources.append(SpoolSource(src.spool.dir, settle=src.spool.settle, delete_consumed=src.spool.delete_consumed,
+                                   max_chunk=src.max_delta_bytes, quarantine=src.spool.quarantine))
     if src.kmsg.enabled:
         sources.append(KmsgSource(src.kmsg.path, src.kmsg.boot_id_path, host))
     if src.journal.enabled:

@@ -15,9 +15,11 @@ The two transactions that make ``kill -9`` harmless:
   crash after it leaves nothing to redo.
 
 Schema changes are additive (``CREATE TABLE IF NOT EXISTS``), so opening an older file adds the
-new tables and raises ``meta.schema_version`` (version 2 added the per-host baselines).
+new tables and raises ``meta.schema_version`` (version 2 added the per-host baselines, version 3
+the origins of queued deltas, which keep a spool file until its lines are judged). Opening,
+checking, backing up and recovering the file itself are in ``statefile.py``.
 
-``synchronous=FULL`` because a spool file is deleted right after its lines are committed: a
+``synchronous=FULL`` because a spool file is deleted once its lines' verdicts are committed: a
 commit lost to a power cut would otherwise lose the lines.
 """
 
@@ -25,9 +27,10 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +46,9 @@ from tasseograph.baseline import (
 from tasseograph.schema import Delta, Verdict
 from tasseograph.signals import SignalHit
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+QUARANTINE_EVENTS = ("quarantined", "quarantine_failed")
+"""Source events of chunks that held binary junk (also counted in ``dmesg_llm_spool_quarantined_total``)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -90,6 +95,12 @@ CREATE TABLE IF NOT EXISTS baseline_templates (
   host TEXT NOT NULL, template TEXT NOT NULL, lines INTEGER NOT NULL, deltas INTEGER NOT NULL,
   first_seen REAL NOT NULL, last_seen REAL NOT NULL, poisoned INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (host, template));
+CREATE TABLE IF NOT EXISTS delta_origins (
+  delta_id INTEGER NOT NULL, source TEXT NOT NULL, origin TEXT NOT NULL,
+  PRIMARY KEY (delta_id, source, origin));
+CREATE INDEX IF NOT EXISTS delta_origins_origin ON delta_origins (source, origin);
+CREATE TRIGGER IF NOT EXISTS delta_origins_done AFTER DELETE ON deltas
+  BEGIN DELETE FROM delta_origins WHERE delta_id = old.id; END;
 """
 
 
@@ -104,6 +115,9 @@ class Chunk:
     data: bytes
     due: float = 0.0
     """When the delta should be analysed (the worker sets it from the polling policy)."""
+    origin: str = ""
+    """The source file the lines came from (a spool cursor key); it is kept until every delta
+    holding its lines has a verdict (``State.pending_origins``)."""
 
 
 @dataclass(frozen=True)
@@ -175,7 +189,10 @@ class State:
         try:
             yield self.conn
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            # SQLite may have rolled back already (a full disk does): the original error matters.
+            if self.conn.in_transaction:
+                with suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
 
@@ -193,25 +210,28 @@ class State:
         events: Sequence[Event] = (),
         *,
         now: float,
-        append: Callable[[sqlite3.Connection, Chunk], bool] | None = None,
+        append: Callable[[sqlite3.Connection, Chunk], int | None] | None = None,
     ) -> None:
         """Queue chunks and move cursors in one transaction.
 
         Args:
             chunks: new deltas; ``append(conn, chunk)`` may merge one into a waiting delta
-                instead (adaptive polling) and return True.
+                instead (adaptive polling) and return that delta's id (None: not merged).
             cursors: cursor writes that cover exactly these chunks.
             events: source events to record (and count).
             now: the time of ingest.
         """
         with self.transaction() as conn:
             for chunk in chunks:
-                if append is not None and append(conn, chunk):
-                    continue
-                conn.execute(
-                    "INSERT INTO deltas (host, source, ref, data, created, due) VALUES (?,?,?,?,?,?)",
-                    (chunk.host, chunk.source, chunk.ref, chunk.data, now, chunk.due),
-                )
+                delta_id = append(conn, chunk) if append is not None else None
+                if delta_id is None:
+                    delta_id = conn.execute(
+                        "INSERT INTO deltas (host, source, ref, data, created, due) VALUES (?,?,?,?,?,?)",
+                        (chunk.host, chunk.source, chunk.ref, chunk.data, now, chunk.due),
+                    ).lastrowid
+                if chunk.origin:
+                    conn.execute("INSERT OR IGNORE INTO delta_origins VALUES (?,?,?)",
+                                 (delta_id, chunk.source, chunk.origin))
             for cur in cursors:
                 if cur.value is None:
                     conn.execute("DELETE FROM cursors WHERE source=? AND key=?", (cur.source, cur.key))
@@ -225,6 +245,13 @@ class State:
                     (now, ev.host, ev.source, ev.kind, ev.detail),
                 )
                 bump(conn, "dmesg_llm_source_events_total", {"host": ev.host, "kind": ev.kind})
+                if ev.kind in QUARANTINE_EVENTS:
+                    bump(conn, "dmesg_llm_spool_quarantined_total", {})
+
+    def pending_origins(self, source: str) -> set[str]:
+        """Origins (source files) of a source with lines in a delta still waiting for its verdict."""
+        rows = self.conn.execute("SELECT DISTINCT origin FROM delta_origins WHERE source = ?", (source,))
+        return {r[0] for r in rows}
 
     # --- queue ---------------------------------------------------------------------------
 
@@ -305,6 +332,13 @@ class State:
             conn.execute("DELETE FROM baseline_templates WHERE poisoned=0 AND last_seen < ?", (before,))
             return conn.execute("DELETE FROM verdicts WHERE checked < ?", (before,)).rowcount
 
+    def model_calls(self, host: str, since: float) -> int:
+        """Verdicts of ``host`` since ``since`` for which a model was called (not skipped, no fallback)."""
+        (n,) = self.conn.execute(
+            "SELECT COUNT(*) FROM verdicts WHERE host=? AND checked>=? AND fallback IS NULL"
+            " AND json_extract(verdict, '$.skipped') = 0", (host, since)).fetchone()
+        return int(n)
+
     def hosts(self) -> dict[str, tuple[float | None, str | None, float | None]]:
         """Per host: last check time, last status, last anomaly time."""
         rows = self.conn.execute("SELECT host, last_check, last_status, last_anomaly FROM hosts")
@@ -351,6 +385,11 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, timeout=10)
         conn.execute("PRAGMA busy_timeout=10000")
         return conn
+    if not path.exists():
+        # The file holds raw log lines: private from its first byte (SQLite gives -wal and -shm
+        # the same mode). An empty file is an empty database.
+        with suppress(FileExistsError):  # another process was first
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     conn = sqlite3.connect(path, isolation_level=None, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")

@@ -42,9 +42,12 @@ from tasseograph.runner.backoff import Backoff, CircuitBreaker
 from tasseograph.runner.batching import Item, analyze_batch
 from tasseograph.runner.batching import build_request as build_batch_request
 from tasseograph.runner.budget import Budget, Spent, estimate_cost
+from tasseograph.runner.callcap import HOUR, CallCaps
 from tasseograph.runner.config import RunnerConfig
+from tasseograph.runner.credentials import Scrubber, known_secrets
 from tasseograph.runner.polling import PollingPolicy
 from tasseograph.runner.sources import Source, SourceError, split_chunk
+from tasseograph.runner.spool import Consumed, delete_judged
 from tasseograph.runner.state import Chunk, QueuedDelta, State, bump, day_key, learn_baseline
 from tasseograph.schema import CompressionStats, Verdict
 from tasseograph.signals import detect
@@ -136,6 +139,9 @@ class Runner:
         p = config.polling
         self.policy = PollingPolicy(p.adaptive, p.healthy_min, p.healthy_max, p.anomaly, p.anomaly_hold)
         self.budget = Budget(config.budget.daily_usd, config.budget.monthly_usd)
+        self.caps = CallCaps(config.budget.max_calls_per_delta, config.budget.max_calls_per_host_hour)
+        if self.model.price_id is not None and config.budget.monthly_usd <= 0:
+            log.warning("%s costs money and [budget] monthly_usd is not set: spend has no monthly cap", self.model.name)
         self.baseline = config.baseline.settings() if config.baseline.enabled else None
         self.backoff = Backoff(config.retry.base, config.retry.max, rng or random.Random())
         a = config.alerts
@@ -145,6 +151,8 @@ class Runner:
         if alert_client is None and a.alertmanager_url:
             self.alert_client = alerts.AlertmanagerClient(a.alertmanager_url, timeout=a.timeout)
         self.clock = clock
+        self._consumed: list[Consumed] = []
+        self.scrubber = Scrubber(known_secrets(config.model.api_key_file))
 
     async def cycle(self) -> CycleReport:
         """Ingest, analyse, post alerts; safe to interrupt at any point."""
@@ -152,6 +160,8 @@ class Runner:
         now = self.clock()
         report.ingested = self.ingest(now, report)
         await self.process(now, report)
+        delete_judged(self.state, self._consumed)
+        self._consumed = []
         with self.state.transaction() as conn:
             alerts.sweep(conn, self.clock(), self.rules)
         report.alerts_posted = self.post_alerts(self.clock())
@@ -187,6 +197,7 @@ class Runner:
                     action()
                 except OSError as exc:
                     log.warning("spool clean-up failed: %s", exc)
+            self._consumed.extend(scan.consumed)
             total += len(chunks)
         return total
 
@@ -196,10 +207,10 @@ class Runner:
         urgent = bool(self.policy.adaptive and detect(parse_delta(chunk.data, host=chunk.host).lines))
         return dataclasses.replace(chunk, due=self.policy.due(chunk.host, last_check, last_anomaly, now, urgent=urgent))
 
-    def _appender(self, now: float) -> Callable[[sqlite3.Connection, Chunk], bool]:
+    def _appender(self, now: float) -> Callable[[sqlite3.Connection, Chunk], int | None]:
         limit = self.config.sources.max_delta_bytes
 
-        def append(conn: sqlite3.Connection, chunk: Chunk) -> bool:
+        def append(conn: sqlite3.Connection, chunk: Chunk) -> int | None:
             # A host not yet due collects its lines in one waiting delta: one call instead of many.
             row = conn.execute(
                 "SELECT id, data FROM deltas WHERE host=? AND source=? AND attempts=0 AND interim=0 AND due>?"
@@ -207,11 +218,11 @@ class Runner:
                 (chunk.host, chunk.source, now, len(chunk.data), limit),
             ).fetchone()
             if row is None:
-                return False
+                return None
             # Joined in Python: SQLite's || would turn the bytes into text.
             conn.execute("UPDATE deltas SET data=?, ref=ref||' '||?, due=MIN(due, ?) WHERE id=?",
                          (bytes(row[1]) + chunk.data, chunk.ref, chunk.due, row[0]))
-            return True
+            return int(row[0])
 
         return append
 
@@ -267,6 +278,14 @@ class Runner:
             return
         breaker = CircuitBreaker.load(self.state.get_meta("circuit"), threshold=self.config.retry.failure_threshold,
                                       open_for=self.config.retry.open_for)
+        calls, capped = self.caps.split(calls, host=lambda w: w.queued.host,
+                                        delta=lambda w: (w.queued.host, w.queued.created),
+                                        calls_last_hour=lambda host: self.state.model_calls(host, now - HOUR))
+        if capped:
+            log.warning("%d delta piece(s) past the model call caps get the signal catalogue's verdict (%s)",
+                        len(capped), ", ".join(sorted({cap for _, cap in capped})))
+        for w, cap in capped:
+            await self._fallback(w, cap, now, report)
         groups, over_budget = self._admit(self._groups(calls), now)
         for w in over_budget:
             await self._fallback(w, "budget", now, report)
@@ -364,7 +383,7 @@ class Runner:
 
     async def _poisoned(self, group: list[_Work], exc: Exception, now: float, report: CycleReport) -> None:
         self.state.retry_later([w.queued.id for w in group], lambda n: now + self.backoff.delay(n),
-                               f"{type(exc).__name__}: {exc}")
+                               self.scrubber.text(f"{type(exc).__name__}: {exc}"))
         for w in group:
             if w.queued.attempts + 1 >= POISON_ATTEMPTS:
                 await self._fallback(w, "error", now, report)
@@ -390,6 +409,7 @@ class Runner:
     def _finish(self, w: _Work, verdict: Verdict, now: float, report: CycleReport, *,
                 fallback: str | None = None) -> None:
         host = w.queued.host
+        verdict = self.scrubber.verdict(verdict)  # a model that echoes the key cannot get it stored
 
         def work(conn: sqlite3.Connection) -> None:
             alerts.apply_verdict(conn, host, verdict, now, self.rules)

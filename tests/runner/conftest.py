@@ -111,6 +111,8 @@ class FakeAlertmanager:
 
     def __init__(self) -> None:
         self.posts: list[list[dict[str, Any]]] = []
+        self.headers: list[dict[str, str]] = []
+        """Request headers of every post (accepted or failed)."""
         self.fail_next = 0
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -142,6 +144,7 @@ class FakeAlertmanager:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with fake._lock:
+                    fake.headers.append(dict(self.headers))
                     failing = fake.fail_next > 0
                     fake.fail_next -= failing
                     if not failing:

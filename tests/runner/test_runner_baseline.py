@@ -139,7 +139,8 @@ def test_fallback_verdicts_teach_nothing(tmp_path: Path) -> None:
 
 def test_disabled_by_default_and_keys_documented(tmp_path: Path) -> None:
     model = KeywordModel()
-    runner = make_runner(make_config(tmp_path), model=model)
+    # 15 deltas of one host within the hour: the hourly call cap is not what is tested here.
+    runner = make_runner(make_config(tmp_path, **{"budget.max_calls_per_host_hour": 0}), model=model)
     for i in range(15):
         feed(runner, tmp_path, f"{i}.log", NORMAL)
     assert len(model.calls) == 15
@@ -159,6 +160,6 @@ def test_an_old_state_file_gets_the_baseline_tables(tmp_path: Path) -> None:
                        "INSERT INTO meta VALUES ('schema_version', '1');")
     conn.close()
     state = State(path)
-    assert state.get_meta("schema_version") == SCHEMA_VERSION == 2
+    assert state.get_meta("schema_version") == SCHEMA_VERSION >= 2
     assert state.baseline("web1", BaselineSettings(), now=0.0).templates == {}
     state.close()

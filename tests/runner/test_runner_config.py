@@ -53,6 +53,7 @@ def test_not_toml(tmp_path: Path) -> None:
 def test_api_key_file_is_secret(tmp_path: Path) -> None:
     key = tmp_path / "key"
     key.write_text("sk-ant-SECRET-456\n", encoding="utf-8")
+    key.chmod(0o600)
     config = load_config(write(tmp_path, f'[model]\napi_key_file = "{key}"\n'))
     secret = config.model.api_key()
     assert secret is not None and secret.get_secret_value() == "sk-ant-SECRET-456"
@@ -62,6 +63,7 @@ def test_api_key_file_is_secret(tmp_path: Path) -> None:
 def test_empty_key_file(tmp_path: Path) -> None:
     key = tmp_path / "key"
     key.write_text("\n", encoding="utf-8")
+    key.chmod(0o600)
     config = load_config(write(tmp_path, f'[model]\napi_key_file = "{key}"\n'))
     with pytest.raises(ConfigError, match="is empty"):
         config.model.api_key()

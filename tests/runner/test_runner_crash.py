@@ -1,9 +1,12 @@
-"""``kill -9`` at random points over a few hundred deltas from many hosts: after restarts the
-stored verdicts equal a clean run's, nothing is lost, and no alert is posted as a new one twice."""
+"""``kill -9`` at random points over a few hundred deltas from many hosts, some spool files mixing
+binary junk with critical lines: after restarts the stored verdicts equal a clean run's, no critical
+line is lost, and no alert is posted as a new one twice. A second run cuts the state file short
+under a running runner: one line and exit 2, a recovery, and still no critical line lost."""
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import sqlite3
@@ -12,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.runner.conftest import CRITICAL_LINE, FakeAlertmanager, write_spool
 
@@ -30,15 +35,63 @@ LINES = [
 ]
 
 
-def spool_plan(rng: random.Random) -> list[list[tuple[str, str, str]]]:
-    """Waves of (host, file name, text): the same plan for both runs."""
+def spool_plan(rng: random.Random, hosts: int = HOSTS, files_per_host: int = FILES_PER_HOST,
+               waves: int = WAVES) -> list[list[tuple[str, str, bytes]]]:
+    """Waves of (host, file name, bytes): the same plan for both runs; about a third of the files
+    carry binary junk before, after or glued to their lines."""
     files = []
-    for h in range(HOSTS):
-        for f in range(FILES_PER_HOST):
+    for h in range(hosts):
+        for f in range(files_per_host):
             lines = [f"[{h * 100 + f:6d}.{i:03d}] {rng.choice(LINES)}" for i in range(rng.randint(1, 4))]
-            files.append((f"node{h:02d}", f"{f:04d}.log", "\n".join(lines) + "\n"))
-    per_wave = -(-len(files) // WAVES)
-    return [files[w * per_wave:(w + 1) * per_wave] for w in range(WAVES)]
+            text = ("\n".join(lines) + "\n").encode()
+            files.append((f"node{h:02d}", f"{f:04d}.log", with_junk(rng, text)))
+    per_wave = -(-len(files) // waves)
+    return [files[w * per_wave:(w + 1) * per_wave] for w in range(waves)]
+
+
+def with_junk(rng: random.Random, text: bytes) -> bytes:
+    """``text`` as written, or with a few KB of garbage before it, after it, or glued to its first line.
+
+    A line glued to garbage is read only when it is a signal (the rest goes to quarantine), so a
+    file of one routine line is not glued: every file still gets a verdict to compare.
+    """
+    mode = rng.choice(["clean", "clean", "before", "after", "glued"])
+    if mode == "glued" and text.count(b"\n") == 1 and CRITICAL_LINE.encode() not in text:
+        mode = "before"
+    junk = bytes(rng.randrange(256) for _ in range(rng.randint(512, 3072)))
+    if mode == "before":
+        return junk + b"\n" + text
+    if mode == "after":
+        return text + junk + b"\n"
+    if mode == "glued":
+        return junk.replace(b"\n", b"") + text
+    return text
+
+
+def critical_lines(plan: list[list[tuple[str, str, bytes]]]) -> dict[tuple[str, str], int]:
+    """Critical lines written per (host, file)."""
+    out = {}
+    for wave in plan:
+        for host, name, data in wave:
+            n = data.count(CRITICAL_LINE.encode())
+            if n:
+                out[(host, name)] = n
+    return out
+
+
+def critical_found(db: Path) -> dict[tuple[str, str], int]:
+    """Critical catalogue lines stored per (host, file): the episode counts of critical memory findings."""
+    conn = sqlite3.connect(db)
+    rows = conn.execute("SELECT ref, verdict FROM verdicts").fetchall()
+    conn.close()
+    out: dict[tuple[str, str], int] = {}
+    for ref, text in rows:
+        for f in json.loads(text)["findings"]:
+            if f["severity"] == "critical" and f["signal_id"] == "edac.ue":
+                host, _, rest = ref.partition("/")
+                key = (host, rest.split(":", 1)[0])
+                out[key] = out.get(key, 0) + f["count"]
+    return out
 
 
 def write_config(root: Path, am_url: str) -> Path:
@@ -158,6 +211,7 @@ def test_kill_9_loses_nothing_and_never_double_alerts(tmp_path: Path) -> None:
         expected, got = stored(clean), stored(crashed)
         assert len(expected) == HOSTS * FILES_PER_HOST
         assert got == expected
+        assert critical_found(crashed / "state.db") == critical_lines(plan)  # junk hid no critical line
         assert kills >= WAVES * KILLS_PER_WAVE - 2  # the kills really hit running processes
         clean_episodes = {k: len(v) for k, v in am_clean.episodes().items()}
         crash_episodes = {k: len(v) for k, v in am_crash.episodes().items()}
@@ -170,3 +224,71 @@ def test_kill_9_loses_nothing_and_never_double_alerts(tmp_path: Path) -> None:
     finally:
         am_clean.close()
         am_crash.close()
+
+
+def run_and_cut(config: Path, db: Path, rng: random.Random) -> int:
+    """Start ``run --once`` and cut the state file to a fraction of its size once the run has
+    queued some deltas (mid-run, as a full disk or a careless ``truncate`` would); its exit code."""
+    proc = subprocess.Popen([*TASSEOGRAPH, "run", "--once", "--config", str(config)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    before, _ = progress(db)
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        if progress(db)[0] - before >= 5:
+            size = db.stat().st_size
+            os.truncate(db, max(4096, int(size * rng.uniform(0.2, 0.6)) // 4096 * 4096))
+            break
+        time.sleep(0.001)
+    _, err = proc.communicate(timeout=120)
+    assert b"Traceback" not in err, err.decode()
+    return proc.returncode
+
+
+@pytest.mark.slow
+def test_a_state_file_cut_short_mid_run_loses_no_critical_line(tmp_path: Path) -> None:
+    rng = random.Random(SEED + 2)
+    plan = spool_plan(rng, hosts=12, files_per_host=6, waves=2)
+    am = FakeAlertmanager()
+    root = tmp_path / "run"
+    try:
+        config = write_config(root, am.url)
+        db = root / "state.db"
+        first, second = plan
+        for host, name, data in first:
+            write_spool(root / "spool", host, name, data)
+        run_and_kill(config, db, len(first), rng)
+        run(config)
+        judged_before = critical_found(db)
+
+        for host, name, data in second:
+            write_spool(root / "spool", host, name, data)
+        code = run_and_cut(config, db, rng)
+        kept = {(p.parent.name, p.name) for p in (root / "spool").rglob("*.log")}
+        again = subprocess.run([*TASSEOGRAPH, "run", "--once", "--config", str(config)],
+                               capture_output=True, timeout=120, check=False)
+        assert code == 2 or again.returncode == 2, "the damage went unnoticed"
+        err = again.stderr.decode().strip().splitlines()
+        assert again.returncode == 2 and len(err) == 1 and "damaged" in err[0], again.stderr.decode()
+        recover = subprocess.run([*TASSEOGRAPH, "state", "recover", "--config", str(config)],
+                                 capture_output=True, timeout=120, check=False)
+        assert recover.returncode == 0, recover.stderr.decode()
+        run(config)
+        run(config)
+
+        written = critical_lines(plan)
+        found = critical_found(db)
+        # Every file left in the spool when the state broke is judged again in full ...
+        for key in kept:
+            assert found.get(key, 0) == written.get(key, 0), key
+        # ... and a file deleted before that had its verdict (and alert) before the damage.
+        deleted = {key for key in written if key[0] and key not in kept}
+        assert all(key in found or key in judged_before or _alerted(am, key[0]) for key in deleted)
+        assert not list((root / "spool").rglob("*.log"))
+        hosts = {host for host, _ in written}
+        assert hosts and all(_alerted(am, host) for host in hosts)
+    finally:
+        am.close()
+
+
+def _alerted(am: FakeAlertmanager, host: str) -> bool:
+    return any(a["labels"].get("host") == host and a["labels"].get("severity") == "critical" for a in am.alerts())

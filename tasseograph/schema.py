@@ -103,6 +103,10 @@ class Finding(BaseModel):
     """How many matching lines or episodes stand behind it."""
     host: str | None = None
     """Host it belongs to (set in multi-host batches)."""
+    device: dict[str, str] = Field(default_factory=dict)
+    """Which device it is about, from the catalogue signal behind it (keys from the device
+    vocabulary, ``tasseograph/data/devices.toml``: ``dimm``, ``nvme``, ``disk``, ``pci``, ``nic``...);
+    empty when unknown."""
 
 
 class Usage(BaseModel):

@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 import pytest
 from pydantic import ValidationError
 
+from tasseograph.devices import declared_keys, load_device_keys
 from tasseograph.schema import KernelLine
 from tasseograph.signals import (
     NoiseSpec,
@@ -68,6 +69,20 @@ def test_signal_examples_classify_as_their_entry(spec: SignalSpec) -> None:
         assert classify(f"[  123.456789] {example}") == spec.id
 
 
+@pytest.mark.parametrize("spec", SIGNALS, ids=lambda s: s.id)
+def test_signal_example_names_its_device(spec: SignalSpec) -> None:
+    """Every entry that names devices says which device its first example is about, and
+    ``detect`` puts exactly that on the hit (and so on the finding)."""
+    if not declared_keys(spec.patterns, spec.fields):
+        assert not spec.example_device
+        return
+    assert spec.example_device, f"{spec.id}: declares device keys but no example_device"
+    lines = lines_of("\n".join([spec.examples[0]] * spec.min_count))
+    hits = [h for h in detect(lines) if h.signal_id == spec.id]
+    assert hits, f"{spec.id}: the first example alone gives no hit"
+    assert hits[0].device == spec.example_device
+
+
 @pytest.mark.parametrize("spec", NOISE, ids=lambda s: s.id)
 def test_noise_examples_are_boring_and_no_signal(spec: NoiseSpec) -> None:
     for example in spec.examples:
@@ -80,9 +95,8 @@ def _all_patterns() -> list[tuple[str, str]]:
     for s in SIGNALS:
         for field in ("patterns", "context", "resolve", "critical_if"):
             out += [(f"{s.id}.{field}", p) for p in getattr(s, field)]
-        if s.device:
-            out.append((f"{s.id}.device", s.device))
     out += [(f"{n.id}.patterns", p) for n in NOISE for p in n.patterns]
+    out += [(f"devices.{k.name}", k.pattern) for k in load_device_keys() if k.pattern]
     return out
 
 
@@ -365,3 +379,65 @@ def test_small_and_bulk_detection_paths_agree(shared: Path, monkeypatch: pytest.
         small = signals.detect(lines)
         monkeypatch.setattr(signals, "SMALL_DELTA_LINES", 0)
         assert signals.detect(lines) == small
+
+
+# --- device identity ------------------------------------------------------------------------------
+
+TWO_DIMMS = """
+[ 8512.10] EDAC MC1: 1 CE memory read error on CPU_SrcID#1_Ha#0_Chan#0_DIMM#0 (channel:0 slot:0 page:0x8d1e27 offset:0x6c0 grain:32 syndrome:0x0 -  area:DRAM err_code:0001:0090 socket:1 ha:0 channel_mask:1 rank:0)
+[ 8633.52] EDAC MC1: 1 CE memory read error on CPU_SrcID#1_Ha#0_Chan#1_DIMM#0 (channel:1 slot:0 page:0x3f0a11 offset:0x140 grain:32 syndrome:0x0 -  area:DRAM err_code:0001:0091 socket:1 ha:0 channel_mask:2 rank:1)
+[ 9120.77] EDAC MC1: 1 CE memory read error on CPU_SrcID#1_Ha#0_Chan#0_DIMM#0 (channel:0 slot:0 page:0x5b2c90 offset:0x280 grain:32 syndrome:0x0 -  area:DRAM err_code:0001:0090 socket:1 ha:0 channel_mask:1 rank:0)
+"""
+
+
+def test_two_dimms_are_two_hits_and_one_dimm_keeps_its_count() -> None:
+    hits = detect(lines_of(TWO_DIMMS))
+    assert [(h.signal_id, h.device.get("dimm"), h.count) for h in hits] == [
+        ("edac.ce", "CPU_SrcID#1_Ha#0_Chan#0_DIMM#0", 2),
+        ("edac.ce", "CPU_SrcID#1_Ha#0_Chan#1_DIMM#0", 1),
+    ]
+    first, second = hits
+    # the page is a property of one error: kept only when every line agrees on it
+    assert first.device == {"mc": "MC1", "dimm": "CPU_SrcID#1_Ha#0_Chan#0_DIMM#0", "socket": "1", "channel": "0", "slot": "0"}
+    assert second.device["page"] == "0x3f0a11"
+    assert "DIMM CPU_SrcID#1_Ha#0_Chan#0_DIMM#0" in first.summary
+    assert first.line_indices == (0, 2)
+
+
+def test_a_line_naming_the_device_partly_joins_its_episode() -> None:
+    # before the netdev is named the driver prints the PCI address alone
+    hits = detect(lines_of("""
+[ 4410.2] i40e 0000:3b:00.0 ens1f0: tx_timeout recovery level 2, txqueue 5
+[ 4411.9] i40e 0000:3b:00.0: Firmware recovery mode detected. Limiting functionality.
+[ 4420.0] i40e 0000:5e:00.1: Firmware recovery mode detected. Limiting functionality.
+"""))
+    assert [(h.device, h.count) for h in hits] == [({"pci": "0000:3b:00.0"}, 2), ({"pci": "0000:5e:00.1"}, 1)]
+
+
+def test_signal_grouped_episode_keeps_only_what_every_line_agrees_on() -> None:
+    one_cpu = detect(lines_of("[ 9.1] watchdog: BUG: soft lockup - CPU#3 stuck for 23s! [kworker/3:1:211]"))
+    assert only(one_cpu, "kernel.soft_lockup").device == {"cpu": "3"}
+    two_cpus = detect(lines_of("""
+[ 9.1] mce: CPU2: Core temperature above threshold, cpu clock throttled (total events = 2675)
+[ 9.1] mce: CPU6: Core temperature above threshold, cpu clock throttled (total events = 2671)
+"""))
+    assert only(two_cpus, "thermal.throttle").device == {}
+
+
+def test_recovery_closes_the_episode_of_the_device_it_names() -> None:
+    hits = detect(lines_of("""
+[ 723.7] ixgbe 0000:03:00.0 eth0: NIC Link is Down
+[ 724.1] ixgbe 0000:03:00.1 eth1: NIC Link is Down
+[ 727.0] ixgbe 0000:03:00.1 eth1: NIC Link is Up 10 Gbps, Flow Control: RX/TX
+"""))
+    assert {h.device["nic"]: h.resolved for h in hits} == {"eth0": False, "eth1": True}
+
+
+def test_findings_of_the_rules_model_carry_the_device() -> None:
+    from tasseograph import analyze
+
+    verdict = analyze(TWO_DIMMS, model="rules")
+    assert sorted(f.device.get("dimm", "") for f in verdict.findings) == [
+        "CPU_SrcID#1_Ha#0_Chan#0_DIMM#0", "CPU_SrcID#1_Ha#0_Chan#1_DIMM#0",
+    ]
+    assert all(f.source == "signal" and f.device["mc"] == "MC1" for f in verdict.findings)

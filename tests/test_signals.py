@@ -441,3 +441,93 @@ def test_findings_of_the_rules_model_carry_the_device() -> None:
         "CPU_SrcID#1_Ha#0_Chan#0_DIMM#0", "CPU_SrcID#1_Ha#0_Chan#1_DIMM#0",
     ]
     assert all(f.source == "signal" and f.device["mc"] == "MC1" for f in verdict.findings)
+
+
+# --- severity rules of the catalogue's newer entries (fixtures in each kernel's own wording) -------
+
+
+def test_aer_record_in_6x_wording_is_one_episode_on_the_failing_device() -> None:
+    text = """
+[ 8841.20] pcieport 0000:80:03.1: AER: Uncorrectable (Non-Fatal) error message received from 0000:83:00.0
+[ 8841.20] nvme 0000:83:00.0: PCIe Bus Error: severity=Uncorrectable (Non-Fatal), type=Transaction Layer, (Requester ID)
+[ 8841.20] nvme 0000:83:00.0:   device [144d:a80a] error status/mask=00004000/00400000
+[ 8841.20] nvme 0000:83:00.0:    [14] CmpltTO                (First)
+[ 8841.31] pcieport 0000:80:03.1: AER: device recovery successful
+"""
+    hit = only(detect(lines_of(text)), "aer.uncorrected")
+    assert hit.device == {"pci": "0000:83:00.0"}
+    assert (hit.severity, hit.resolved, hit.line_indices) == ("warning", True, (0, 1, 2, 3, 4))
+    unresolved = only(detect(lines_of(text.strip().rsplit("\n", 1)[0])), "aer.uncorrected")
+    assert unresolved.severity == "critical"
+
+
+def test_correctable_6x_wording_recurring_is_a_warning() -> None:
+    event = """
+[ 902.1] pcieport 0000:00:1c.0: AER: Correctable error message received from 0000:02:00.0
+[ 902.1] igb 0000:02:00.0: PCIe Bus Error: severity=Correctable, type=Physical Layer, (Receiver ID)
+[ 902.1] igb 0000:02:00.0:   device [8086:1533] error status/mask=00000001/00002000
+[ 902.1] igb 0000:02:00.0:    [ 0] RxErr
+"""
+    assert detect(lines_of(event)) == []
+    hit = only(detect(lines_of(event.strip() + event)), "aer.corrected")
+    assert (hit.severity, hit.count, hit.device) == ("warning", 2, {"pci": "0000:02:00.0"})
+
+
+def test_nvme_timeout_while_resetting_is_critical() -> None:
+    one = "[ 311.0] nvme nvme1: I/O 17 QID 3 timeout, aborting"
+    assert only(detect(lines_of(one)), "nvme.timeout").severity == "warning"
+    stuck = one + "\n[ 341.0] nvme nvme1: I/O 4 QID 0 timeout, disable controller"
+    hit = only(detect(lines_of(stuck)), "nvme.timeout")
+    assert (hit.severity, hit.count, hit.device) == ("critical", 2, {"nvme": "nvme1"})
+
+
+def test_scsi_aborts_escalate_per_device() -> None:
+    aborts = "\n".join(
+        f"[ {t}.0] sd 0:0:{target}:0: attempting task abort!scmd(0x00000000{t:08x}), outstanding for 30120 ms & timeout 30000 ms"
+        for t, target in ((1200, 5), (1231, 5), (1262, 5), (1263, 7))
+    )
+    hits = {h.device["scsi"]: h for h in detect(lines_of(aborts)) if h.signal_id == "scsi.abort"}
+    assert {k: (h.count, h.severity) for k, h in hits.items()} == {"0:0:5:0": (3, "critical"), "0:0:7:0": (1, "warning")}
+    failed = "[ 50.0] sd 0:0:2:0: task abort: FAILED scmd(0x000000004d1c2e90)"
+    assert only(detect(lines_of(failed)), "scsi.abort").severity == "critical"
+
+
+def test_raid_controller_event_class_and_text_decide_severity() -> None:
+    cache = "[ 90.0] megaraid_sas 0000:02:00.0: 6610 (714513700s/0x0008/CRIT) - Controller cache pinned for missing or offline VD 01/1"
+    drive = "[ 95.0] megaraid_sas 0000:02:00.0: 6618 (714513790s/0x0004/CRIT) - PD 05(e0x20/s5) is now FAILED"
+    assert only(detect(lines_of(cache)), "hba.raid_event").severity == "warning"
+    assert only(detect(lines_of(drive)), "hba.raid_event").severity == "critical"
+
+
+def test_xfs_log_io_error_is_critical_and_async_write_retry_is_not() -> None:
+    retry = "[ 70.0] XFS (dm-4): Failing async write on buffer block 0x3c0a1b8. Retrying async write."
+    assert only(detect(lines_of(retry)), "xfs.error").severity == "warning"
+    log = "[ 71.0] XFS (dm-4): log I/O error -5"
+    hit = only(detect(lines_of(log)), "xfs.error")
+    assert (hit.severity, hit.device) == ("critical", {"disk": "dm-4"})
+
+
+def test_iommu_own_hardware_error_is_critical_a_page_fault_is_not() -> None:
+    fault = "[ 4.5] ahci 0000:01:00.0: AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x0002 address=0xdff7a840 flags=0x0050]"
+    hw = "[ 9.1] iommu ivhd0: AMD-Vi: Event logged [COMMAND_HARDWARE_ERROR address=0x1c2f40000 flags=0x0030]"
+    assert only(detect(lines_of(fault)), "iommu.fault").severity == "warning"
+    assert only(detect(lines_of(hw)), "iommu.fault").severity == "critical"
+
+
+def test_multipath_path_comes_back_or_keeps_failing() -> None:
+    once = """
+[ 5001.0] device-mapper: multipath: 253:3: Failing path 8:48.
+[ 5031.0] device-mapper: multipath: 253:3: Reinstating path 8:48.
+"""
+    hit = only(detect(lines_of(once)), "dm.multipath_path_failed")
+    assert (hit.severity, hit.resolved, hit.device) == ("warning", True, {"disk": "8:48"})
+    flapping = "\n".join(f"[ {5000 + 60 * k}.0] device-mapper: multipath: 253:3: Failing path 8:48." for k in range(4))
+    assert only(detect(lines_of(flapping)), "dm.multipath_path_failed").severity == "critical"
+
+
+def test_cmci_storm_new_wording_names_cpu_and_bank_and_subsides() -> None:
+    hit = only(detect(lines_of("""
+[ 3301.2] mce: CPU12 BANK7 CMCI storm detected
+[ 3395.8] mce: CPU12 BANK7 CMCI storm subsided
+""")), "mce.cmci_storm")
+    assert (hit.severity, hit.resolved, hit.device) == ("warning", True, {"cpu": "12", "bank": "7"})

@@ -70,6 +70,13 @@ def test_signal_examples_classify_as_their_entry(spec: SignalSpec) -> None:
 
 
 @pytest.mark.parametrize("spec", SIGNALS, ids=lambda s: s.id)
+def test_every_pattern_has_an_example_in_the_kernels_words(spec: SignalSpec) -> None:
+    """Each message form an entry recognises is shown by at least one of its examples."""
+    for pattern in spec.patterns:
+        assert any(re.search(pattern, e, re.ASCII) for e in spec.examples), f"{spec.id}: no example for {pattern!r}"
+
+
+@pytest.mark.parametrize("spec", SIGNALS, ids=lambda s: s.id)
 def test_signal_example_names_its_device(spec: SignalSpec) -> None:
     """Every entry that names devices says which device its first example is about, and
     ``detect`` puts exactly that on the hit (and so on the finding)."""

@@ -83,7 +83,8 @@ class SignalSpec(BaseModel):
     resolved_severity: Severity | None = None
     """Severity once a recovery line closed the episode (None: unchanged)."""
     context: list[str] = Field(default_factory=list)
-    """Continuation lines of the record (register dumps, call traces, sense data)."""
+    """Continuation lines of the record (register dumps, call traces, sense data); named groups
+    that are device keys fill those keys when the signal line itself does not name them."""
     fields: list[str] = Field(default_factory=list)
     """Device keys found by the vocabulary's generic extractors (``devices.toml``), beside the
     patterns' named groups; together they make the hit's ``device`` dict."""
@@ -116,7 +117,7 @@ class SignalSpec(BaseModel):
     @model_validator(mode="after")
     def _device_keys_known(self) -> SignalSpec:
         known = set(devices.device_key_names())
-        groups = {g for p in self.patterns for g in re.compile(p).groupindex} - {"status"}
+        groups = {g for p in self.patterns + self.context for g in re.compile(p).groupindex} - {"status"}
         unknown = sorted((groups | set(self.fields) | set(self.example_device)) - known)
         if unknown:
             raise ValueError(f"{self.id}: unknown device key(s) {unknown}; the vocabulary is {sorted(known)}")
@@ -210,6 +211,8 @@ class _Entry:
     spec: SignalSpec
     patterns: tuple[re.Pattern[str], ...]
     context: re.Pattern[str] | None
+    context_device: tuple[re.Pattern[str], ...]
+    """Context patterns with device-key named groups."""
     resolve: re.Pattern[str] | None
     critical_if: re.Pattern[str] | None
     device: devices.DeviceExtractor
@@ -234,6 +237,7 @@ def _matcher() -> _Matcher:
             spec=s,
             patterns=tuple(re.compile(p, re.ASCII) for p in s.patterns),
             context=_any(s.context),
+            context_device=tuple(re.compile(p, re.ASCII) for p in s.context if _NAMED_GROUP.search(p)),
             resolve=_any(s.resolve),
             critical_if=_any(s.critical_if),
             device=devices.extractor(tuple(s.fields)),
@@ -343,6 +347,14 @@ class _Episode:
     decoded_critical: bool = False
     absorbed_critical: bool = False
     """Critical because of a merged episode or a ``critical_with`` signal in the delta."""
+    context_device: dict[str, str] = field(default_factory=dict)
+    """Device keys named only by context lines (a CPER record's ``DIMM location:``)."""
+    context_conflicts: set[str] = field(default_factory=set)
+    """Keys whose context lines disagreed: they name no single device."""
+
+    def hit_device(self) -> dict[str, str]:
+        """The signal lines' fields, completed by the context lines' where those agree."""
+        return {**self.context_device, **self.device}
 
 
 def _device(entry: _Entry, message: str) -> dict[str, str]:
@@ -380,7 +392,7 @@ class _Detector:
             self._signal(i, message, entry)
             return
         if self.record is not None and self.record.entry.context and self.record.entry.context.search(message):
-            self._attach(self.record, i)
+            self._attach_context(self.record, i, message)
             return
         self.record = None
         found = _SUPPRESSED.search(message)
@@ -438,7 +450,21 @@ class _Detector:
         for j in range(i - 1, max(-1, i - 1 - CONTEXT_BEFORE), -1):
             if j in self.assigned or context is None or not context.search(self.lines[j].message):
                 return
-            self._attach(episode, j)
+            self._attach_context(episode, j, self.lines[j].message)
+
+    def _attach_context(self, episode: _Episode, i: int, message: str) -> None:
+        self._attach(episode, i)
+        found: dict[str, str] = {}
+        for pattern in episode.entry.context_device:
+            m = pattern.search(message)
+            if m:
+                found.update(devices.DeviceExtractor().extract(m, message))
+        for key, value in found.items():
+            if key in episode.context_conflicts:
+                continue
+            if episode.context_device.setdefault(key, value) != value:
+                del episode.context_device[key]
+                episode.context_conflicts.add(key)
 
     def _maybe_resolve(self, i: int, message: str) -> None:
         resolve_any = _matcher().resolve_any
@@ -521,7 +547,7 @@ def _evidence(episode: _Episode, lines: Sequence[KernelLine]) -> tuple[str, ...]
 
 
 def _summary(episode: _Episode) -> str:
-    named = devices.describe(episode.device)
+    named = devices.describe(episode.hit_device())
     parts = [named] if named else []
     if episode.count > 1:
         parts.append(f"{episode.count}x")
@@ -543,7 +569,7 @@ def _hit(episode: _Episode, lines: Sequence[KernelLine]) -> SignalHit:
         line_indices=tuple(sorted(set(episode.lines))),
         count=episode.count,
         resolved=episode.resolved,
-        device=dict(episode.device),
+        device=episode.hit_device(),
     )
 
 

@@ -538,3 +538,33 @@ def test_cmci_storm_new_wording_names_cpu_and_bank_and_subsides() -> None:
 [ 3395.8] mce: CPU12 BANK7 CMCI storm subsided
 """)), "mce.cmci_storm")
     assert (hit.severity, hit.resolved, hit.device) == ("warning", True, {"cpu": "12", "bank": "7"})
+
+
+def test_firmware_first_record_names_its_dimm_from_the_cper_lines() -> None:
+    record = """
+[ 7721.40] {3}[Hardware Error]: Hardware error from APEI Generic Hardware Error Source: 1
+[ 7721.40] {3}[Hardware Error]: It has been corrected by h/w and requires no further action
+[ 7721.40] {3}[Hardware Error]: event severity: corrected
+[ 7721.40] {3}[Hardware Error]:  Error 0, type: corrected
+[ 7721.40] {3}[Hardware Error]:   section_type: memory error
+[ 7721.40] {3}[Hardware Error]:   physical_address: 0x000000394b2c8f40
+[ 7721.40] {3}[Hardware Error]:   node:1 card:0 module:0 rank:1 bank:2 device:0 row:14982 column:904
+[ 7721.40] {3}[Hardware Error]:   DIMM location: CPU2 B1 
+[ 7721.40] {3}[Hardware Error]:   error_type: 2, single-bit ECC
+"""
+    hit = only(detect(lines_of(record)), "ghes.corrected")
+    assert (hit.severity, hit.device, hit.line_indices) == ("warning", {"dimm": "CPU2 B1"}, tuple(range(9)))
+    other_dimm = record.replace("CPU2 B1", "CPU1 A3").replace("7721", "7802")
+    two = only(detect(lines_of(record + other_dimm)), "ghes.corrected")
+    assert (two.count, two.device) == (2, {})  # two DIMMs in one episode: no single device to name
+    unnamed = record.replace("CPU2 B1 ", "not present. DMI handle: 0x0032 ")
+    assert only(detect(lines_of(unnamed)), "ghes.corrected").device == {}
+
+
+def test_raw_machine_check_takes_its_socket_from_the_processor_line() -> None:
+    hit = only(detect(lines_of("""
+[ 12.1] mce: [Hardware Error]: CPU 5: Machine Check: 0 Bank 7: 8c00004000010091
+[ 12.1] mce: [Hardware Error]: TSC 0 ADDR 3b2c8f40 MISC 140141086
+[ 12.1] mce: [Hardware Error]: PROCESSOR 0:50657 TIME 1733571102 SOCKET 1 APIC 24 microcode 5003604
+""")), "mce.record")
+    assert hit.device == {"cpu": "5", "bank": "7", "socket": "1"}

@@ -330,7 +330,7 @@ class SignalHit:
     """True when a recovery line closed the episode."""
     also: tuple[Category, ...] = ()
     """Further categories it belongs to (each becomes a finding of its own)."""
-    device: dict[str, str] = field(default_factory=dict)
+    device: dict[str, str] = field(default_factory=dict, hash=False)
     """Which device it is about (keys from ``devices.toml``: ``dimm``, ``nvme``, ``pci``...);
     empty when the lines name none. Episodes of one signal on different devices are separate hits."""
 

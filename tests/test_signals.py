@@ -568,3 +568,9 @@ def test_raw_machine_check_takes_its_socket_from_the_processor_line() -> None:
 [ 12.1] mce: [Hardware Error]: PROCESSOR 0:50657 TIME 1733571102 SOCKET 1 APIC 24 microcode 5003604
 """)), "mce.record")
     assert hit.device == {"cpu": "5", "bank": "7", "socket": "1"}
+
+
+def test_hits_stay_hashable_and_compare_by_device() -> None:
+    a, b = detect(lines_of(TWO_DIMMS))
+    assert len({a, b}) == 2  # usable as set members and dict keys (the device dict is not hashed)
+    assert a != b and a == detect(lines_of(TWO_DIMMS))[0]

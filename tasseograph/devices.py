@@ -93,6 +93,13 @@ def _first_group(found: re.Match[str]) -> str:
     return next((g for g in found.groups() if g), "")
 
 
+def named_fields(found: re.Match[str]) -> dict[str, str]:
+    """The device keys a match's named groups fill (groups that are not device keys are skipped)."""
+    keys = _by_name()
+    device = {name: value.strip() for name, value in found.groupdict().items() if value and name in keys}
+    return {k: v for k, v in device.items() if v and v not in keys[k].ignore}
+
+
 @dataclass(frozen=True)
 class DeviceExtractor:
     """Turns one signal line (and the catalogue pattern that matched it) into a device dict."""
@@ -102,11 +109,7 @@ class DeviceExtractor:
     def extract(self, found: re.Match[str] | None, message: str) -> dict[str, str]:
         """Named groups of ``found`` first, then the generic extractors for keys still missing."""
         keys = _by_name()
-        device: dict[str, str] = {}
-        if found is not None:
-            for name, value in found.groupdict().items():
-                if value and name in keys:
-                    device[name] = value.strip()
+        device = named_fields(found) if found is not None else {}
         for name, pattern in self.fields:
             if name not in device:
                 hit = pattern.search(message)

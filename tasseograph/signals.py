@@ -10,6 +10,9 @@ with pydantic. Two paths use it:
   alternation of every pattern finds candidate lines; only those are then classified, by
   bisecting the entry list with RE2 passes over the candidates.
 
+Each hit names the device it is about (``SignalHit.device``, keys from ``tasseograph.devices``),
+and episodes of one signal on different devices are kept apart.
+
 A line belongs to the first catalogue entry whose pattern matches it (``classify`` is the
 one-message Python form of the same rule). ``detect`` takes its line classes from ``scan``,
 so the per-delta and the bulk paths agree on which lines are signal lines by construction;
@@ -356,6 +359,15 @@ class _Episode:
         """The signal lines' fields, completed by the context lines' where those agree."""
         return {**self.context_device, **self.device}
 
+    def note_context_fields(self, found: dict[str, str]) -> None:
+        """Keep the device keys a context line names; a key two lines disagree on is dropped."""
+        for key, value in found.items():
+            if key in self.context_conflicts:
+                continue
+            if self.context_device.setdefault(key, value) != value:
+                del self.context_device[key]
+                self.context_conflicts.add(key)
+
 
 def _device(entry: _Entry, message: str) -> dict[str, str]:
     found = next((m for m in (p.search(message) for p in entry.patterns) if m), None)
@@ -454,17 +466,10 @@ class _Detector:
 
     def _attach_context(self, episode: _Episode, i: int, message: str) -> None:
         self._attach(episode, i)
-        found: dict[str, str] = {}
         for pattern in episode.entry.context_device:
-            m = pattern.search(message)
-            if m:
-                found.update(devices.DeviceExtractor().extract(m, message))
-        for key, value in found.items():
-            if key in episode.context_conflicts:
-                continue
-            if episode.context_device.setdefault(key, value) != value:
-                del episode.context_device[key]
-                episode.context_conflicts.add(key)
+            found = pattern.search(message)
+            if found:
+                episode.note_context_fields(devices.named_fields(found))
 
     def _maybe_resolve(self, i: int, message: str) -> None:
         resolve_any = _matcher().resolve_any

@@ -344,7 +344,7 @@ def merge_findings(llm: list[Finding], hits: Sequence[SignalHit], *, floor: str 
                     Finding(
                         severity=hit.severity, category=category, summary=hit.summary,
                         evidence="\n".join(hit.evidence), source="signal", signal_id=hit.signal_id,
-                        count=hit.count, normalized=hit.normalized,
+                        count=hit.count, normalized=hit.normalized, device=dict(hit.device),
                     )
                 )
     return merged

@@ -107,6 +107,10 @@ class Finding(BaseModel):
     """True when the catalogue matched its line only once look-alike or invisible characters
     were folded away (``tasseograph.textnorm``): the evidence is as received, and a kernel line
     that needs folding was likely crafted."""
+    device: dict[str, str] = Field(default_factory=dict)
+    """Which device it is about, from the catalogue signal behind it (keys from the device
+    vocabulary, ``tasseograph/data/devices.toml``: ``dimm``, ``nvme``, ``disk``, ``pci``, ``nic``...);
+    empty when unknown."""
 
 
 class Usage(BaseModel):

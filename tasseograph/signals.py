@@ -10,6 +10,9 @@ with pydantic. Two paths use it:
   alternation of every pattern finds candidate lines; only those are then classified, by
   bisecting the entry list with RE2 passes over the candidates.
 
+Each hit names the device it is about (``SignalHit.device``, keys from ``tasseograph.devices``),
+and episodes of one signal on different devices are kept apart.
+
 A line belongs to the first catalogue entry whose pattern matches it (``classify`` is the
 one-message Python form of the same rule). ``detect`` takes its line classes from ``scan``,
 so the per-delta and the bulk paths agree on which lines are signal lines by construction;
@@ -32,6 +35,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tasseograph import devices
 from tasseograph.schema import Category, KernelLine, Severity
 from tasseograph.textnorm import fold, fold_array
 
@@ -44,11 +48,6 @@ MAX_EVIDENCE = 5
 _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
 _SUPPRESSED = re.compile(r"\b(\d+) callbacks suppressed")
 _UPTIME = re.compile(r"\[\s*(\d+\.\d+)\]")
-# Generic device names, tried in order when an entry names no device pattern of its own.
-_DEVICE = re.compile(
-    r"\b(nvme\d+|ata\d+|md\d+|mmcblk\d+|[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7])\b|\[(sd[a-z]+)\]"
-    r"|\bdev(?:ice)? (\w+)"
-)
 
 
 # --- the data-file contract -------------------------------------------------------------
@@ -92,9 +91,13 @@ class SignalSpec(BaseModel):
     resolved_severity: Severity | None = None
     """Severity once a recovery line closed the episode (None: unchanged)."""
     context: list[str] = Field(default_factory=list)
-    """Continuation lines of the record (register dumps, call traces, sense data)."""
-    device: str | None = None
-    """Regex whose first non-empty group names the device; None: the generic device finder."""
+    """Continuation lines of the record (register dumps, call traces, sense data); named groups
+    that are device keys fill those keys when the signal line itself does not name them."""
+    fields: list[str] = Field(default_factory=list)
+    """Device keys found by the vocabulary's generic extractors (``devices.toml``), beside the
+    patterns' named groups; together they make the hit's ``device`` dict."""
+    example_device: dict[str, str] = Field(default_factory=dict)
+    """The device dict the first example must yield (tested)."""
     group: Literal["device", "signal"] = "device"
     """One episode per device, or one per delta for the whole signal."""
     absorbs: list[str] = Field(default_factory=list)
@@ -117,6 +120,19 @@ class SignalSpec(BaseModel):
     def _decoder_has_group(self) -> SignalSpec:
         if self.decode and not any("(?P<status>" in p for p in self.patterns):
             raise ValueError(f"{self.id}: decode needs a pattern with a (?P<status>...) group")
+        return self
+
+    @model_validator(mode="after")
+    def _device_keys_known(self) -> SignalSpec:
+        known = set(devices.device_key_names())
+        groups = {g for p in self.patterns + self.context for g in re.compile(p).groupindex} - {"status"}
+        unknown = sorted((groups | set(self.fields) | set(self.example_device)) - known)
+        if unknown:
+            raise ValueError(f"{self.id}: unknown device key(s) {unknown}; the vocabulary is {sorted(known)}")
+        undeclared = sorted(set(self.example_device) - devices.declared_keys(self.patterns, self.fields))
+        if undeclared:
+            raise ValueError(f"{self.id}: example_device names {undeclared}, which no named group or field fills")
+        devices.extractor(tuple(self.fields))  # every field has a generic extractor
         return self
 
 
@@ -203,9 +219,11 @@ class _Entry:
     spec: SignalSpec
     patterns: tuple[re.Pattern[str], ...]
     context: re.Pattern[str] | None
+    context_device: tuple[re.Pattern[str], ...]
+    """Context patterns with device-key named groups."""
     resolve: re.Pattern[str] | None
     critical_if: re.Pattern[str] | None
-    device: re.Pattern[str] | None
+    device: devices.DeviceExtractor
 
 
 @dataclass(frozen=True)
@@ -227,9 +245,10 @@ def _matcher() -> _Matcher:
             spec=s,
             patterns=tuple(re.compile(p, re.ASCII) for p in s.patterns),
             context=_any(s.context),
+            context_device=tuple(re.compile(p, re.ASCII) for p in s.context if _NAMED_GROUP.search(p)),
             resolve=_any(s.resolve),
             critical_if=_any(s.critical_if),
-            device=re.compile(s.device, re.ASCII) if s.device else None,
+            device=devices.extractor(tuple(s.fields)),
         )
         for s in load_signals()
     )
@@ -329,12 +348,16 @@ class SignalHit:
     normalized: bool = False
     """True when a signal line matched only once folded (``textnorm.fold``): look-alike or
     invisible characters were hiding it, which a real kernel seldom prints."""
+    device: dict[str, str] = field(default_factory=dict, hash=False)
+    """Which device it is about (keys from ``devices.toml``: ``dimm``, ``nvme``, ``pci``...);
+    empty when the lines name none. Episodes of one signal on different devices are separate hits."""
 
 
 @dataclass
 class _Episode:
     entry: _Entry
-    device: str
+    device: dict[str, str]
+    """The fields every signal line of the episode agrees on (identity fields all do)."""
     lines: list[int] = field(default_factory=list)
     signal_lines: list[int] = field(default_factory=list)
     count: int = 0
@@ -342,13 +365,28 @@ class _Episode:
     decoded_critical: bool = False
     absorbed_critical: bool = False
     """Critical because of a merged episode or a ``critical_with`` signal in the delta."""
+    context_device: dict[str, str] = field(default_factory=dict)
+    """Device keys named only by context lines (a CPER record's ``DIMM location:``)."""
+    context_conflicts: set[str] = field(default_factory=set)
+    """Keys whose context lines disagreed: they name no single device."""
+
+    def hit_device(self) -> dict[str, str]:
+        """The signal lines' fields, completed by the context lines' where those agree."""
+        return {**self.context_device, **self.device}
+
+    def note_context_fields(self, found: dict[str, str]) -> None:
+        """Keep the device keys a context line names; a key two lines disagree on is dropped."""
+        for key, value in found.items():
+            if key in self.context_conflicts:
+                continue
+            if self.context_device.setdefault(key, value) != value:
+                del self.context_device[key]
+                self.context_conflicts.add(key)
 
 
-def _device(entry: _Entry, message: str) -> str:
-    found = (entry.device or _DEVICE).search(message)
-    if not found:
-        return ""
-    return next((g for g in found.groups() if g), found.group(0))
+def _device(entry: _Entry, message: str) -> dict[str, str]:
+    found = next((m for m in (p.search(message) for p in entry.patterns) if m), None)
+    return entry.device.extract(found, message)
 
 
 def _uptime(line: KernelLine) -> float | None:
@@ -365,7 +403,7 @@ class _Detector:
     def __init__(self, lines: Sequence[KernelLine], entry_of: dict[int, _Entry]) -> None:
         self.lines = lines
         self.entry_of = entry_of
-        self.episodes: dict[tuple[str, str], _Episode] = {}
+        self.episodes: dict[tuple[str, tuple[tuple[str, str], ...]], _Episode] = {}
         self.assigned: set[int] = set()
         self.record: _Episode | None = None
         self.suppressed: tuple[int, int] | None = None  # (line index, hidden repeats)
@@ -381,7 +419,7 @@ class _Detector:
             self._signal(i, message, entry)
             return
         if self.record is not None and self.record.entry.context and self.record.entry.context.search(message):
-            self._attach(self.record, i)
+            self._attach_context(self.record, i, message)
             return
         self.record = None
         found = _SUPPRESSED.search(message)
@@ -394,9 +432,9 @@ class _Detector:
         spec = entry.spec
         device = _device(entry, message)
         if not device and self.record is not None and self.record.entry.spec.group == "device":
-            device = self.record.device  # e.g. an ATA "res ..." line names no port
-        key = (spec.id, device if spec.group == "device" else "")
-        episode = self.episodes.get(key) or self.episodes.setdefault(key, _Episode(entry, key[1]))
+            device = dict(self.record.device)  # e.g. an ATA "res ..." line names no port
+        episode = self._episode_for(entry, device)
+        episode.device = devices.common(episode.device, device)
         episode.resolved = False
         episode.count += 1 + self._take_suppressed(i, episode)
         episode.signal_lines.append(i)
@@ -405,6 +443,23 @@ class _Detector:
         self._attach(episode, i)
         self._attach_before(episode, i)
         self.record = episode
+
+    def _episode_for(self, entry: _Entry, device: dict[str, str]) -> _Episode:
+        """The open episode of this signal on this device, or a new one.
+
+        A line that names the device partly (``mlx5_core 0000:5e:00.0:`` before the netdev has a
+        name, ``... 0000:5e:00.0 eth0:`` after) joins the episode it agrees with on every key
+        they share; one that names another device (a different DIMM label) starts its own.
+        """
+        spec = entry.spec
+        key = (spec.id, devices.identity(device) if spec.group == "device" else ())
+        episode = self.episodes.get(key)
+        if episode is None and key[1]:
+            same = (e for (sid, _), e in self.episodes.items() if sid == spec.id and devices.same_device(e.device, device))
+            episode = next(same, None)
+        if episode is None:
+            episode = self.episodes[key] = _Episode(entry, device)
+        return episode
 
     def _take_suppressed(self, i: int, episode: _Episode) -> int:
         if self.suppressed is None or i - self.suppressed[0] > SUPPRESSED_REACH:
@@ -422,7 +477,14 @@ class _Detector:
         for j in range(i - 1, max(-1, i - 1 - CONTEXT_BEFORE), -1):
             if j in self.assigned or context is None or not context.search(self.lines[j].message):
                 return
-            self._attach(episode, j)
+            self._attach_context(episode, j, self.lines[j].message)
+
+    def _attach_context(self, episode: _Episode, i: int, message: str) -> None:
+        self._attach(episode, i)
+        for pattern in episode.entry.context_device:
+            found = pattern.search(message)
+            if found:
+                episode.note_context_fields(devices.named_fields(found))
 
     def _maybe_resolve(self, i: int, message: str) -> None:
         resolve_any = _matcher().resolve_any
@@ -430,10 +492,14 @@ class _Detector:
             return
         open_eps = [e for e in self.episodes.values() if not e.resolved and e.entry.resolve]
         matching = [e for e in open_eps if e.entry.resolve and e.entry.resolve.search(message)]
-        same_device = [e for e in matching if e.device and re.search(rf"\b{re.escape(e.device)}\b", message)]
+        same_device = [e for e in matching if any(_names_in(name, message) for name in devices.names(e.device))]
         for episode in same_device or matching:
             episode.resolved = True
             self._attach(episode, i)
+
+
+def _names_in(name: str, message: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", message) is not None
 
 
 def _merge_absorbed(episodes: list[_Episode], lines: Sequence[KernelLine]) -> list[_Episode]:
@@ -443,7 +509,7 @@ def _merge_absorbed(episodes: list[_Episode], lines: Sequence[KernelLine]) -> li
         for other in episodes:
             if other is owner or id(other) in gone or id(owner) in gone:
                 continue
-            same_device = not owner.device or not other.device or owner.device == other.device
+            same_device = devices.compatible(owner.device, other.device)
             if other.entry.spec.id in owner.entry.spec.absorbs and same_device:
                 owner.lines.extend(other.lines)
                 owner.signal_lines = sorted(owner.signal_lines + other.signal_lines)
@@ -501,7 +567,8 @@ def _evidence(episode: _Episode, lines: Sequence[KernelLine]) -> tuple[str, ...]
 
 
 def _summary(episode: _Episode) -> str:
-    parts = [episode.device] if episode.device else []
+    named = devices.describe(episode.hit_device())
+    parts = [named] if named else []
     if episode.count > 1:
         parts.append(f"{episode.count}x")
     if episode.resolved:
@@ -523,6 +590,7 @@ def _hit(episode: _Episode, lines: Sequence[KernelLine], disguised: set[int]) ->
         count=episode.count,
         resolved=episode.resolved,
         normalized=not disguised.isdisjoint(episode.signal_lines),
+        device=episode.hit_device(),
     )
 
 

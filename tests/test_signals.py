@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 import pytest
 from pydantic import ValidationError
 
+from tasseograph.devices import declared_keys, load_device_keys
 from tasseograph.schema import KernelLine
 from tasseograph.signals import (
     NoiseSpec,
@@ -68,6 +69,27 @@ def test_signal_examples_classify_as_their_entry(spec: SignalSpec) -> None:
         assert classify(f"[  123.456789] {example}") == spec.id
 
 
+@pytest.mark.parametrize("spec", SIGNALS, ids=lambda s: s.id)
+def test_every_pattern_has_an_example_in_the_kernels_words(spec: SignalSpec) -> None:
+    """Each message form an entry recognises is shown by at least one of its examples."""
+    for pattern in spec.patterns:
+        assert any(re.search(pattern, e, re.ASCII) for e in spec.examples), f"{spec.id}: no example for {pattern!r}"
+
+
+@pytest.mark.parametrize("spec", SIGNALS, ids=lambda s: s.id)
+def test_signal_example_names_its_device(spec: SignalSpec) -> None:
+    """Every entry that names devices says which device its first example is about, and
+    ``detect`` puts exactly that on the hit (and so on the finding)."""
+    if not declared_keys(spec.patterns, spec.fields):
+        assert not spec.example_device
+        return
+    assert spec.example_device, f"{spec.id}: declares device keys but no example_device"
+    lines = lines_of("\n".join([spec.examples[0]] * spec.min_count))
+    hits = [h for h in detect(lines) if h.signal_id == spec.id]
+    assert hits, f"{spec.id}: the first example alone gives no hit"
+    assert hits[0].device == spec.example_device
+
+
 @pytest.mark.parametrize("spec", NOISE, ids=lambda s: s.id)
 def test_noise_examples_are_boring_and_no_signal(spec: NoiseSpec) -> None:
     for example in spec.examples:
@@ -80,9 +102,8 @@ def _all_patterns() -> list[tuple[str, str]]:
     for s in SIGNALS:
         for field in ("patterns", "context", "resolve", "critical_if"):
             out += [(f"{s.id}.{field}", p) for p in getattr(s, field)]
-        if s.device:
-            out.append((f"{s.id}.device", s.device))
     out += [(f"{n.id}.patterns", p) for n in NOISE for p in n.patterns]
+    out += [(f"devices.{k.name}", k.pattern) for k in load_device_keys() if k.pattern]
     return out
 
 
@@ -365,3 +386,191 @@ def test_small_and_bulk_detection_paths_agree(shared: Path, monkeypatch: pytest.
         small = signals.detect(lines)
         monkeypatch.setattr(signals, "SMALL_DELTA_LINES", 0)
         assert signals.detect(lines) == small
+
+
+# --- device identity ------------------------------------------------------------------------------
+
+TWO_DIMMS = """
+[ 8512.10] EDAC MC1: 1 CE memory read error on CPU_SrcID#1_Ha#0_Chan#0_DIMM#0 (channel:0 slot:0 page:0x8d1e27 offset:0x6c0 grain:32 syndrome:0x0 -  area:DRAM err_code:0001:0090 socket:1 ha:0 channel_mask:1 rank:0)
+[ 8633.52] EDAC MC1: 1 CE memory read error on CPU_SrcID#1_Ha#0_Chan#1_DIMM#0 (channel:1 slot:0 page:0x3f0a11 offset:0x140 grain:32 syndrome:0x0 -  area:DRAM err_code:0001:0091 socket:1 ha:0 channel_mask:2 rank:1)
+[ 9120.77] EDAC MC1: 1 CE memory read error on CPU_SrcID#1_Ha#0_Chan#0_DIMM#0 (channel:0 slot:0 page:0x5b2c90 offset:0x280 grain:32 syndrome:0x0 -  area:DRAM err_code:0001:0090 socket:1 ha:0 channel_mask:1 rank:0)
+"""
+
+
+def test_two_dimms_are_two_hits_and_one_dimm_keeps_its_count() -> None:
+    hits = detect(lines_of(TWO_DIMMS))
+    assert [(h.signal_id, h.device.get("dimm"), h.count) for h in hits] == [
+        ("edac.ce", "CPU_SrcID#1_Ha#0_Chan#0_DIMM#0", 2),
+        ("edac.ce", "CPU_SrcID#1_Ha#0_Chan#1_DIMM#0", 1),
+    ]
+    first, second = hits
+    # the page is a property of one error: kept only when every line agrees on it
+    assert first.device == {"mc": "MC1", "dimm": "CPU_SrcID#1_Ha#0_Chan#0_DIMM#0", "socket": "1", "channel": "0", "slot": "0"}
+    assert second.device["page"] == "0x3f0a11"
+    assert "DIMM CPU_SrcID#1_Ha#0_Chan#0_DIMM#0" in first.summary
+    assert first.line_indices == (0, 2)
+
+
+def test_a_line_naming_the_device_partly_joins_its_episode() -> None:
+    # before the netdev is named the driver prints the PCI address alone
+    hits = detect(lines_of("""
+[ 4410.2] i40e 0000:3b:00.0 ens1f0: tx_timeout recovery level 2, txqueue 5
+[ 4411.9] i40e 0000:3b:00.0: Firmware recovery mode detected. Limiting functionality.
+[ 4420.0] i40e 0000:5e:00.1: Firmware recovery mode detected. Limiting functionality.
+"""))
+    assert [(h.device, h.count) for h in hits] == [({"pci": "0000:3b:00.0"}, 2), ({"pci": "0000:5e:00.1"}, 1)]
+
+
+def test_signal_grouped_episode_keeps_only_what_every_line_agrees_on() -> None:
+    one_cpu = detect(lines_of("[ 9.1] watchdog: BUG: soft lockup - CPU#3 stuck for 23s! [kworker/3:1:211]"))
+    assert only(one_cpu, "kernel.soft_lockup").device == {"cpu": "3"}
+    two_cpus = detect(lines_of("""
+[ 9.1] mce: CPU2: Core temperature above threshold, cpu clock throttled (total events = 2675)
+[ 9.1] mce: CPU6: Core temperature above threshold, cpu clock throttled (total events = 2671)
+"""))
+    assert only(two_cpus, "thermal.throttle").device == {}
+
+
+def test_recovery_closes_the_episode_of_the_device_it_names() -> None:
+    hits = detect(lines_of("""
+[ 723.7] ixgbe 0000:03:00.0 eth0: NIC Link is Down
+[ 724.1] ixgbe 0000:03:00.1 eth1: NIC Link is Down
+[ 727.0] ixgbe 0000:03:00.1 eth1: NIC Link is Up 10 Gbps, Flow Control: RX/TX
+"""))
+    assert {h.device["nic"]: h.resolved for h in hits} == {"eth0": False, "eth1": True}
+
+
+def test_findings_of_the_rules_model_carry_the_device() -> None:
+    from tasseograph import analyze
+
+    verdict = analyze(TWO_DIMMS, model="rules")
+    assert sorted(f.device.get("dimm", "") for f in verdict.findings) == [
+        "CPU_SrcID#1_Ha#0_Chan#0_DIMM#0", "CPU_SrcID#1_Ha#0_Chan#1_DIMM#0",
+    ]
+    assert all(f.source == "signal" and f.device["mc"] == "MC1" for f in verdict.findings)
+
+
+# --- severity rules of the catalogue's newer entries (fixtures in each kernel's own wording) -------
+
+
+def test_aer_record_in_6x_wording_is_one_episode_on_the_failing_device() -> None:
+    text = """
+[ 8841.20] pcieport 0000:80:03.1: AER: Uncorrectable (Non-Fatal) error message received from 0000:83:00.0
+[ 8841.20] nvme 0000:83:00.0: PCIe Bus Error: severity=Uncorrectable (Non-Fatal), type=Transaction Layer, (Requester ID)
+[ 8841.20] nvme 0000:83:00.0:   device [144d:a80a] error status/mask=00004000/00400000
+[ 8841.20] nvme 0000:83:00.0:    [14] CmpltTO                (First)
+[ 8841.31] pcieport 0000:80:03.1: AER: device recovery successful
+"""
+    hit = only(detect(lines_of(text)), "aer.uncorrected")
+    assert hit.device == {"pci": "0000:83:00.0"}
+    assert (hit.severity, hit.resolved, hit.line_indices) == ("warning", True, (0, 1, 2, 3, 4))
+    unresolved = only(detect(lines_of(text.strip().rsplit("\n", 1)[0])), "aer.uncorrected")
+    assert unresolved.severity == "critical"
+
+
+def test_correctable_6x_wording_recurring_is_a_warning() -> None:
+    event = """
+[ 902.1] pcieport 0000:00:1c.0: AER: Correctable error message received from 0000:02:00.0
+[ 902.1] igb 0000:02:00.0: PCIe Bus Error: severity=Correctable, type=Physical Layer, (Receiver ID)
+[ 902.1] igb 0000:02:00.0:   device [8086:1533] error status/mask=00000001/00002000
+[ 902.1] igb 0000:02:00.0:    [ 0] RxErr
+"""
+    assert detect(lines_of(event)) == []
+    hit = only(detect(lines_of(event.strip() + event)), "aer.corrected")
+    assert (hit.severity, hit.count, hit.device) == ("warning", 2, {"pci": "0000:02:00.0"})
+
+
+def test_nvme_timeout_while_resetting_is_critical() -> None:
+    one = "[ 311.0] nvme nvme1: I/O 17 QID 3 timeout, aborting"
+    assert only(detect(lines_of(one)), "nvme.timeout").severity == "warning"
+    stuck = one + "\n[ 341.0] nvme nvme1: I/O 4 QID 0 timeout, disable controller"
+    hit = only(detect(lines_of(stuck)), "nvme.timeout")
+    assert (hit.severity, hit.count, hit.device) == ("critical", 2, {"nvme": "nvme1"})
+
+
+def test_scsi_aborts_escalate_per_device() -> None:
+    aborts = "\n".join(
+        f"[ {t}.0] sd 0:0:{target}:0: attempting task abort!scmd(0x00000000{t:08x}), outstanding for 30120 ms & timeout 30000 ms"
+        for t, target in ((1200, 5), (1231, 5), (1262, 5), (1263, 7))
+    )
+    hits = {h.device["scsi"]: h for h in detect(lines_of(aborts)) if h.signal_id == "scsi.abort"}
+    assert {k: (h.count, h.severity) for k, h in hits.items()} == {"0:0:5:0": (3, "critical"), "0:0:7:0": (1, "warning")}
+    failed = "[ 50.0] sd 0:0:2:0: task abort: FAILED scmd(0x000000004d1c2e90)"
+    assert only(detect(lines_of(failed)), "scsi.abort").severity == "critical"
+
+
+def test_raid_controller_event_class_and_text_decide_severity() -> None:
+    cache = "[ 90.0] megaraid_sas 0000:02:00.0: 6610 (714513700s/0x0008/CRIT) - Controller cache pinned for missing or offline VD 01/1"
+    drive = "[ 95.0] megaraid_sas 0000:02:00.0: 6618 (714513790s/0x0004/CRIT) - PD 05(e0x20/s5) is now FAILED"
+    assert only(detect(lines_of(cache)), "hba.raid_event").severity == "warning"
+    assert only(detect(lines_of(drive)), "hba.raid_event").severity == "critical"
+
+
+def test_xfs_log_io_error_is_critical_and_async_write_retry_is_not() -> None:
+    retry = "[ 70.0] XFS (dm-4): Failing async write on buffer block 0x3c0a1b8. Retrying async write."
+    assert only(detect(lines_of(retry)), "xfs.error").severity == "warning"
+    log = "[ 71.0] XFS (dm-4): log I/O error -5"
+    hit = only(detect(lines_of(log)), "xfs.error")
+    assert (hit.severity, hit.device) == ("critical", {"disk": "dm-4"})
+
+
+def test_iommu_own_hardware_error_is_critical_a_page_fault_is_not() -> None:
+    fault = "[ 4.5] ahci 0000:01:00.0: AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x0002 address=0xdff7a840 flags=0x0050]"
+    hw = "[ 9.1] iommu ivhd0: AMD-Vi: Event logged [COMMAND_HARDWARE_ERROR address=0x1c2f40000 flags=0x0030]"
+    assert only(detect(lines_of(fault)), "iommu.fault").severity == "warning"
+    assert only(detect(lines_of(hw)), "iommu.fault").severity == "critical"
+
+
+def test_multipath_path_comes_back_or_keeps_failing() -> None:
+    once = """
+[ 5001.0] device-mapper: multipath: 253:3: Failing path 8:48.
+[ 5031.0] device-mapper: multipath: 253:3: Reinstating path 8:48.
+"""
+    hit = only(detect(lines_of(once)), "dm.multipath_path_failed")
+    assert (hit.severity, hit.resolved, hit.device) == ("warning", True, {"disk": "8:48"})
+    flapping = "\n".join(f"[ {5000 + 60 * k}.0] device-mapper: multipath: 253:3: Failing path 8:48." for k in range(4))
+    assert only(detect(lines_of(flapping)), "dm.multipath_path_failed").severity == "critical"
+
+
+def test_cmci_storm_new_wording_names_cpu_and_bank_and_subsides() -> None:
+    hit = only(detect(lines_of("""
+[ 3301.2] mce: CPU12 BANK7 CMCI storm detected
+[ 3395.8] mce: CPU12 BANK7 CMCI storm subsided
+""")), "mce.cmci_storm")
+    assert (hit.severity, hit.resolved, hit.device) == ("warning", True, {"cpu": "12", "bank": "7"})
+
+
+def test_firmware_first_record_names_its_dimm_from_the_cper_lines() -> None:
+    record = """
+[ 7721.40] {3}[Hardware Error]: Hardware error from APEI Generic Hardware Error Source: 1
+[ 7721.40] {3}[Hardware Error]: It has been corrected by h/w and requires no further action
+[ 7721.40] {3}[Hardware Error]: event severity: corrected
+[ 7721.40] {3}[Hardware Error]:  Error 0, type: corrected
+[ 7721.40] {3}[Hardware Error]:   section_type: memory error
+[ 7721.40] {3}[Hardware Error]:   physical_address: 0x000000394b2c8f40
+[ 7721.40] {3}[Hardware Error]:   node:1 card:0 module:0 rank:1 bank:2 device:0 row:14982 column:904
+[ 7721.40] {3}[Hardware Error]:   DIMM location: CPU2 B1<SP>
+[ 7721.40] {3}[Hardware Error]:   error_type: 2, single-bit ECC
+""".replace("<SP>", " ")  # cper prints "DIMM location: <bank> <device> " with a trailing space
+    hit = only(detect(lines_of(record)), "ghes.corrected")
+    assert (hit.severity, hit.device, hit.line_indices) == ("warning", {"dimm": "CPU2 B1"}, tuple(range(9)))
+    other_dimm = record.replace("CPU2 B1", "CPU1 A3").replace("7721", "7802")
+    two = only(detect(lines_of(record + other_dimm)), "ghes.corrected")
+    assert (two.count, two.device) == (2, {})  # two DIMMs in one episode: no single device to name
+    unnamed = record.replace("CPU2 B1 ", "not present. DMI handle: 0x0032 ")
+    assert only(detect(lines_of(unnamed)), "ghes.corrected").device == {}
+
+
+def test_raw_machine_check_takes_its_socket_from_the_processor_line() -> None:
+    hit = only(detect(lines_of("""
+[ 12.1] mce: [Hardware Error]: CPU 5: Machine Check: 0 Bank 7: 8c00004000010091
+[ 12.1] mce: [Hardware Error]: TSC 0 ADDR 3b2c8f40 MISC 140141086
+[ 12.1] mce: [Hardware Error]: PROCESSOR 0:50657 TIME 1733571102 SOCKET 1 APIC 24 microcode 5003604
+""")), "mce.record")
+    assert hit.device == {"cpu": "5", "bank": "7", "socket": "1"}
+
+
+def test_hits_stay_hashable_and_compare_by_device() -> None:
+    a, b = detect(lines_of(TWO_DIMMS))
+    assert len({a, b}) == 2  # usable as set members and dict keys (the device dict is not hashed)
+    assert a != b and a == detect(lines_of(TWO_DIMMS))[0]

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from tasseograph.cases import read_jsonl_cases, repo_root
 from tasseograph.errors import UsageError
 from tasseograph.models.base import ModelReply, ModelRequest
 from tasseograph.schema import CATEGORIES
@@ -191,16 +192,14 @@ def default_model_path() -> Path:
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tasseograph"
     path = cache / f"sklearn-default-{h.hexdigest()[:16]}.joblib"
     if not path.exists():
-        from tasseograph.eval.datasets import load_dataset
-
-        ds = load_dataset(data)
-        save(train([c.text for c in ds.cases], [c.status for c in ds.cases], [c.categories for c in ds.cases],
-                   evidence=[c.evidence for c in ds.cases], meta={"trained_on": str(data), "split": "all"}), path)
+        cases = read_jsonl_cases(data)
+        save(train([c.text for c in cases], [c.status for c in cases], [c.categories for c in cases],
+                   evidence=[c.evidence for c in cases], meta={"trained_on": str(data), "split": "all"}), path)
     return path
 
 
 def _repo_datasets() -> Path:
-    return Path(__file__).resolve().parents[2] / "datasets"
+    return repo_root() / "datasets"
 
 
 class SklearnModel:

@@ -39,7 +39,7 @@ def test_bad_toml_and_bad_reference(tmp_path: Path) -> None:
 def test_optional_shared_dataset_is_skipped_with_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                         tiny_jsonl: Path) -> None:
     monkeypatch.setenv("TASSEOGRAPH_SHARED", str(tmp_path / "nowhere"))
-    monkeypatch.setattr("tasseograph.eval.datasets.repo_root", lambda: tmp_path / "repo" / "x")
+    monkeypatch.setattr("tasseograph.cases.repo_root", lambda: tmp_path / "repo" / "x")
     p = tmp_path / "s.toml"
     p.write_text(f'name = "s"\nmodels = ["rules"]\n[[datasets]]\npath = "{tiny_jsonl}"\n'
                  '[[datasets]]\nname = "bgl"\npath = "{shared}/datasets/loghub/BGL/BGL_2k.log"\noptional = true\n')

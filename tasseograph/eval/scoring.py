@@ -21,11 +21,13 @@ from tasseograph.eval.metrics import (
     per_category,
     percentile,
     ratio,
+    severity_scores,
 )
 from tasseograph.eval.runner import CaseResult, RunResult
 from tasseograph.fleet import FleetProfile, cost_per_host_month
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""Version of ``summary.json``; 2 added the severity grading scores (``critical_precision`` and the rest)."""
 QUALITY_LOCAL = "measured (local model, ran here)"
 QUALITY_API = "measured (real API responses)"
 QUALITY_PLUMBING = "plumbing, not quality (responses from a fake server, fake model or cassette)"
@@ -85,6 +87,7 @@ def summarize(run: RunResult, base: FleetProfile) -> dict[str, Any]:
         "precision": b.precision, "recall": b.recall, "f1": b.f1,
         **{f"{k}_ci": v for k, v in bootstrap_ci(truth, pred).items()},
         "critical_recall": critical_recall(truth, pred) if ds.severity_known else None,
+        **_severity(truth, pred, ds),
         "tp": b.tp, "fp": b.fp, "fn": b.fn, "tn": b.tn,
         "confusion": {"labels": list(STATUSES), "matrix": confusion(truth, pred)},
         "per_category": per_category([r.truth_categories for r in rows], [r.pred_categories for r in rows])
@@ -104,6 +107,12 @@ def summarize(run: RunResult, base: FleetProfile) -> dict[str, Any]:
         "cache": {"hits": run.cache.hits, "misses": run.cache.misses},
         "notes": list(ds.notes) + _undefined_notes(b.recall, ds) + _model_notes(run),
     }
+
+
+def _severity(truth: list[str], pred: list[str], ds: Dataset) -> dict[str, float | int | None]:
+    """Severity grading scores; undefined (None) where the data knows only problem vs healthy."""
+    scores = severity_scores(truth, pred).as_dict()
+    return scores if ds.severity_known else dict.fromkeys(scores)
 
 
 def _false_alarms(rows: list[CaseResult], ds: Dataset) -> dict[str, Any]:

@@ -109,7 +109,8 @@ def run(suite_file: str | None, out: str, datasets: tuple[str, ...], models: tup
         console.print(f"batches pending: {', '.join(outcome.pending_batches)}; re-run the same command to collect")
         return
     print_table(console, outcome.summaries, title=f"tasseograph eval: {suite.name}")
-    for warning in sorted({n for s in outcome.summaries for n in s["notes"] if n.startswith("CONTAMINATED")}):
+    flagged = ("CONTAMINATED", "TRAINED ELSEWHERE")
+    for warning in sorted({n for s in outcome.summaries for n in s["notes"] if n.startswith(flagged)}):
         console.print(f"[red]warning:[/] {escape(warning)}")
     console.print(f"wrote {out}/summary.json, cases.parquet, report.md, report.html")
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tasseograph.eval.datasets import Dataset
+from tasseograph.eval.domain import domain_note
 from tasseograph.eval.metrics import (
     STATUSES,
     binary,
@@ -158,12 +159,26 @@ def _model_notes(run: RunResult) -> list[str]:
     if run.local and run.model_name != "rules" and run.policy == "single":
         notes.append(f"{run.model_name}: verdicts include the pipeline's signal backstop (catalogue signals the "
                      "model missed are merged, as in production)")
-    meta = getattr(getattr(run.model_obj, "bundle", None), "meta", None) or {}
-    trained = meta.get("trained_on")
     ds = run.spec.dataset
-    if trained and _same_data(trained, ds.path) and not (meta.get("split") == "train" and ds.split == "test"):
-        notes.append(f"CONTAMINATED: {run.model_name} was trained on {trained} and is scored on its own training cases")
+    trained, split = _training_data(run.model_obj)
+    seen = [t for t in trained if _same_data(t, ds.path)]
+    if seen and not (split == "train" and ds.split == "test"):
+        notes.append(f"CONTAMINATED: {run.model_name} was trained on {', '.join(seen)} and is scored on its own "
+                     "training cases")
+    if trained and not seen and run.policy == "single":
+        note = domain_note(run.model_obj, ds, ", ".join(Path(t).name for t in trained))
+        if note:
+            notes.append(note)
     return notes
+
+
+def _training_data(model: object) -> tuple[list[str], str | None]:
+    """The paths a learned model was trained on (``local``: several; ``sklearn``: one), and its split."""
+    paths = getattr(model, "trained_on", None)
+    if paths:
+        return [str(p) for p in paths], None
+    meta = getattr(getattr(model, "bundle", None), "meta", None) or {}
+    return ([str(meta["trained_on"])] if meta.get("trained_on") else []), meta.get("split")
 
 
 def _same_data(trained: str, scored: str) -> bool:

@@ -97,6 +97,10 @@ class LocalModel:
         self.critical_threshold = self.options.critical_threshold or self.bundle.critical_threshold
         self.trained_on = tuple(s.path for s in self.bundle.trained_on)
         """Paths of the data the classifier learned from (the harness checks it against what it scores)."""
+        self.training_formats = self.bundle.formats()
+        """Lines per input format the classifier learned from (the harness's domain check)."""
+        self.known_words = frozenset(t for t in self.bundle.alarm.vocabulary if " " not in t)
+        """The words the classifier has weights for (the harness's domain check)."""
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         """Judge the lines no catalogue signal covers (the pipeline merges the signals themselves)."""

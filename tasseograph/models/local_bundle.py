@@ -33,6 +33,8 @@ class SourceInfo(BaseModel):
     """Non-blank, not known-boring lines the line model learned from."""
     sha256: str
     """Hash of the source's files, so a bundle names the exact data it saw."""
+    formats: dict[str, int] = Field(default_factory=dict)
+    """Lines per input format (``dmesg``, ``syslog``...): what kind of log the classifier knows."""
 
 
 class Tuning(BaseModel):
@@ -78,6 +80,14 @@ class LocalBundle(BaseModel):
     critical_threshold: float | None = Field(default=None, gt=0, le=1)
     """p(critical) at or above which an unrecognised problem is critical; None: never critical."""
     tuning: Tuning
+
+    def formats(self) -> dict[str, int]:
+        """Lines per input format over every training source."""
+        out: dict[str, int] = {}
+        for s in self.trained_on:
+            for fmt, n in s.formats.items():
+                out[fmt] = out.get(fmt, 0) + n
+        return out
 
     def describe(self) -> str:
         """``repo (192 cases) + dev (60 cases)``: what the classifier learned from."""

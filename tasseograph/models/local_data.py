@@ -137,6 +137,8 @@ class CaseExample:
     lines: list[LineExample] = field(default_factory=list)
     signalled: bool = False
     """A catalogue signal fired in it."""
+    format: str = "unknown"
+    """Input format its text was parsed as (``dmesg``, ``syslog``, ``plain``...)."""
 
     @property
     def group(self) -> str:
@@ -156,7 +158,7 @@ def case_examples(source: TrainingSource) -> list[CaseExample]:
         hits = detect(delta.lines)
         covered = {i for hit in hits for i in hit.line_indices}
         evidence = {e.strip() for e in case.evidence}
-        ex = CaseExample(source, case, signalled=bool(hits))
+        ex = CaseExample(source, case, signalled=bool(hits), format=delta.format)
         for i, line in enumerate(delta.lines):
             message = message_text(line)
             if not message.strip() or is_boring(message):

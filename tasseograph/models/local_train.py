@@ -6,6 +6,7 @@ bundle it writes predicts without it).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -91,10 +92,13 @@ def _fit_all(cases: Sequence[CaseExample], alarm_c: float) -> tuple[LinearScorer
 
 
 def _info(source: TrainingSource, cases: list[CaseExample]) -> SourceInfo:
+    formats: Counter[str] = Counter()
+    for ex in cases:
+        formats[ex.format] += len(ex.lines)
     return SourceInfo(
         name=source.name, path=str(source.path), cases=len(source.cases),
         positives=sum(c.status != "ok" for c in source.cases), lines=sum(len(ex.lines) for ex in cases),
-        sha256=source.sha256(),
+        sha256=source.sha256(), formats=dict(formats),
     )
 
 

@@ -154,6 +154,22 @@ def train(dataset: str, out: str, split: str, test_fraction: float, window: str,
 
 
 @main.command()
+@click.option("--out", type=click.Path(file_okay=False), default="benchmarks/results", show_default=True,
+              help="Folder for offline_generalisation.json and .md.")
+@click.option("--concurrency", type=int, default=8, show_default=True, help="Most cases in flight at once.")
+def loso(out: str, concurrency: int) -> None:
+    """Leave-one-source-out: local, sklearn and rules on each source they were not trained on (needs ../shared)."""
+    from tasseograph.eval.loso import run_loso, write_results
+
+    err = Console(stderr=True)
+    result = run_loso(concurrency=concurrency, progress=lambda what: err.print(f"[dim]{escape(what)}[/]"))
+    json_path, md_path = write_results(result, Path(out))
+    for t in result["targets"]:
+        click.echo(f"{'met' if t['met'] else 'NOT met':8} {t['target']}")
+    click.echo(f"wrote {json_path} and {md_path}")
+
+
+@main.command()
 @click.argument("run_a", type=click.Path(exists=True))
 @click.argument("run_b", type=click.Path(exists=True))
 @click.option("--run", "run_id", default=None, help="Compare only this run id.")

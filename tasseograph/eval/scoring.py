@@ -178,7 +178,8 @@ def _training_data(model: object) -> tuple[list[str], str | None]:
     if paths:
         return [str(p) for p in paths], None
     meta = getattr(getattr(model, "bundle", None), "meta", None) or {}
-    return ([str(meta["trained_on"])] if meta.get("trained_on") else []), meta.get("split")
+    trained = meta.get("trained_on") or []
+    return [str(t) for t in ([trained] if isinstance(trained, str) else trained)], meta.get("split")
 
 
 def _same_data(trained: str, scored: str) -> bool:

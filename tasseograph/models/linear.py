@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
@@ -79,11 +79,7 @@ class LinearScorer(BaseModel):
 
     def known_share(self, text: str) -> float | None:
         """Share of the text's words that are in the vocabulary (None when it has no word)."""
-        words = [t for t in terms(text) if " " not in t]
-        if not words:
-            return None
-        index = self._index
-        return sum(w in index for w in words) / len(words)
+        return known_share(text, self._index)
 
     def decision(self, text: str) -> list[float]:
         """The linear decision value of each output."""
@@ -117,6 +113,12 @@ class LinearScorer(BaseModel):
             coef=[[float(v) for v in row] for row in clf.coef_],
             intercept=[float(v) for v in clf.intercept_],
         )
+
+
+def known_share(text: str, vocabulary: Container[str]) -> float | None:
+    """Share of ``text``'s words (unigrams) found in ``vocabulary`` (None when it has no word)."""
+    words = [t for t in terms(text) if " " not in t]
+    return sum(w in vocabulary for w in words) / len(words) if words else None
 
 
 def _sigmoid(z: float) -> float:

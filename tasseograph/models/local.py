@@ -37,6 +37,7 @@ from tasseograph.models.linear import feature_text
 from tasseograph.models.local_bundle import LocalBundle, read_bundle, write_bundle
 from tasseograph.models.local_data import TrainingSource, default_sources, training_digest
 from tasseograph.models.local_train import train_local
+from tasseograph.models.local_tune import MIN_KNOWN_SHARE
 from tasseograph.schema import KernelLine
 from tasseograph.signals import SignalHit, classify, is_boring
 
@@ -104,31 +105,38 @@ class LocalModel:
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         """Judge the lines no catalogue signal covers (the pipeline merges the signals themselves)."""
-        return ModelReply(data=self.predict(request.delta.lines, request.signals), model_id=self.name)
+        data = self.predict(request.delta.lines, request.signals)
+        return ModelReply(data=data, model_id=self.name, unjudged=tuple(data.pop("unjudged")))
 
     def predict(self, lines: Sequence[KernelLine], signals: Sequence[SignalHit] = ()) -> dict[str, Any]:
-        """The reply contract (plus ``confidence``, the highest line score) for one delta."""
+        """The reply contract for one delta, plus ``confidence`` (the highest line score) and
+        ``unjudged`` (indices of lines too unlike anything the classifier learned to judge)."""
         use_catalogue = self.options.catalogue
         covered = {i for hit in signals for i in hit.line_indices} if use_catalogue else set()
         scored: list[tuple[float, int]] = []
+        unjudged: list[int] = []
         for i, line in enumerate(lines):
             message = message_text(line)
             if i in covered or not message.strip() or is_boring(message):
                 continue
             if use_catalogue and classify(message) is not None:
                 continue  # a catalogue line (muted, or below its count): the catalogue already judged it
-            scored.append((self.bundle.alarm.probability(feature_text(message)), i))
+            text = feature_text(message)
+            if (self.bundle.alarm.known_share(text) or 0.0) < MIN_KNOWN_SHARE:
+                unjudged.append(i)
+            else:
+                scored.append((self.bundle.alarm.probability(text), i))
         top = max((p for p, _ in scored), default=0.0)
         flagged = sorted(((p, i) for p, i in scored if p >= self.alarm_threshold), reverse=True)
         if not flagged:
-            return {"status": "ok", "issues": [], "confidence": round(1 - top, 4)}
+            return {"status": "ok", "issues": [], "confidence": round(1 - top, 4), "unjudged": unjudged}
         reported = {c for hit in signals for c in (hit.category, *hit.also)} if use_catalogue else set()
         issues = [
             self._issue(category, group, lines, capped=bool(signals) and use_catalogue)
             for category, group in self._by_category(flagged, lines).items() if category not in reported
         ]
         status = "critical" if any(x["severity"] == "critical" for x in issues) else "warning" if issues else "ok"
-        return {"status": status, "issues": issues, "confidence": round(top, 4)}
+        return {"status": status, "issues": issues, "confidence": round(top, 4), "unjudged": unjudged}
 
     def _by_category(self, flagged: list[tuple[float, int]], lines: Sequence[KernelLine]) -> dict[str, list[tuple[float, int]]]:
         groups: dict[str, list[tuple[float, int]]] = defaultdict(list)

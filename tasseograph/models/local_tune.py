@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tasseograph.models.linear import fit_logistic, fit_vectorizer
+from tasseograph.models.linear import fit_logistic, fit_vectorizer, known_share
 from tasseograph.models.local_data import CaseExample, severity_docs
 
 DEFAULT_FOLDS = 5
@@ -34,6 +34,10 @@ ALARM_C_GRID = (0.03, 0.1, 0.3, 1.0)
 SEVERITY_C = 1.0
 MIN_DF = 2
 """A term must occur in two training lines to enter the vocabulary (one-off words teach noise)."""
+MIN_KNOWN_SHARE = 0.5
+"""A line is judged only when at least this share of its words are in the vocabulary: a score
+resting on a minority of its words (``resctrl: L3 monitoring detected`` on "detected") is a guess,
+so such a line is reported as not judged instead."""
 
 
 @dataclass
@@ -46,6 +50,8 @@ class Fold:
     train_alarms: list[bool]
     test_x: Any
     """Features of every line of the held-out cases, case after case."""
+    test_judged: list[bool]
+    """Per line of ``test_x``: enough of its words are in this fold's vocabulary to judge it."""
     severity: Any | None
 
 
@@ -68,8 +74,10 @@ def make_folds(cases: Sequence[CaseExample], folds: int = DEFAULT_FOLDS) -> list
         docs, critical = severity_docs(train)
         severity = fit_logistic(vec, docs, critical, c=SEVERITY_C) if len(set(critical)) == 2 else None
         test = [int(i) for i in test_idx]
-        test_x = vec.transform([x.text for i in test for x in cases[i].lines])
-        out.append(Fold(test, vec, texts, [x.alarm for x in lines], test_x, severity))
+        test_texts = [x.text for i in test for x in cases[i].lines]
+        known = set(vec.vocabulary_)
+        judged = [(known_share(t, known) or 0.0) >= MIN_KNOWN_SHARE for t in test_texts]
+        out.append(Fold(test, vec, texts, [x.alarm for x in lines], vec.transform(test_texts), judged, severity))
     return out
 
 
@@ -99,7 +107,8 @@ def _alarm_run(cases: Sequence[CaseExample], folds: Sequence[Fold], c: float) ->
     scores: dict[int, list[float]] = {}
     for fold in folds:
         clf = fit_logistic(fold.vectorizer, fold.train_texts, fold.train_alarms, c=c)
-        p = [float(v) for v in clf.predict_proba(fold.test_x)[:, list(clf.classes_).index(True)]]
+        proba = clf.predict_proba(fold.test_x)[:, list(clf.classes_).index(True)]
+        p = [float(v) if judged else 0.0 for v, judged in zip(proba, fold.test_judged, strict=True)]
         start = 0
         for i in fold.test:
             n = len(cases[i].lines)

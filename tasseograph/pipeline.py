@@ -148,7 +148,7 @@ def analyze(
             (dmesg, dmesg -T, dmesg -x, /dev/kmsg, journalctl -k json/short, syslog).
         model: a model name (``"rules"``, ``"anthropic:claude-haiku-4-5"``, ``"openai:qwen3"``)
             or a ``Model`` object. Default: ``$TASSEOGRAPH_MODEL``, else Haiku when
-            ``$ANTHROPIC_API_KEY`` is set, else ``rules``.
+            ``$ANTHROPIC_API_KEY`` is set, else ``local``.
         prompt: a prompt id (``"triage-v1"``, ``"triage-v1@1"``) or ``Prompt``; API models only.
         host: host name for raw text input (a ``Delta`` carries its own).
         **options: pipeline switches, see ``Options``.

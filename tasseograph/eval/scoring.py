@@ -176,7 +176,7 @@ def _training_data(model: object) -> tuple[list[str], str | None]:
     """The paths a learned model was trained on (``local``: several; ``sklearn``: one), and its split."""
     paths = getattr(model, "trained_on", None)
     if paths:
-        return [str(p) for p in paths], None
+        return [str(p) for p in paths], getattr(model, "trained_split", None)
     meta = getattr(getattr(model, "bundle", None), "meta", None) or {}
     trained = meta.get("trained_on") or []
     return [str(t) for t in ([trained] if isinstance(trained, str) else trained)], meta.get("split")

@@ -98,6 +98,8 @@ class LocalModel:
         self.critical_threshold = self.options.critical_threshold or self.bundle.critical_threshold
         self.trained_on = tuple(s.path for s in self.bundle.trained_on)
         """Paths of the data the classifier learned from (the harness checks it against what it scores)."""
+        self.trained_split = "train" if all(s.split == "train" for s in self.bundle.trained_on) else "all"
+        """``train`` when every source was the train part of a split (its test part is unseen)."""
         self.training_formats = self.bundle.formats()
         """Lines per input format the classifier learned from (the harness's domain check)."""
         self.known_words = frozenset(t for t in self.bundle.alarm.vocabulary if " " not in t)

@@ -35,6 +35,8 @@ class SourceInfo(BaseModel):
     """Hash of the source's files, so a bundle names the exact data it saw."""
     formats: dict[str, int] = Field(default_factory=dict)
     """Lines per input format (``dmesg``, ``syslog``...): what kind of log the classifier knows."""
+    split: str = "all"
+    """``all``, or ``train`` when only the train part of a split was learned from."""
 
 
 class Tuning(BaseModel):

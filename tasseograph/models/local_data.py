@@ -35,6 +35,8 @@ class TrainingSource:
     cases: tuple[Case, ...]
     severity_known: bool = True
     categories_known: bool = True
+    split: str = "all"
+    """``all``, or ``train`` when only the train part of a split was given (the rest is scored)."""
 
     def sha256(self) -> str:
         """Hash of the files the cases were read from."""

@@ -98,7 +98,7 @@ def _info(source: TrainingSource, cases: list[CaseExample]) -> SourceInfo:
     return SourceInfo(
         name=source.name, path=str(source.path), cases=len(source.cases),
         positives=sum(c.status != "ok" for c in source.cases), lines=sum(len(ex.lines) for ex in cases),
-        sha256=source.sha256(), formats=dict(formats),
+        sha256=source.sha256(), formats=dict(formats), split=source.split,
     )
 
 

@@ -38,7 +38,9 @@ from tasseograph.fleet import FleetProfile
 from tasseograph.models import sklearn as sk
 from tasseograph.models.base import Model
 from tasseograph.models.local import LocalModel
+from tasseograph.models.local_bundle import write_bundle
 from tasseograph.models.local_data import NOISE_CHUNK_LINES, TrainingSource, load_source
+from tasseograph.models.local_train import train_local
 from tasseograph.models.rules import RulesModel
 
 RESULT_NAME = "offline_generalisation"
@@ -85,9 +87,17 @@ class Contender:
 
 
 def contenders(workdir: Path) -> list[Contender]:
-    """rules (the reference), local, local's classifier alone, sklearn merged and alone."""
+    """rules (the reference), local, local's classifier alone, sklearn merged and alone.
+
+    Each learned model is trained once per set of sources (in ``workdir``) and named plainly.
+    """
     def local(sources: Sequence[TrainingSource], **options: Any) -> Model:
-        return LocalModel(sources=[s.name for s in sources], **options)
+        path = workdir / f"local-{'+'.join(s.name for s in sources)}.json"
+        if not path.exists():
+            write_bundle(train_local(sources), path)
+        model = LocalModel(str(path), **options)
+        model.name = "local"
+        return model
 
     def sklearn(sources: Sequence[TrainingSource]) -> Model:
         cases = [c for s in sources for c in s.cases]
@@ -96,7 +106,9 @@ def contenders(workdir: Path) -> list[Contender]:
             sk.save(sk.train([c.text for c in cases], [c.status for c in cases], [c.categories for c in cases],
                              evidence=[c.evidence for c in cases],
                              meta={"trained_on": [str(s.path) for s in sources], "split": "all"}), path)
-        return sk.SklearnModel(str(path))
+        model = sk.SklearnModel(str(path))
+        model.name = "sklearn"
+        return model
 
     return [
         Contender("rules", lambda _: RulesModel(), learned=False),
@@ -107,18 +119,27 @@ def contenders(workdir: Path) -> list[Contender]:
     ]
 
 
-def run_loso(shared: Path | None = None, *, concurrency: int = 8, progress: Callable[[str], None] | None = None
-             ) -> dict[str, Any]:
+def run_loso(shared: Path | None = None, *, only: Sequence[View] | None = None, concurrency: int = 8,
+             progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Score every contender on every view, left out of training and in sample.
+
+    Args:
+        shared: the shared data folder (default: ``../shared`` or ``$TASSEOGRAPH_SHARED``).
+        only: these views instead of the standard ones (tests use small data).
+        concurrency: most cases in flight at once.
+        progress: called with a short description before each run.
 
     Raises:
         UsageError: the shared data (dev set, boot logs, Loghub) is absent.
     """
-    shared = shared or shared_dir()
-    if shared is None:
-        raise UsageError("leave-one-source-out needs the shared data (../shared or $TASSEOGRAPH_SHARED): "
-                         "the dev set, the boot logs and Loghub are sources")
-    all_views = views(shared)
+    if only is not None:
+        all_views = list(only)
+    else:
+        shared = shared or shared_dir()
+        if shared is None:
+            raise UsageError("leave-one-source-out needs the shared data (../shared or $TASSEOGRAPH_SHARED): "
+                             "the dev set, the boot logs and Loghub are sources")
+        all_views = views(shared)
     missing = [str(v.path) for v in all_views if not v.path.exists()]
     if missing:
         raise UsageError(f"leave-one-source-out: missing {', '.join(missing)}")

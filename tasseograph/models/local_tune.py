@@ -48,8 +48,8 @@ class Fold:
     vectorizer: Any
     train_texts: list[str]
     train_alarms: list[bool]
-    test_x: Any
-    """Features of every line of the held-out cases, case after case."""
+    test_x: Any | None
+    """Features of every line of the held-out cases, case after case (None: they have no line)."""
     test_judged: list[bool]
     """Per line of ``test_x``: enough of its words are in this fold's vocabulary to judge it."""
     severity: Any | None
@@ -77,7 +77,8 @@ def make_folds(cases: Sequence[CaseExample], folds: int = DEFAULT_FOLDS) -> list
         test_texts = [x.text for i in test for x in cases[i].lines]
         known = set(vec.vocabulary_)
         judged = [(known_share(t, known) or 0.0) >= MIN_KNOWN_SHARE for t in test_texts]
-        out.append(Fold(test, vec, texts, [x.alarm for x in lines], vec.transform(test_texts), judged, severity))
+        test_x = vec.transform(test_texts) if test_texts else None  # held-out cases of only known noise
+        out.append(Fold(test, vec, texts, [x.alarm for x in lines], test_x, judged, severity))
     return out
 
 
@@ -107,7 +108,7 @@ def _alarm_run(cases: Sequence[CaseExample], folds: Sequence[Fold], c: float) ->
     scores: dict[int, list[float]] = {}
     for fold in folds:
         clf = fit_logistic(fold.vectorizer, fold.train_texts, fold.train_alarms, c=c)
-        proba = clf.predict_proba(fold.test_x)[:, list(clf.classes_).index(True)]
+        proba = clf.predict_proba(fold.test_x)[:, list(clf.classes_).index(True)] if fold.test_x is not None else []
         p = [float(v) if judged else 0.0 for v, judged in zip(proba, fold.test_judged, strict=True)]
         start = 0
         for i in fold.test:

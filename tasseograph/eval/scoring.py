@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tasseograph.eval.datasets import Dataset
+from tasseograph.eval.datasets import Dataset, repo_root
 from tasseograph.eval.domain import domain_note
 from tasseograph.eval.metrics import (
     STATUSES,
@@ -163,10 +163,10 @@ def _model_notes(run: RunResult) -> list[str]:
     trained, split = _training_data(run.model_obj)
     seen = [t for t in trained if _same_data(t, ds.path)]
     if seen and not (split == "train" and ds.split == "test"):
-        notes.append(f"CONTAMINATED: {run.model_name} was trained on {', '.join(seen)} and is scored on its own "
-                     "training cases")
+        notes.append(f"CONTAMINATED: {run.model_name} was trained on {', '.join(map(_short, seen))} and is scored "
+                     "on its own training cases")
     if trained and not seen and run.policy == "single":
-        note = domain_note(run.model_obj, ds, ", ".join(Path(t).name for t in trained))
+        note = domain_note(run.model_obj, ds, ", ".join(map(_short, trained)))
         if note:
             notes.append(note)
     return notes
@@ -180,6 +180,14 @@ def _training_data(model: object) -> tuple[list[str], str | None]:
     meta = getattr(getattr(model, "bundle", None), "meta", None) or {}
     trained = meta.get("trained_on") or []
     return [str(t) for t in ([trained] if isinstance(trained, str) else trained)], meta.get("split")
+
+
+def _short(path: str) -> str:
+    """A data path as a reader knows it: ``datasets``, ``dmesg-real/dev.jsonl`` (no machine-specific prefix)."""
+    p = Path(path).resolve()
+    if p.is_relative_to(repo_root()):
+        return str(p.relative_to(repo_root()))
+    return f"{p.parent.name}/{p.name}" if p.parent.name else p.name
 
 
 def _same_data(trained: str, scored: str) -> bool:

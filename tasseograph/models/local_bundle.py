@@ -59,6 +59,8 @@ class Tuning(BaseModel):
     warning_paged_target: float
     critical_precision: float | None
     """Out-of-fold critical precision of the classifier's severity at the chosen threshold."""
+    critical_precision_lower: float | None = None
+    """Its Wilson 95% lower bound (the figure held to the target)."""
     warnings_paged_critical: float | None
     severity_cases: int
     """Out-of-fold not-ok cases with known severity the severity threshold was chosen on."""

@@ -64,6 +64,7 @@ def train_local(sources: Sequence[TrainingSource], *, folds: int = DEFAULT_FOLDS
         uncovered_recall=alarm.uncovered_recall if alarm else None, alone_recall=alarm.alone_recall if alarm else 0.0,
         critical_precision_target=CRITICAL_PRECISION_TARGET, warning_paged_target=WARNING_PAGED_TARGET,
         critical_precision=critical.precision if critical else None,
+        critical_precision_lower=critical.precision_lower if critical else None,
         warnings_paged_critical=critical.warnings_paged if critical else None,
         severity_cases=critical.cases if critical else 0,
     )
@@ -109,6 +110,7 @@ def bundle_summary(bundle: LocalBundle) -> dict[str, Any]:
         "trained_on": bundle.describe(), "alarm_threshold": bundle.alarm_threshold, "alarm_c": t.alarm_c,
         "critical_threshold": bundle.critical_threshold, "oof_false_alarm_rate": t.false_alarm_rate,
         "oof_uncovered_recall": t.uncovered_recall, "oof_alone_recall": t.alone_recall,
-        "oof_critical_precision": t.critical_precision, "oof_warnings_paged_critical": t.warnings_paged_critical,
+        "oof_critical_precision": t.critical_precision, "oof_critical_precision_lower": t.critical_precision_lower,
+        "oof_warnings_paged_critical": t.warnings_paged_critical,
         "vocabulary": len(bundle.alarm.vocabulary),
     }

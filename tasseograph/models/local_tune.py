@@ -8,7 +8,8 @@ never saw it. Nothing here looks at the data the model is later scored on.
   fold (judging only lines no catalogue signal covers, as in use); the strength whose threshold lets
   the classifier alone catch the most not-ok cases (as if the catalogue had no entry) wins;
 - critical: the lowest p(critical) at which the classifier's out-of-fold critical calls are
-  right at least ``CRITICAL_PRECISION_TARGET`` of the time and page at most
+  right at least ``CRITICAL_PRECISION_TARGET`` of the time *with 95% confidence* (the Wilson
+  lower bound, so a handful of lucky calls is not enough) and page at most
   ``WARNING_PAGED_TARGET`` of the warnings; when none does, the classifier never pages.
 """
 
@@ -31,6 +32,8 @@ THRESHOLD_GRID = tuple(round(0.5 + 0.01 * i, 2) for i in range(50))
 """Thresholds tried, 0.50 to 0.99: below 0.5 the alarm model leans towards "not evidence"."""
 ALARM_C_GRID = (0.03, 0.1, 0.3, 1.0)
 """Regularisation strengths tried for the alarm model (scikit-learn's ``C``)."""
+CONFIDENCE = 0.95
+"""Two-sided confidence of the interval whose lower end must reach the critical precision target."""
 SEVERITY_C = 1.0
 MIN_DF = 2
 """A term must occur in two training lines to enter the vocabulary (one-off words teach noise)."""
@@ -137,6 +140,8 @@ class CriticalChoice:
 
     threshold: float | None
     precision: float | None
+    precision_lower: float | None
+    """Wilson 95% lower bound of ``precision`` (what the target is checked against)."""
     warnings_paged: float | None
     cases: int
     """Not-ok cases of known severity flagged out of fold (what the threshold was chosen on)."""
@@ -156,13 +161,28 @@ def choose_critical(cases: Sequence[CaseExample], folds: Sequence[Fold], alarm: 
             if flagged:
                 proba = fold.severity.predict_proba(fold.vectorizer.transform([flagged]))[0]
                 scored.append((float(proba[list(fold.severity.classes_).index(True)]), ex.case.status))
+    return critical_threshold(scored)
+
+
+def critical_threshold(scored: Sequence[tuple[float, str]]) -> CriticalChoice:
+    """The lowest threshold on p(critical) meeting both targets over ``(p, true status)`` pairs."""
     warnings = sum(s == "warning" for _, s in scored)
     for t in THRESHOLD_GRID:
         paged = [s for p, s in scored if p >= t]
         if not paged:
             break
-        precision = sum(s == "critical" for s in paged) / len(paged)
+        right = sum(s == "critical" for s in paged)
+        lower = wilson_lower(right, len(paged))
         warned = sum(s == "warning" for s in paged) / warnings if warnings else 0.0
-        if precision >= CRITICAL_PRECISION_TARGET and warned <= WARNING_PAGED_TARGET:
-            return CriticalChoice(t, precision, warned, len(scored))
-    return CriticalChoice(None, None, None, len(scored))
+        if lower >= CRITICAL_PRECISION_TARGET and warned <= WARNING_PAGED_TARGET:
+            return CriticalChoice(t, right / len(paged), lower, warned, len(scored))
+    return CriticalChoice(None, None, None, None, len(scored))
+
+
+def wilson_lower(successes: int, n: int) -> float:
+    """Lower end of the 95% Wilson score interval of a proportion (0 for no trials)."""
+    if n == 0:
+        return 0.0
+    from scipy.stats import binomtest  # a scikit-learn dependency; only training needs it
+
+    return float(binomtest(successes, n).proportion_ci(confidence_level=CONFIDENCE, method="wilson").low)

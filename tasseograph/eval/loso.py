@@ -155,7 +155,7 @@ def run_loso(shared: Path | None = None, *, only: Sequence[View] | None = None, 
                     model = who.build(sources)
                     rows.append(_row(view, who, mode, sources, _score(ds, model, who.options, concurrency)))
     return {"command": "tasseograph-eval loso", "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "argv": shlex.join(sys.argv), "training_sources": list(pool), "runs": rows, "targets": targets(rows)}
+            "argv": shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]), "training_sources": list(pool), "runs": rows, "targets": targets(rows)}
 
 
 def _modes(who: Contender, view: View, pool: dict[str, TrainingSource]) -> list[tuple[str, list[TrainingSource]]]:
@@ -238,6 +238,13 @@ def markdown(result: dict[str, Any]) -> str:
              f"Made by `{result['command']}` (needs `../shared`). Leave-one-source-out: trained and tuned on "
              f"every training source ({', '.join(result['training_sources'])}) but the scored one. "
              "In-sample rows are trained on all of them (so on the scored source too, where it is one).", "",
+             "How to read it: `local` is the catalogue plus a classifier for the lines no signal covers; "
+             "`local classifier alone` is that classifier with the catalogue switched off (and no signal "
+             "merge): what it would catch of problems the catalogue had no entry for. The catalogue (`rules`, "
+             "and `local` where a signal fires) was written with the dev set in view, so the dev rows measure "
+             "the learned part out of sample and the catalogue in sample. Loghub is never training data "
+             "(another domain and labelling policy): its rows are dmesg-trained models across domains. "
+             "`warn→crit` counts warnings paged as critical, `crit→ok` criticals missed.", "",
              "## Targets (issue 12)", ""]
     for t in result["targets"]:
         mark = "met" if t["met"] else "NOT met"

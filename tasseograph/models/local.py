@@ -39,7 +39,7 @@ from tasseograph.models.local_data import TrainingSource, default_sources, train
 from tasseograph.models.local_train import train_local
 from tasseograph.models.local_tune import MIN_KNOWN_SHARE
 from tasseograph.schema import KernelLine
-from tasseograph.signals import SignalHit, classify, is_boring
+from tasseograph.signals import SMALL_DELTA_LINES, SignalHit, boring_mask, classify, is_boring, scan
 
 MAX_EVIDENCE_LINES = 5
 """Most flagged lines quoted in one classifier finding (the strongest first)."""
@@ -114,20 +114,19 @@ class LocalModel:
         """The reply contract for one delta, plus ``confidence`` (the highest line score) and
         ``unjudged`` (indices of lines too unlike anything the classifier learned to judge)."""
         use_catalogue = self.options.catalogue
-        covered = {i for hit in signals for i in hit.line_indices} if use_catalogue else set()
+        scores: dict[str, float | None] = {}  # per distinct feature text: kernel logs repeat themselves
         scored: list[tuple[float, int]] = []
         unjudged: list[int] = []
-        for i, line in enumerate(lines):
-            message = message_text(line)
-            if i in covered or not message.strip() or is_boring(message):
-                continue
-            if use_catalogue and classify(message) is not None:
-                continue  # a catalogue line (muted, or below its count): the catalogue already judged it
+        for i, message in self._candidates(lines, signals):
             text = feature_text(message)
-            if (self.bundle.alarm.known_share(text) or 0.0) < MIN_KNOWN_SHARE:
-                unjudged.append(i)
-            else:
-                scored.append((self.bundle.alarm.probability(text), i))
+            if text not in scores:
+                known = (self.bundle.alarm.known_share(text) or 0.0) >= MIN_KNOWN_SHARE
+                scores[text] = self.bundle.alarm.probability(text) if known else None
+                if not known:
+                    unjudged.append(i)  # the first line of each kind it cannot judge
+            p = scores[text]
+            if p is not None:
+                scored.append((p, i))
         top = max((p for p, _ in scored), default=0.0)
         flagged = sorted(((p, i) for p, i in scored if p >= self.alarm_threshold), reverse=True)
         if not flagged:
@@ -139,6 +138,22 @@ class LocalModel:
         ]
         status = "critical" if any(x["severity"] == "critical" for x in issues) else "warning" if issues else "ok"
         return {"status": status, "issues": issues, "confidence": round(top, 4), "unjudged": unjudged}
+
+    def _candidates(self, lines: Sequence[KernelLine], signals: Sequence[SignalHit]) -> list[tuple[int, str]]:
+        """``(index, message)`` of the lines the classifier judges: not blank, not known noise, and
+        (with the catalogue on) not a catalogue line, muted or below its count included."""
+        messages = [message_text(line) for line in lines]
+        use_catalogue = self.options.catalogue
+        covered = {i for hit in signals for i in hit.line_indices} if use_catalogue else set()
+        if len(messages) >= SMALL_DELTA_LINES:  # one RE2 pass each instead of a regex per line
+            scanned = scan(messages)
+            boring = boring_mask(messages, scanned=scanned)
+            catalogue = set(scanned.indices) if use_catalogue else set()
+        else:
+            boring = [is_boring(m) for m in messages]
+            catalogue = {i for i, m in enumerate(messages) if use_catalogue and classify(m) is not None}
+        return [(i, m) for i, m in enumerate(messages)
+                if m.strip() and not boring[i] and i not in covered and i not in catalogue]
 
     def _by_category(self, flagged: list[tuple[float, int]], lines: Sequence[KernelLine]) -> dict[str, list[tuple[float, int]]]:
         groups: dict[str, list[tuple[float, int]]] = defaultdict(list)

@@ -142,3 +142,15 @@ def test_default_trains_once_on_the_repo_set_without_shared(tmp_path: Path, monk
     assert len(list((tmp_path / "tasseograph").glob("local-*.json"))) == 1
     second = LocalModel()
     assert len(calls) == 1 and second.bundle == first.bundle
+
+
+def test_large_deltas_pick_the_same_lines_through_the_bulk_matcher(bundle_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    mix = [ROUTINE, NVME_TIMEOUT, UNKNOWN_FAULT, GIBBERISH, UE, "[ 8814.000000] mydrv: queue 3 rebalanced"]
+    delta = Delta.from_text("\n".join(mix[i % len(mix)].replace("8814", str(9000 + i)) for i in range(2_400)))
+    model = _model(bundle_path)
+    hits = detect(delta.lines)
+    bulk = model._candidates(delta.lines, hits)
+    monkeypatch.setattr(local_mod, "SMALL_DELTA_LINES", 10**9)
+    per_line = model._candidates(delta.lines, hits)
+    assert bulk == per_line and {m.split(":")[0] for _, m in bulk} == {"qzx_hba 0000", "zzq frobnicator qwerty plonk", "mydrv"}

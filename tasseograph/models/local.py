@@ -114,15 +114,17 @@ class LocalModel:
         """The reply contract for one delta, plus ``confidence`` (the highest line score) and
         ``unjudged`` (indices of lines too unlike anything the classifier learned to judge)."""
         use_catalogue = self.options.catalogue
-        scores: dict[str, float | None] = {}  # per distinct feature text: kernel logs repeat themselves
+        # Per distinct feature text (kernel logs repeat themselves): p, or None when not judged.
+        scores: dict[str, float | None] = {}
         scored: list[tuple[float, int]] = []
         unjudged: list[int] = []
         for i, message in self._candidates(lines, signals):
             text = feature_text(message)
             if text not in scores:
-                known = (self.bundle.alarm.known_share(text) or 0.0) >= MIN_KNOWN_SHARE
-                scores[text] = self.bundle.alarm.probability(text) if known else None
-                if not known:
+                share = self.bundle.alarm.known_share(text)
+                # A line without a word (a CPU list, a hex dump) says nothing to judge or report.
+                scores[text] = self.bundle.alarm.probability(text) if share and share >= MIN_KNOWN_SHARE else None
+                if share is not None and scores[text] is None:
                     unjudged.append(i)  # the first line of each kind it cannot judge
             p = scores[text]
             if p is not None:

@@ -171,6 +171,12 @@ def _log_cases(fname: str, text: str, bad: bool, problem: set[str], chunk_lines:
 # --- where the data lives ------------------------------------------------------------------
 
 
+def project_datasets() -> Path:
+    """The project's labelled set: the copy a wheel installs (``tasseograph/_datasets``), else the checkout's ``datasets/``."""
+    installed = Path(__file__).resolve().parent / "_datasets"
+    return installed if installed.is_dir() else repo_root() / "datasets"
+
+
 def repo_root() -> Path:
     """The checkout this package runs from (holds ``datasets/`` and ``evals/``)."""
     return Path(__file__).resolve().parents[1]

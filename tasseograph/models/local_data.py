@@ -14,7 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tasseograph.cases import Case, jsonl_files, read_jsonl_cases, read_log_folder, repo_root, shared_dir
+from tasseograph.cases import (
+    Case,
+    jsonl_files,
+    project_datasets,
+    read_jsonl_cases,
+    read_log_folder,
+    shared_dir,
+)
 from tasseograph.compress import message_text
 from tasseograph.errors import UsageError
 from tasseograph.models.linear import feature_text
@@ -75,7 +82,7 @@ def load_source(name: str, path: Path) -> TrainingSource:
 
 def available_sources() -> dict[str, Path]:
     """The default training sources that exist here: ``repo`` always, ``dev`` and ``noise`` with ../shared."""
-    out = {"repo": repo_root() / "datasets"}
+    out = {"repo": project_datasets()}
     shared = shared_dir()
     if shared is not None:
         for name, rel in (("dev", "datasets/dmesg-real/dev.jsonl"), ("noise", "datasets/dmesg-real/noise")):
@@ -104,12 +111,12 @@ def default_sources(names: Sequence[str] | None = None) -> list[TrainingSource]:
 def training_digest() -> str:
     """Hash of what training depends on besides the data: the catalogues and the training code.
 
-    Which lines are candidates depends on the signal and noise catalogues; the code of the
+    Which lines are candidates depends on the catalogue files (``tasseograph/data/*.toml``); the code of the
     ``local_*`` and ``linear`` modules decides the rest. A change to any of them retrains the
     cached default model.
     """
     h = hashlib.sha256()
-    for path in [DATA_DIR / "signals.toml", DATA_DIR / "noise.toml", *sorted(_CODE.glob("local_*.py")), _CODE / "linear.py"]:
+    for path in [*sorted(DATA_DIR.glob("*.toml")), *sorted(_CODE.glob("local_*.py")), _CODE / "linear.py"]:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()

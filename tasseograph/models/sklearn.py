@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from tasseograph.cases import read_jsonl_cases, repo_root
+from tasseograph.cases import project_datasets, read_jsonl_cases
 from tasseograph.errors import UsageError
 from tasseograph.models.base import ModelReply, ModelRequest
 from tasseograph.schema import CATEGORIES, Delta
@@ -209,7 +209,7 @@ def default_model_path() -> Path:
 
 
 def _repo_datasets() -> Path:
-    return repo_root() / "datasets"
+    return project_datasets()
 
 
 class SklearnModel:

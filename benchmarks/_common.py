@@ -47,7 +47,7 @@ def parse_args(description: str, argv: Sequence[str] | None = None) -> argparse.
 def shared_dir() -> Path:
     """``$TASSEOGRAPH_SHARED`` or ``../shared`` beside the checkout (the real datasets)."""
     from tasseograph.errors import UsageError
-    from tasseograph.eval.paths import shared_dir as find_shared
+    from tasseograph.paths import shared_dir as find_shared
 
     try:
         found = find_shared(REPO)

@@ -24,12 +24,14 @@ from tasseograph.errors import (
 )
 from tasseograph.models.base import Model, ModelReply, ModelRequest
 from tasseograph.models.registry import get_model, register
+from tasseograph.novelty import FleetTemplates
 from tasseograph.pipeline import analyze, analyze_async
 from tasseograph.schema import (
     CompressionStats,
     Delta,
     Finding,
     KernelLine,
+    NovelLine,
     TriageReply,
     Usage,
     Verdict,
@@ -46,6 +48,7 @@ __all__ = [
     "ConfigError",
     "Delta",
     "Finding",
+    "FleetTemplates",
     "HostBaseline",
     "InputError",
     "KernelLine",
@@ -56,6 +59,7 @@ __all__ = [
     "ModelReply",
     "ModelReplyError",
     "ModelRequest",
+    "NovelLine",
     "SignalCount",
     "StateCorruptError",
     "StateError",

@@ -11,12 +11,15 @@ import click
 
 from tasseograph.bulk import TOP_TEMPLATES, BulkSummary, scan_stream
 from tasseograph.clibase import Group
+from tasseograph.novelty import TAGS
 from tasseograph.pipeline import analyze as analyze_delta
 from tasseograph.pipeline import combine_verdicts
 from tasseograph.runner.cli import commands as runner_commands
-from tasseograph.schema import STATUS_RANK, Delta, Verdict
+from tasseograph.schema import NOT_JUDGED, STATUS_RANK, Delta, Verdict
 
 CHUNK_LINES = 50_000
+UNJUDGED_SHOWN = 10
+"""Most "unknown kernel message, not judged" lines the text output shows (JSON has them all)."""
 """Records per analyzed chunk: bounds memory for gigantic inputs."""
 TEMPLATE_WIDTH = 160
 """Characters of a template shown in ``scan``'s text output (JSON keeps them whole)."""
@@ -115,6 +118,12 @@ def format_text(verdict: Verdict) -> str:
         out.extend(f"      | {line}" for line in f.evidence.splitlines()[:5])
     if verdict.model_error:
         out.append(f"  model error (verdict rests on signals): {verdict.model_error}")
+    unjudged = [n for n in verdict.novel if not n.judged]
+    if unjudged:
+        out.append(f"  {NOT_JUDGED} ({len(unjudged)}):")
+        out.extend(f"      | {n.line}  [{TAGS[n.scope]}]" for n in unjudged[:UNJUDGED_SHOWN])
+        if len(unjudged) > UNJUDGED_SHOWN:
+            out.append(f"      | ... {len(unjudged) - UNJUDGED_SHOWN} more (--format json lists them all)")
     if verdict.usage.input_tokens or verdict.usage.output_tokens:
         u = verdict.usage
         out.append(

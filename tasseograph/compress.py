@@ -13,6 +13,8 @@ Steps, in order:
 4. When more than ``max_lines`` lines remain, every line behind a deterministic signal is
    kept, then lines that are not known-boring (``signals.is_boring``), then boring ones, each
    taken from the head and the tail of the delta; each gap becomes ``[... N lines omitted ...]``.
+5. Lines new to this host or the fleet (``tasseograph.novelty``) are always kept and go first,
+   tagged (``[new to the fleet]``), so the model reads them before the rest.
 
 Token counts are offline estimates (characters / 4), not tokenizer counts.
 """
@@ -22,7 +24,7 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -161,7 +163,8 @@ def message_text(line: KernelLine) -> str:
 
 
 def compress(
-    delta: Delta, signals: Sequence[SignalHit] = (), *, max_lines: int = 200, enabled: bool = True
+    delta: Delta, signals: Sequence[SignalHit] = (), *, max_lines: int = 200, enabled: bool = True,
+    first: Mapping[int, str] | None = None,
 ) -> Compressed:
     """Compress a delta for the prompt (see the module docstring for the steps).
 
@@ -171,6 +174,7 @@ def compress(
         max_lines: most collapsed lines kept before cutting (signal lines may exceed it; the
             ``[... N lines omitted ...]`` markers come on top).
         enabled: False sends the raw lines as received, uncut, and only records the stats.
+        first: line index -> tag (``new to the fleet``) of lines to keep and put first, tagged.
 
     Returns:
         The prompt lines and the stats (token counts are estimates, characters / 4).
@@ -181,8 +185,12 @@ def compress(
         return Compressed(raw, _stats(len(raw), raw, tokens_before, truncated=False))
     messages = [message_text(line) for line in delta.lines]
     groups, group_of = _group(delta.lines, messages)
-    keep, truncated = _select(groups, group_of, signals, max_lines, messages)
-    out = _emit(groups, keep, messages)
+    tags: dict[int, str] = {}
+    for i, tag in sorted((first or {}).items()):
+        if 0 <= i < len(group_of) and group_of[i] >= 0:
+            tags.setdefault(group_of[i], tag)
+    keep, truncated = _select(groups, group_of, signals, max_lines, messages, set(tags))
+    out = _emit(groups, keep, messages, tags)
     return Compressed(out, _stats(len(raw), out, tokens_before, truncated=truncated))
 
 
@@ -216,16 +224,16 @@ def _group(lines: Sequence[KernelLine], messages: Sequence[str]) -> tuple[list[_
 
 def _select(
     groups: Sequence[_Group], group_of: Sequence[int], signals: Sequence[SignalHit], max_lines: int,
-    messages: Sequence[str],
+    messages: Sequence[str], first: set[int],
 ) -> tuple[list[int], bool]:
     """Indices of the groups to keep: all of them, or a cut that favours what matters.
 
-    Every signal group is kept, then notable groups, then routine ones (known-boring lines),
-    each taken from the head and the tail of the delta.
+    Every signal group and every group in ``first`` is kept, then notable groups, then routine
+    ones (known-boring lines), each taken from the head and the tail of the delta.
     """
     if len(groups) <= max_lines:
         return list(range(len(groups))), False
-    must = {group_of[i] for hit in signals for i in hit.line_indices if 0 <= i < len(group_of)}
+    must = {group_of[i] for hit in signals for i in hit.line_indices if 0 <= i < len(group_of)} | first
     must.discard(-1)
     rest = [g for g in range(len(groups)) if g not in must]
     budget = max(max_lines - len(must), 0)
@@ -260,16 +268,18 @@ def _ends(items: list[int], n: int) -> list[int]:
     return items[:head] + items[len(items) - (n - head) :]
 
 
-def _emit(groups: Sequence[_Group], keep: Sequence[int], messages: Sequence[str]) -> list[str]:
-    """Prompt lines for the kept groups, with a marker for each gap."""
-    out: list[str] = []
+def _emit(groups: Sequence[_Group], keep: Sequence[int], messages: Sequence[str], tags: Mapping[int, str]) -> list[str]:
+    """Prompt lines: the tagged groups first, then the other kept groups with a marker for each gap."""
+    out = [messages[groups[gi].first] + _annotation(groups[gi]) + f"  [{tags[gi]}]" for gi in keep if gi in tags]
     previous = -1
     for gi in keep:
         if gi > previous + 1:
             out.append(_marker(sum(g.count for g in groups[previous + 1 : gi])))
+        previous = gi
+        if gi in tags:
+            continue  # already emitted first
         group = groups[gi]
         out.append(messages[group.first] + _annotation(group))
-        previous = gi
     if previous < len(groups) - 1:
         out.append(_marker(sum(g.count for g in groups[previous + 1 :])))
     return out

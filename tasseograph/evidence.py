@@ -22,6 +22,8 @@ from tasseograph.schema import Delta
 
 # Decorations our own compression adds, and common ways a quote gets trimmed or wrapped.
 _ANNOTATION = re.compile(r"\s*\[x(\d+) similar[^\]]*\]\s*$")
+_NOVELTY_TAG = re.compile(r"\s*\[(?:new to this host|new to the fleet)\]\s*$")
+"""The tag compression puts on lines new to the host or the fleet (``tasseograph.novelty``)."""
 _OMITTED = re.compile(r"^\[\.\.\. \d+ lines? omitted \.\.\.\]$")
 _LEADING_STAMP = re.compile(
     r"^(?:\[\s*\d+\.\d+\]\s*"  # dmesg
@@ -128,7 +130,7 @@ def _squeeze(text: str) -> str:
 
 def _clean(quote: str) -> tuple[str, bool]:
     """Strip what the model may add around a line; True when it carried a collapse annotation."""
-    text = quote.strip().strip(_QUOTES).strip()
+    text = _NOVELTY_TAG.sub("", quote.strip().strip(_QUOTES).strip())
     annotated = _ANNOTATION.search(text)
     if annotated:
         text = text[: annotated.start()]

@@ -12,7 +12,7 @@ import asyncio
 import concurrent.futures
 import fnmatch
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from tasseograph.errors import ModelAPIError, ModelReplyError, UsageError
 from tasseograph.evidence import resolve_evidence
 from tasseograph.models.base import Model, ModelReply, ModelRequest
 from tasseograph.models.registry import get_model
+from tasseograph.novelty import TAGS, FleetTemplates, novel_lines
 from tasseograph.pricing import reply_cost
 from tasseograph.prompts import DEFAULT_PROMPT, Prompt, get_prompt
 from tasseograph.redact import Redactor
@@ -33,6 +34,8 @@ from tasseograph.schema import (
     Delta,
     Finding,
     FindingSource,
+    NovelLine,
+    NoveltyScope,
     TriageReply,
     Usage,
     Verdict,
@@ -78,7 +81,11 @@ class Options:
     baseline: HostBaseline | None = None
     """This host's template baseline (``tasseograph.baseline``): a delta of only noise and
     templates the host produced in ok deltas, at their usual rate, with no signal, is skipped
-    like the pre-filter skips. The caller learns from each verdict (``HostBaseline.learn``)."""
+    like the pre-filter skips. The caller learns from each verdict (``HostBaseline.learn``).
+    Lines whose template the host never produced are marked new (``tasseograph.novelty``)."""
+    fleet: FleetTemplates | None = None
+    """The fleet's templates (``FleetTemplates.from_baselines``): lines no warm host ever produced
+    are marked new to the fleet, shown to the model first, and listed in ``Verdict.novel``."""
 
     @classmethod
     def from_kwargs(cls, kwargs: dict[str, Any]) -> Options:
@@ -90,6 +97,8 @@ class Options:
             raise UsageError("signal_floor must be 'warning' or 'critical'")
         if kwargs.get("baseline") is not None and not isinstance(kwargs["baseline"], HostBaseline):
             raise UsageError(f"baseline must be a tasseograph.HostBaseline, not {type(kwargs['baseline']).__name__}")
+        if kwargs.get("fleet") is not None and not isinstance(kwargs["fleet"], FleetTemplates):
+            raise UsageError(f"fleet must be a tasseograph.FleetTemplates, not {type(kwargs['fleet']).__name__}")
         for key in ("examples", "suppress"):
             if key in kwargs:
                 value = kwargs[key]
@@ -139,7 +148,7 @@ def analyze(
             (dmesg, dmesg -T, dmesg -x, /dev/kmsg, journalctl -k json/short, syslog).
         model: a model name (``"rules"``, ``"anthropic:claude-haiku-4-5"``, ``"openai:qwen3"``)
             or a ``Model`` object. Default: ``$TASSEOGRAPH_MODEL``, else Haiku when
-            ``$ANTHROPIC_API_KEY`` is set, else ``rules``.
+            ``$ANTHROPIC_API_KEY`` is set, else ``local``.
         prompt: a prompt id (``"triage-v1"``, ``"triage-v1@1"``) or ``Prompt``; API models only.
         host: host name for raw text input (a ``Delta`` carries its own).
         **options: pipeline switches, see ``Options``.
@@ -187,7 +196,8 @@ async def analyze_async(
             compression=CompressionStats(lines_in=len(the_delta.lines)),
             suppressed=[h.signal_id for h in muted],
         )
-    verdict = await _call_and_merge(the_delta, hits, the_model, the_prompt, opts)
+    novel = novel_lines(the_delta, baseline=opts.baseline, fleet=opts.fleet, hits=hits)
+    verdict = await _call_and_merge(the_delta, hits, the_model, the_prompt, opts, novel)
     verdict.suppressed = [h.signal_id for h in muted]
     verdict.latency_s = time.perf_counter() - started
     return verdict
@@ -225,12 +235,14 @@ def prefilter_reason(delta: Delta, hits: Sequence[SignalHit], muted: Sequence[Si
 
 
 def build_request(
-    delta: Delta, hits: Sequence[SignalHit], model: Model, prompt: Prompt | None, opts: Options
+    delta: Delta, hits: Sequence[SignalHit], model: Model, prompt: Prompt | None, opts: Options,
+    novel: Mapping[int, NoveltyScope] | None = None,
 ) -> tuple[ModelRequest, Compressed | None, Redactor | None]:
-    """Compress, redact and render: everything up to the model call."""
+    """Compress, redact and render: everything up to the model call (novel lines go first)."""
     if prompt is None:
         return ModelRequest(system="", user="", prompt_id=None, delta=delta, signals=tuple(hits)), None, None
-    packed = compress(delta, hits, max_lines=opts.max_lines, enabled=opts.compress)
+    first = {i: TAGS[scope] for i, scope in (novel or {}).items()}
+    packed = compress(delta, hits, max_lines=opts.max_lines, enabled=opts.compress, first=first)
     redact = (not model.local) if opts.redact is None else opts.redact
     redactor = Redactor(hosts=[delta.host]) if redact else None
     lines = [redactor.redact(line) for line in packed.lines] if redactor else packed.lines
@@ -245,16 +257,19 @@ def build_request(
 
 
 async def _call_and_merge(
-    delta: Delta, hits: Sequence[SignalHit], model: Model, prompt: Prompt | None, opts: Options
+    delta: Delta, hits: Sequence[SignalHit], model: Model, prompt: Prompt | None, opts: Options,
+    novel: Mapping[int, NoveltyScope],
 ) -> Verdict:
-    request, packed, redactor = build_request(delta, hits, model, prompt, opts)
+    request, packed, redactor = build_request(delta, hits, model, prompt, opts, novel)
     usage = Usage()
     cost = 0.0
     escalated = False
     reply_obj: TriageReply | None = None
     error: str | None = None
+    unjudged: tuple[int, ...] = ()
     try:
         reply = await model.complete(request)
+        unjudged = reply.unjudged
         usage, cost, escalated = usage + reply.usage, reply_cost(model, reply, batch=opts.batch_pricing), reply.escalated
         reply_obj, repair, error = await _parse_with_repair(model, request, reply, opts.repair)
         if repair is not None:
@@ -283,7 +298,26 @@ async def _call_and_merge(
         escalated=escalated,
         model_error=error,
         compression=packed.stats if packed else CompressionStats(lines_in=len(delta.lines)),
+        novel=novel_report(delta, novel, unjudged, findings, judged_by_model=not model.local and error is None),
     )
+
+
+def novel_report(
+    delta: Delta, novel: Mapping[int, NoveltyScope], unjudged: Sequence[int], findings: Sequence[Finding], *,
+    judged_by_model: bool,
+) -> list[NovelLine]:
+    """``Verdict.novel``: lines new to the host or fleet, and lines the model could not judge.
+
+    A novel line counts as judged when an (API) model read it or a finding quotes it; otherwise
+    it is "unknown kernel message, not judged".
+    """
+    marks: dict[int, NoveltyScope] = {**{i: "model" for i in unjudged}, **novel}
+    quoted = {q for f in findings for q in f.evidence.splitlines()}
+    return [
+        NovelLine(line=delta.lines[i].raw, scope=scope,
+                  judged=delta.lines[i].raw in quoted or (judged_by_model and i not in unjudged))
+        for i, scope in sorted(marks.items()) if 0 <= i < len(delta.lines)
+    ]
 
 
 async def _parse_with_repair(
@@ -379,5 +413,6 @@ def combine_verdicts(verdicts: Sequence[Verdict]) -> Verdict:
         skip_reason=first.skip_reason if all(v.skipped for v in verdicts) else None,
         model_error=next((v.model_error for v in verdicts if v.model_error), None),
         compression=stats,
+        novel=[n for v in verdicts for n in v.novel],
     )
 

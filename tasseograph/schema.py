@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 Status = Literal["ok", "warning", "critical"]
 Severity = Literal["warning", "critical"]
 Category = Literal["memory", "storage", "network", "thermal", "driver"]
+NoveltyScope = Literal["host", "fleet", "model"]
+"""Why a line is unknown: new to this host, new to the fleet, or too unlike the local classifier's training data."""
 FindingSource = Literal["llm", "signal", "model"]
 """``llm``: an API language model; ``model``: a local learned model (sklearn); ``signal``: the catalogue."""
 
@@ -113,6 +115,23 @@ class Finding(BaseModel):
     empty when unknown."""
 
 
+NOT_JUDGED = "unknown kernel message, not judged"
+"""What an offline verdict says of a novel line no finding quotes (``NovelLine.judged`` False)."""
+
+
+class NovelLine(BaseModel):
+    """A line the verdict marks as unknown (see ``tasseograph.novelty``); never a page by itself."""
+
+    line: str
+    """The line, verbatim (``KernelLine.raw``)."""
+    scope: NoveltyScope
+    """``host``/``fleet``: its template is new to this host / to every host; ``model``: the local
+    classifier knows too few of its words to score it."""
+    judged: bool
+    """True when a model read it (an LLM sees novel lines first) or a finding quotes it; False is
+    "unknown kernel message, not judged": the offline tier cannot vouch for it either way."""
+
+
 class Usage(BaseModel):
     """Token usage of one verdict (summed over repair retries)."""
 
@@ -171,6 +190,9 @@ class Verdict(BaseModel):
     model_error: str | None = None
     """Why the model's answer could not be used (the verdict then rests on the signals)."""
     compression: CompressionStats = Field(default_factory=CompressionStats)
+    novel: list[NovelLine] = Field(default_factory=list)
+    """Lines new to this host or the fleet (with a baseline), or unknown to the local classifier;
+    those not judged are "unknown kernel message, not judged" (reported, not alerted)."""
 
 
 # --- The model's reply contract (DESIGN.md) --------------------------------------------

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tasseograph import paths
 from tasseograph.errors import UsageError
-from tasseograph.eval import paths
 from tests.fakeapi import cassette_fixture, fake_api_fixture, fake_api_server_fixture  # noqa: F401 (fixtures)
 
 REPO = Path(__file__).resolve().parent.parent

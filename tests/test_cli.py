@@ -21,14 +21,14 @@ def run(args: list[str], data: bytes | str = b"") -> tuple[int, str, str]:
 
 def test_stdin_text_names_the_model_used() -> None:
     code, out, _ = run(["analyze", "-"], "[    1.000000] Linux version 6.1.0\n")
-    assert code == 0 and "model=rules" in out
+    assert code == 0 and "model=local" in out
 
 
 def test_json_format_prints_exactly_one_verdict() -> None:
     code, out, _ = run(["analyze", "-", "--format", "json"], UE)
     assert code == 0
     verdict = Verdict.model_validate(json.loads(out))
-    assert verdict.model == "rules"
+    assert verdict.model == "local"
 
 
 def test_fail_on_critical_sets_exit_code() -> None:

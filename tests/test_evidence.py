@@ -43,6 +43,9 @@ def make_delta(raw: list[str] = RAW) -> Delta:
         ("nvme nvme0: I/O 5 QID 9 timeout, aborting", [RAW[0]]),  # numbers differ: template match
         ("e1000e eth0: NIC Link is Down\nnvme nvme0: I/O 7 QID 1 timeout, aborting", [RAW[1], RAW[3]]),  # joined
         ("e1000e eth0: NIC Link is Down\n[... 3 lines omitted ...]", [RAW[1]]),  # our marker dropped
+        ("e1000e eth0: NIC Link is Down  [new to the fleet]", [RAW[1]]),  # novelty tag (tasseograph.novelty)
+        ("nvme nvme0: I/O 12 QID 5 timeout, aborting  [x3 similar, 12.3s..98.1s]  [new to this host]",
+         [RAW[0], RAW[3]]),  # collapsed and tagged
     ],
 )
 def test_quotes_map_to_raw_lines(quote: str, expected: list[str]) -> None:

@@ -156,10 +156,10 @@ def test_prefilter_reason_for_boring_only_delta() -> None:
     assert prefilter_reason(mixed, []) is None
 
 
-def test_default_model_is_rules_without_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_model_is_local_without_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
     from tasseograph.config import default_model_name
 
-    assert default_model_name() == "rules"
+    assert default_model_name() == "local"
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-not-real")
     assert default_model_name() == "anthropic:claude-haiku-4-5"
     monkeypatch.setenv("TASSEOGRAPH_MODEL", "openai:qwen3")

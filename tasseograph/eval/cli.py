@@ -110,7 +110,8 @@ def run(suite_file: str | None, out: str, datasets: tuple[str, ...], models: tup
         console.print(f"batches pending: {', '.join(outcome.pending_batches)}; re-run the same command to collect")
         return
     print_table(console, outcome.summaries, title=f"tasseograph eval: {suite.name}")
-    for warning in sorted({n for s in outcome.summaries for n in s["notes"] if n.startswith("CONTAMINATED")}):
+    flagged = ("CONTAMINATED", "TRAINED ELSEWHERE")
+    for warning in sorted({n for s in outcome.summaries for n in s["notes"] if n.startswith(flagged)}):
         console.print(f"[red]warning:[/] {escape(warning)}")
     console.print(f"wrote {out}/summary.json, cases.parquet, report.md, report.html")
 
@@ -121,6 +122,14 @@ def print_table(console: Console, summaries: list[dict[str, Any]], *, title: str
 
     head, rows, folded = fold_constant(TABLE_HEAD, table_rows(summaries))
     table = Table(title=title, caption=escape(folded_line(folded)) or None, show_lines=False)
+    if len(rows) == 1:
+        # One run: a column per figure would not fit a terminal, a line per figure does.
+        table.add_column("figure")
+        table.add_column("value", overflow="fold")
+        for h, cell in zip(head, rows[0], strict=True):
+            table.add_row(h, escape(cell))
+        console.print(table)
+        return
     for h in head:
         table.add_column(h, overflow="fold")
     for row in rows:
@@ -129,27 +138,53 @@ def print_table(console: Console, summaries: list[dict[str, Any]], *, title: str
 
 
 @main.command()
-@click.option("--dataset", required=True, help="Labelled data (JSONL or a Loghub log).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Model file to write (.joblib).")
+@click.option("--dataset", required=True, help="Labelled data (JSONL, a Loghub log, or a folder of whole logs).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Model file to write (.joblib for sklearn, .json for local).")
+@click.option("--model", "kind", type=click.Choice(["sklearn", "local"]), default="sklearn", show_default=True,
+              help="Which learned model to train.")
 @click.option("--split", type=click.Choice(["all", "train"]), default="train", show_default=True,
               help="Train on the train part of the split (default) so the test part stays unseen.")
 @click.option("--test-fraction", type=float, default=0.2, show_default=True)
 @click.option("--window", type=click.Choice(["time", "lines"]), default="time", show_default=True)
 @click.option("--window-s", type=int, default=300, show_default=True)
 @click.option("--window-lines", type=int, default=100, show_default=True)
-def train(dataset: str, out: str, split: str, test_fraction: float, window: str, window_s: int, window_lines: int) -> None:
-    """Train the sklearn model; use it with --model sklearn:OUT.
+def train(dataset: str, out: str, kind: str, split: str, test_fraction: float, window: str, window_s: int,
+          window_lines: int) -> None:
+    """Train the sklearn or local model; use it with --model sklearn:OUT or --model local:OUT.
 
-    The file is a joblib pickle: loading it runs code, so load only files you trained.
+    A sklearn file is a joblib pickle: loading it runs code, so load only files you trained. A
+    local bundle is JSON (nothing runs on load). Folders of whole logs are cut into 50-line deltas.
     """
     from tasseograph.eval.datasets import load_dataset
-    from tasseograph.eval.train import train_on
+    from tasseograph.eval.train import train_local_on, train_on
+    from tasseograph.models.local_data import NOISE_CHUNK_LINES
+    from tasseograph.models.local_train import bundle_summary
 
     ds = load_dataset(dataset, split=split, test_fraction=test_fraction, window=window,  # type: ignore[arg-type]
-                      window_s=window_s, window_lines=window_lines)
-    bundle = train_on(ds, Path(out))
-    click.echo(f"trained on {ds.name}: {bundle.meta['n_cases']} cases ({bundle.meta['n_positive']} not ok); "
-               f"wrote {out} (use --model sklearn:{out})")
+                      window_s=window_s, window_lines=window_lines, chunk_lines=NOISE_CHUNK_LINES)
+    if kind == "local":
+        summary = bundle_summary(train_local_on(ds, Path(out)))
+        click.echo(f"trained on {ds.name}: " + ", ".join(f"{k}={v}" for k, v in summary.items() if k != "trained_on"))
+    else:
+        meta = train_on(ds, Path(out)).meta
+        click.echo(f"trained on {ds.name}: {meta['n_cases']} cases ({meta['n_positive']} not ok)")
+    click.echo(f"wrote {out} (use --model {kind}:{out})")
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False), default="benchmarks/results", show_default=True,
+              help="Folder for offline_generalisation.json and .md.")
+@click.option("--concurrency", type=int, default=8, show_default=True, help="Most cases in flight at once.")
+def loso(out: str, concurrency: int) -> None:
+    """Leave-one-source-out: local, sklearn and rules on each source they were not trained on (needs ../shared)."""
+    from tasseograph.eval.loso import run_loso, write_results
+
+    err = Console(stderr=True)
+    result = run_loso(concurrency=concurrency, progress=lambda what: err.print(f"[dim]{escape(what)}[/]"))
+    json_path, md_path = write_results(result, Path(out))
+    for t in result["targets"]:
+        click.echo(f"{'met' if t['met'] else 'NOT met':8} {t['target']}")
+    click.echo(f"wrote {json_path} and {md_path}")
 
 
 @main.command()

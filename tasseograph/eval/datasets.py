@@ -16,26 +16,36 @@ Loghub windows chronologically (first part train, last part test), as the publis
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
+from tasseograph.cases import (
+    LOG_SUFFIXES,
+    Case,
+    jsonl_files,
+    read_jsonl_cases,
+    read_log_folder,
+    repo_root,
+    shared_dir,
+)
 from tasseograph.errors import InputError, UsageError
-from tasseograph.schema import STATUS_RANK, Category, Status
+from tasseograph.schema import STATUS_RANK, Status
+
+__all__ = [  # Case, repo_root and shared_dir live in the core (models train on cases); kept importable here
+    "Case", "Dataset", "LoghubLine", "apply_split", "detect_kind", "load_dataset", "load_jsonl", "load_log_folder",
+    "load_loghub_lines", "load_loghub_time", "read_loghub", "repo_root", "shared_dir", "tag_severity",
+]
 
 Split = Literal["all", "train", "test"]
 Kind = Literal["jsonl", "loghub", "folder"]
 
 DEFAULT_WINDOW_S = 300
 DEFAULT_TEST_FRACTION = 0.2
-LOG_SUFFIXES = (".log", ".txt", ".dmesg")
 
 # Severity of a Loghub alert tag. The main Loghub figure is binary (any tag is positive); this
 # mapping only feeds critical recall. KERN* tags where the compute node's kernel faulted or
@@ -51,33 +61,6 @@ def tag_severity(tag: str) -> Status:
     if tag == "-":
         return "ok"
     return "critical" if tag in BGL_CRITICAL_TAGS else "warning"
-
-
-@dataclass(frozen=True)
-class Case:
-    """One labelled delta."""
-
-    id: str
-    text: str
-    status: Status
-    categories: tuple[str, ...] = ()
-    evidence: tuple[str, ...] = ()
-    host: str | None = None
-    line_tags: tuple[str, ...] = ()
-    """Per-line truth for Loghub windows (``-`` or the alert tag), in line order."""
-    start: float | None = None
-    """Unix time of the first line, when the data has timestamps."""
-    group: str = ""
-    """What the case belongs to: a Loghub host, a log file, a JSONL file."""
-
-    def as_example(self) -> dict[str, Any]:
-        """The case as a few-shot example: ``text`` plus the ``reply`` the contract expects."""
-        evidence = "\n".join(self.evidence)
-        issues = [
-            {"severity": self.status, "category": cat, "summary": f"labelled {cat} problem", "evidence": evidence}
-            for cat in self.categories
-        ] if self.status != "ok" else []
-        return {"id": self.id, "text": self.text, "reply": {"status": self.status, "issues": issues}}
 
 
 @dataclass
@@ -102,21 +85,6 @@ class Dataset:
     def n_positive(self) -> int:
         """Cases whose truth is not ok."""
         return sum(c.status != "ok" for c in self.cases)
-
-
-class _Label(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    status: Status
-    categories: list[Category] = Field(default_factory=list)
-
-
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    id: str
-    text: str
-    label: _Label
-    evidence: list[str] = Field(default_factory=list)
-    host: str | None = None
 
 
 # --- entry point -----------------------------------------------------------------------
@@ -168,7 +136,7 @@ def load_dataset(
 def detect_kind(p: Path) -> Kind:
     """``jsonl``, ``loghub`` or ``folder``, from the path and the first line of content."""
     if p.is_dir():
-        if (p / "index.jsonl").exists() or not _jsonl_files(p):
+        if (p / "index.jsonl").exists() or not jsonl_files(p):
             if not any(f.suffix in LOG_SUFFIXES for f in p.iterdir()):
                 raise UsageError(f"{p}: no *.jsonl cases and no *.log files in this folder")
             return "folder"
@@ -197,51 +165,12 @@ def _default_name(p: Path, kind: Kind, window: str, window_s: int, window_lines:
     return stem
 
 
-def _jsonl_files(p: Path) -> list[Path]:
-    return sorted(f for f in p.rglob("*.jsonl") if f.name != "index.jsonl")
-
-
 # --- JSONL -----------------------------------------------------------------------------
 
 
 def load_jsonl(path: Path, *, name: str) -> Dataset:
     """Read FORMAT.md cases from a file or from every ``*.jsonl`` under a folder."""
-    files = _jsonl_files(path) if path.is_dir() else [path]
-    prefix = len(files) > 1
-    cases: list[Case] = []
-    for f in files:
-        cases.extend(_read_jsonl_file(f, prefix=f.stem if prefix else ""))
-    ids = [c.id for c in cases]
-    if len(set(ids)) != len(ids):
-        dup = sorted({i for i in ids if ids.count(i) > 1})[:3]
-        raise InputError(f"{path}: duplicate case ids {dup}")
-    return Dataset(name=name, kind="jsonl", path=str(path), cases=cases)
-
-
-def _read_jsonl_file(f: Path, *, prefix: str) -> list[Case]:
-    cases = []
-    for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            rec = _Record.model_validate(json.loads(line))
-        except (json.JSONDecodeError, ValidationError) as exc:
-            first = str(exc).splitlines()[0] if isinstance(exc, json.JSONDecodeError) else _first_error(exc)
-            raise InputError(f"{f}:{n}: not a FORMAT.md case: {first}") from exc
-        cases.append(
-            Case(
-                id=f"{prefix}/{rec.id}" if prefix else rec.id, text=rec.text, status=rec.label.status,
-                categories=tuple(rec.label.categories), evidence=tuple(rec.evidence), host=rec.host,
-                group=f.stem,
-            )
-        )
-    return cases
-
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    loc = ".".join(str(x) for x in err["loc"])
-    return f"{loc}: {err['msg']}"
+    return Dataset(name=name, kind="jsonl", path=str(path), cases=read_jsonl_cases(path))
 
 
 # --- Loghub ----------------------------------------------------------------------------
@@ -332,49 +261,14 @@ def load_log_folder(path: Path, *, name: str, chunk_lines: int = 0) -> Dataset:
     per-category scores are not computed. With ``chunk_lines`` each log is cut into deltas;
     a chunk is positive when it holds one of the log's ``problem_lines``.
     """
-    index = _read_index(path)
-    files = sorted(f for f in path.iterdir() if f.suffix in LOG_SUFFIXES)
-    cases: list[Case] = []
-    for f in files:
-        meta = index.get(f.name, {})
-        text = f.read_bytes().decode("utf-8", "replace")
-        problem = {p.strip() for p in meta.get("problem_lines", [])}
-        bad = bool(meta.get("has_hardware_problem", False))
-        cases.extend(_log_cases(f.name, text, bad, problem, chunk_lines))
+    cases, indexed = read_log_folder(path, chunk_lines=chunk_lines)
     notes = ["log folder: truth is problem vs healthy per log; severity and categories unknown"]
-    if not index:
+    if not indexed:
         notes.append("no index.jsonl: every log is assumed healthy")
     return Dataset(
         name=name, kind="folder", path=str(path), cases=cases, severity_known=False,
         categories_known=False, notes=notes,
     )
-
-
-def _read_index(path: Path) -> dict[str, dict[str, Any]]:
-    idx = path / "index.jsonl"
-    if not idx.exists():
-        return {}
-    out = {}
-    for line in idx.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            rec = json.loads(line)
-            out[rec["file"]] = rec
-    return out
-
-
-def _log_cases(fname: str, text: str, bad: bool, problem: set[str], chunk_lines: int) -> Iterable[Case]:
-    status: Status = "warning" if bad else "ok"
-    if chunk_lines <= 0:
-        yield Case(id=fname, text=text, status=status, evidence=tuple(sorted(problem)), host=fname, group=fname)
-        return
-    lines = text.splitlines()
-    for i in range(0, len(lines), chunk_lines):
-        chunk = lines[i : i + chunk_lines]
-        hits = tuple(x for x in chunk if x.strip() in problem)
-        yield Case(
-            id=f"{fname}:{i + 1}", text="\n".join(chunk), status="warning" if hits else "ok",
-            evidence=hits, host=fname, group=fname,
-        )
 
 
 # --- splits ----------------------------------------------------------------------------

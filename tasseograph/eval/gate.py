@@ -17,8 +17,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tasseograph.errors import ConfigError
-from tasseograph.eval.paths import checkout_root, shared_dir
 from tasseograph.eval.report import read_summary
+from tasseograph.paths import checkout_root, shared_dir
 
 SCORES = ("precision", "recall", "critical_recall")
 COST = "cost_per_host_month_usd"

@@ -1,9 +1,10 @@
-"""Scores: confusion, binary P/R/F1, critical recall, per-category, bootstrap CIs, McNemar.
+"""Scores: confusion, binary P/R/F1, critical recall, severity grading, per-category, bootstrap CIs, McNemar.
 
 Conventions: a case whose status is not ``ok`` is a positive. A score whose denominator is
 zero is ``None`` ("undefined"), never 0 or 1: Thunderbird_2k has no positive, so its recall is
 undefined. Critical recall is the share of truly critical cases the model called critical (a
-warning would not page at once).
+warning would not page at once). Critical precision is the share of critical verdicts that were
+truly critical (a critical pages someone at night, so a warning paged as critical is a false page).
 """
 
 from __future__ import annotations
@@ -71,6 +72,53 @@ def critical_recall(truth: Sequence[str], pred: Sequence[str]) -> float | None:
     """Share of truly critical cases predicted critical (None when there are none)."""
     crit = [p for t, p in zip(truth, pred, strict=True) if t == "critical"]
     return ratio(sum(p == "critical" for p in crit), len(crit))
+
+
+@dataclass(frozen=True)
+class SeverityScores:
+    """How well a model grades severity, beyond not-ok vs ok (a critical pages someone at night)."""
+
+    predicted_critical: int
+    true_critical_paged: int
+    """Cases called critical that were truly critical."""
+    warnings: int
+    warnings_paged_critical: int
+    criticals: int
+    criticals_graded_warning: int
+    criticals_graded_ok: int
+
+    @property
+    def critical_precision(self) -> float | None:
+        """Share of critical verdicts (pages) that were real criticals."""
+        return ratio(self.true_critical_paged, self.predicted_critical)
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        """Rates (None when undefined) and the counts behind them, for ``summary.json``."""
+        return {
+            "critical_precision": self.critical_precision,
+            "warnings_paged_critical": ratio(self.warnings_paged_critical, self.warnings),
+            "criticals_graded_warning": ratio(self.criticals_graded_warning, self.criticals),
+            "criticals_graded_ok": ratio(self.criticals_graded_ok, self.criticals),
+            "n_predicted_critical": self.predicted_critical,
+            "n_warning": self.warnings,
+            "n_warnings_paged_critical": self.warnings_paged_critical,
+            "n_criticals_graded_warning": self.criticals_graded_warning,
+            "n_criticals_graded_ok": self.criticals_graded_ok,
+        }
+
+
+def severity_scores(truth: Sequence[str], pred: Sequence[str]) -> SeverityScores:
+    """Critical precision, warnings paged as critical, criticals graded warning or ok."""
+    pairs = list(zip(truth, pred, strict=True))
+    return SeverityScores(
+        predicted_critical=sum(p == "critical" for _, p in pairs),
+        true_critical_paged=sum(t == p == "critical" for t, p in pairs),
+        warnings=sum(t == "warning" for t, _ in pairs),
+        warnings_paged_critical=sum(t == "warning" and p == "critical" for t, p in pairs),
+        criticals=sum(t == "critical" for t, _ in pairs),
+        criticals_graded_warning=sum(t == "critical" and p == "warning" for t, p in pairs),
+        criticals_graded_ok=sum(t == "critical" and p == "ok" for t, p in pairs),
+    )
 
 
 def per_category(truth: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict[str, dict[str, float | int | None]]:

@@ -75,7 +75,7 @@ def fmt_money(v: float | None) -> str:
 
 
 TABLE_HEAD = ("dataset", "model", "prompt", "policy", "n (pos)", "precision", "recall", "F1", "crit. recall",
-              "false alarms", "$/host-month", "skip", "quality")
+              "crit. precision", "warn→crit", "crit→warn", "crit→ok", "false alarms", "$/host-month", "skip", "quality")
 
 
 def table_rows(summaries: list[dict[str, Any]]) -> list[tuple[str, ...]]:
@@ -84,11 +84,21 @@ def table_rows(summaries: list[dict[str, Any]]) -> list[tuple[str, ...]]:
         (
             s["dataset"], s["model"], s["prompt"] or "-", _policy(s), f"{s['n_cases']} ({s['n_positive']})",
             fmt(s["precision"], 2) + fmt_ci(s.get("precision_ci")), fmt(s["recall"], 2) + fmt_ci(s.get("recall_ci")),
-            fmt(s["f1"], 2), fmt(s["critical_recall"], 2), _false_alarms(s), fmt_money(s["cost_per_host_month_usd"]),
+            fmt(s["f1"], 2), fmt(s["critical_recall"], 2), *_severity_cells(s), _false_alarms(s),
+            fmt_money(s["cost_per_host_month_usd"]),
             fmt(s["skip_rate"], 2), _quality_short(s["quality"]),
         )
         for s in summaries
     ]
+
+
+def _severity_cells(s: dict[str, Any]) -> tuple[str, str, str, str]:
+    """Critical precision, then warnings paged critical and criticals graded warning / ok as k/n."""
+    if s.get("n_warning") is None:  # severity unknown for this data
+        return "undefined", "undefined", "undefined", "undefined"
+    n_crit = s["n_critical"]
+    return (fmt(s["critical_precision"], 2), f"{s['n_warnings_paged_critical']}/{s['n_warning']}",
+            f"{s['n_criticals_graded_warning']}/{n_crit}", f"{s['n_criticals_graded_ok']}/{n_crit}")
 
 
 def _false_alarms(s: dict[str, Any]) -> str:

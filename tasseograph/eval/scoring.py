@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tasseograph.eval.datasets import Dataset
+from tasseograph.eval.datasets import Dataset, repo_root
+from tasseograph.eval.domain import domain_note
 from tasseograph.eval.metrics import (
     STATUSES,
     binary,
@@ -21,12 +22,14 @@ from tasseograph.eval.metrics import (
     per_category,
     percentile,
     ratio,
+    severity_scores,
 )
 from tasseograph.eval.runner import CaseResult, RunResult
 from tasseograph.fleet import FleetProfile, cost_per_host_month
 
 SCHEMA_VERSION = 2
-"""2: ``summary.json`` carries ``provenance``; runs carry ``severity_known``."""
+"""2: ``summary.json`` carries ``provenance``; runs carry ``severity_known`` and the severity grading
+scores (``critical_precision`` and the rest)."""
 QUALITY_LOCAL = "measured (local model, ran here)"
 QUALITY_API = "measured (real API responses)"
 QUALITY_PLUMBING = "plumbing, not quality (responses from a fake server, fake model or cassette)"
@@ -86,6 +89,7 @@ def summarize(run: RunResult, base: FleetProfile) -> dict[str, Any]:
         "precision": b.precision, "recall": b.recall, "f1": b.f1,
         **{f"{k}_ci": v for k, v in bootstrap_ci(truth, pred).items()},
         "critical_recall": critical_recall(truth, pred) if ds.severity_known else None,
+        **_severity(truth, pred, ds),
         "tp": b.tp, "fp": b.fp, "fn": b.fn, "tn": b.tn,
         "confusion": {"labels": list(STATUSES), "matrix": confusion(truth, pred)},
         "per_category": per_category([r.truth_categories for r in rows], [r.pred_categories for r in rows])
@@ -106,6 +110,12 @@ def summarize(run: RunResult, base: FleetProfile) -> dict[str, Any]:
         "notes": list(ds.notes) + _undefined_notes(b.recall, ds) + _model_notes(run),
         "severity_known": ds.severity_known,
     }
+
+
+def _severity(truth: list[str], pred: list[str], ds: Dataset) -> dict[str, float | int | None]:
+    """Severity grading scores; undefined (None) where the data knows only problem vs healthy."""
+    scores = severity_scores(truth, pred).as_dict()
+    return scores if ds.severity_known else dict.fromkeys(scores)
 
 
 def _false_alarms(rows: list[CaseResult], ds: Dataset) -> dict[str, Any]:
@@ -151,12 +161,35 @@ def _model_notes(run: RunResult) -> list[str]:
     if run.local and run.model_name != "rules" and run.policy == "single":
         notes.append(f"{run.model_name}: verdicts include the pipeline's signal backstop (catalogue signals the "
                      "model missed are merged, as in production)")
-    meta = getattr(getattr(run.model_obj, "bundle", None), "meta", None) or {}
-    trained = meta.get("trained_on")
     ds = run.spec.dataset
-    if trained and _same_data(trained, ds.path) and not (meta.get("split") == "train" and ds.split == "test"):
-        notes.append(f"CONTAMINATED: {run.model_name} was trained on {trained} and is scored on its own training cases")
+    trained, split = _training_data(run.model_obj)
+    seen = [t for t in trained if _same_data(t, ds.path)]
+    if seen and not (split == "train" and ds.split == "test"):
+        notes.append(f"CONTAMINATED: {run.model_name} was trained on {', '.join(map(_short, seen))} and is scored "
+                     "on its own training cases")
+    if trained and not seen and run.policy == "single":
+        note = domain_note(run.model_obj, ds, ", ".join(map(_short, trained)))
+        if note:
+            notes.append(note)
     return notes
+
+
+def _training_data(model: object) -> tuple[list[str], str | None]:
+    """The paths a learned model was trained on (``local``: several; ``sklearn``: one), and its split."""
+    paths = getattr(model, "trained_on", None)
+    if paths:
+        return [str(p) for p in paths], getattr(model, "trained_split", None)
+    meta = getattr(getattr(model, "bundle", None), "meta", None) or {}
+    trained = meta.get("trained_on") or []
+    return [str(t) for t in ([trained] if isinstance(trained, str) else trained)], meta.get("split")
+
+
+def _short(path: str) -> str:
+    """A data path as a reader knows it: ``datasets``, ``dmesg-real/dev.jsonl`` (no machine-specific prefix)."""
+    p = Path(path).resolve()
+    if p.is_relative_to(repo_root()):
+        return str(p.relative_to(repo_root()))
+    return f"{p.parent.name}/{p.name}" if p.parent.name else p.name
 
 
 def _same_data(trained: str, scored: str) -> bool:

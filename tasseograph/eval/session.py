@@ -23,7 +23,7 @@ from tasseograph.eval.outputs import write_all
 from tasseograph.eval.runner import RunResult, RunSpec, run_spec
 from tasseograph.eval.scoring import summarize
 from tasseograph.eval.suite import DatasetSpec, ModelSpec, Suite, escalation_spec, resolve_datasets
-from tasseograph.eval.train import train_on
+from tasseograph.eval.train import train_local_on, train_on
 from tasseograph.models.base import Model
 from tasseograph.models.registry import get_model
 from tasseograph.provenance import collect
@@ -112,6 +112,8 @@ def _plan(suite: Suite, datasets: dict[str, Dataset], specs: dict[str, tuple[Dat
             prompts: list[str | None] = [None] if model.local else list(m.prompts or suite.prompts)
             for prompt in prompts:
                 for opt in suite.options:
+                    if m.option_sets is not None and opt.label not in m.option_sets:
+                        continue
                     spec = RunSpec(dataset=ds, model=model.name, prompt=prompt, options=opt.pipeline_options(),
                                    options_label=opt.label, model_options=m.options, epochs=epochs)
                     plan.append(Planned(spec, model))
@@ -120,16 +122,19 @@ def _plan(suite: Suite, datasets: dict[str, Dataset], specs: dict[str, tuple[Dat
 
 def _build_model(m: ModelSpec, specs: dict[str, tuple[DatasetSpec, Path]], out: Path, flags: Flags) -> Model:
     if m.train:
-        if not m.name.startswith("sklearn"):
-            raise ConfigError(f"model {m.name!r}: 'train' applies to the sklearn model only")
+        kind = m.name.split(":")[0]
+        if kind not in ("sklearn", "local"):
+            raise ConfigError(f"model {m.name!r}: 'train' applies to the sklearn and local models only")
         dspec, path = specs[m.train]
         train_split: Split = "train" if dspec.split == "test" else "all"
         train_ds = load_dataset(path, name=m.train, window=dspec.window, window_s=dspec.window_s,
-                                window_lines=dspec.window_lines, split=train_split, test_fraction=dspec.test_fraction)
-        model_path = out / "models" / f"sklearn-{_slug(m.train)}.joblib"
-        train_on(train_ds, model_path)
-        model = get_model(f"sklearn:{model_path}", **m.options)
-        model.name = f"sklearn[{m.train}:{train_split}]"
+                                window_lines=dspec.window_lines, split=train_split, test_fraction=dspec.test_fraction,
+                                chunk_lines=dspec.chunk_lines)
+        suffix = "joblib" if kind == "sklearn" else "json"
+        model_path = out / "models" / f"{kind}-{_slug(m.train)}.{suffix}"
+        (train_on if kind == "sklearn" else train_local_on)(train_ds, model_path)
+        model = get_model(f"{kind}:{model_path}", **m.options)
+        model.name = f"{kind}[{m.train}:{train_split}]"
         return model
     try:
         return get_model(m.name, **m.options)

@@ -28,8 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from tasseograph.errors import ConfigError
 from tasseograph.eval.datasets import DEFAULT_TEST_FRACTION, DEFAULT_WINDOW_S
 from tasseograph.eval.escalation import EscalationSpec
-from tasseograph.eval.paths import expand
 from tasseograph.fleet import FleetProfile
+from tasseograph.paths import expand
 from tasseograph.tomlfile import read_toml
 
 
@@ -64,11 +64,13 @@ class ModelSpec(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)
     """Backend options, validated by the backend itself."""
     train: str | None = None
-    """sklearn only: train on this suite dataset (its train part when the suite scores its test part)."""
+    """sklearn and local only: train on this suite dataset (its train part when the suite scores its test part)."""
     datasets: list[str] | None = None
     """Run only on these datasets (names); default: all."""
     prompts: list[str] | None = None
     """Prompts for this model (API models); default: the suite's."""
+    option_sets: list[str] | None = None
+    """Run only with these option sets (their labels), e.g. a model scored alone as well; default: all."""
 
 
 class OptionSet(BaseModel):
@@ -164,10 +166,14 @@ def _check_refs(p: Path, suite: Suite) -> None:
     names = [dataset_name(d) for d in suite.datasets]
     if len(set(names)) != len(names):
         raise ConfigError(f"{p}: datasets: two datasets share a name; set 'name' on each")
+    labels = [o.label for o in suite.options]
     for i, m in enumerate(suite.models):
         for ref in ([m.train] if m.train else []) + (m.datasets or []):
             if ref not in names:
                 raise ConfigError(f"{p}: models[{i}] ({m.name}): unknown dataset {ref!r}; known: {', '.join(names)}")
+        for label in m.option_sets or []:
+            if label not in labels:
+                raise ConfigError(f"{p}: models[{i}] ({m.name}): unknown option set {label!r}; known: {', '.join(labels)}")
 
 
 def dataset_name(d: DatasetSpec) -> str:

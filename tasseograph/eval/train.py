@@ -1,4 +1,4 @@
-"""Train the ``sklearn`` model on a labelled dataset (``tasseograph-eval train``)."""
+"""Train the ``sklearn`` or ``local`` model on a labelled dataset (``tasseograph-eval train``, suites' ``train``)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,21 @@ from pathlib import Path
 
 from tasseograph.eval.datasets import Dataset
 from tasseograph.models import sklearn as sk
+from tasseograph.models.local_bundle import LocalBundle, write_bundle
+from tasseograph.models.local_data import TrainingSource
+from tasseograph.models.local_train import train_local
+
+
+def train_local_on(ds: Dataset, out: Path) -> LocalBundle:
+    """Fit the ``local`` classifier on every case of ``ds`` and write its bundle to ``out`` (JSON).
+
+    Log folders should come cut into deltas (``chunk_lines``), as the default model's boot logs are.
+    """
+    source = TrainingSource(ds.name, Path(ds.path), tuple(ds.cases), severity_known=ds.severity_known,
+                            categories_known=ds.categories_known, split=ds.split)
+    bundle = train_local([source])
+    write_bundle(bundle, out)
+    return bundle
 
 
 def train_on(ds: Dataset, out: Path) -> sk.Bundle:

@@ -54,6 +54,9 @@ class ModelReply:
     """Cost already computed by the backend (tiered models mix prices); None: price the usage."""
     escalated: bool = False
     """True when a tiered model handed the request to its larger tier."""
+    unjudged: tuple[int, ...] = ()
+    """Indices of delta lines the model looked at but could not judge (the ``local`` classifier knows
+    too few of their words); the verdict lists them as "unknown kernel message, not judged"."""
 
 
 @runtime_checkable

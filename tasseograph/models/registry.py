@@ -24,6 +24,7 @@ Factory = Callable[..., Model] | str
 
 _BUILTINS: dict[str, str] = {
     "rules": "tasseograph.models.rules:RulesModel",
+    "local": "tasseograph.models.local:LocalModel",
     "anthropic": "tasseograph.models.anthropic:AnthropicModel",
     "openai": "tasseograph.models.openai:OpenAIModel",
     "sklearn": "tasseograph.models.sklearn:SklearnModel",

@@ -26,9 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from tasseograph.cases import project_datasets, read_jsonl_cases
 from tasseograph.errors import UsageError
 from tasseograph.models.base import ModelReply, ModelRequest
-from tasseograph.schema import CATEGORIES
+from tasseograph.schema import CATEGORIES, Delta
 
 FORMAT_VERSION = 2
 DEFAULT_THRESHOLD = 0.5
@@ -121,8 +122,18 @@ def train(texts: Sequence[str], statuses: Sequence[str], categories: Sequence[Se
             cats[c] = _fit(x[pos], np.array([c in categories[i] for i in pos]))
     cat_default = max(counts, key=lambda c: counts[c]) if any(counts.values()) else FALLBACK_CATEGORY
     line_vec, line_clf = _fit_lines(texts, statuses, evidence or [()] * len(texts), tpl)
-    info = {"n_cases": len(texts), "n_positive": int(y.sum()), "templater": tpl_name, **(meta or {})}
+    info = {"n_cases": len(texts), "n_positive": int(y.sum()), "templater": tpl_name, "formats": _formats(texts),
+            **(meta or {})}
     return Bundle(vec, _fit(x, y, c=10.0), severity, sev_default, cats, cat_default, line_vec, line_clf, info)
+
+
+def _formats(texts: Sequence[str]) -> dict[str, int]:
+    """Lines per input format of the training texts (the harness's domain check reads it)."""
+    out: dict[str, int] = {}
+    for text in texts:
+        delta = Delta.from_text(text)
+        out[delta.format] = out.get(delta.format, 0) + len(delta.lines)
+    return out
 
 
 def _vectorizer(ngrams: tuple[int, int]) -> Any:
@@ -187,20 +198,18 @@ def default_model_path() -> Path:
     for f in files:
         h.update(f.name.encode())
         h.update(f.read_bytes())
-    h.update(f"{FORMAT_VERSION}/{templater_name()}".encode())
+    h.update(f"{FORMAT_VERSION}/{templater_name()}/formats".encode())  # defaults cached before bundles recorded formats retrain
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tasseograph"
     path = cache / f"sklearn-default-{h.hexdigest()[:16]}.joblib"
     if not path.exists():
-        from tasseograph.eval.datasets import load_dataset
-
-        ds = load_dataset(data)
-        save(train([c.text for c in ds.cases], [c.status for c in ds.cases], [c.categories for c in ds.cases],
-                   evidence=[c.evidence for c in ds.cases], meta={"trained_on": str(data), "split": "all"}), path)
+        cases = read_jsonl_cases(data)
+        save(train([c.text for c in cases], [c.status for c in cases], [c.categories for c in cases],
+                   evidence=[c.evidence for c in cases], meta={"trained_on": str(data), "split": "all"}), path)
     return path
 
 
 def _repo_datasets() -> Path:
-    return Path(__file__).resolve().parents[2] / "datasets"
+    return project_datasets()
 
 
 class SklearnModel:
@@ -220,6 +229,10 @@ class SklearnModel:
         self.bundle = load(self.path)
         self.name = f"sklearn:{model_id}" if model_id else "sklearn"
         self._tpl = get_templater(self.bundle.meta.get("templater", "builtin"))
+        self.training_formats: dict[str, int] = dict(self.bundle.meta.get("formats", {}))
+        """Lines per input format it was trained on (the harness's domain check)."""
+        self.known_words = frozenset(w for w in self.bundle.vectorizer.vocabulary_ if " " not in w)
+        """The words it has weights for (the harness's domain check)."""
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         """Judge the request's delta; findings quote the most telling line verbatim."""

@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from tasseograph.baseline import BaselineSettings
+from tasseograph.config import OFFLINE_MODEL
 from tasseograph.errors import ConfigError
 from tasseograph.runner.credentials import check_file_modes, mask_url, read_key_file
 from tasseograph.tomlfile import read_toml
@@ -67,8 +68,9 @@ class _Section(BaseModel):
 class ModelSection(_Section):
     """Which model triages the deltas, and how."""
 
-    name: str = "rules"
-    """Model name: ``rules`` (offline signal catalogue), ``anthropic:claude-haiku-4-5``, ``openai:NAME``."""
+    name: str = OFFLINE_MODEL
+    """Model name: ``local`` (offline: the signal catalogue plus a classifier), ``rules`` (the catalogue
+    alone), ``anthropic:claude-haiku-4-5``, ``openai:NAME``."""
     prompt: str = "triage-v1"
     """Prompt id (or ``id@version``) for one host per call."""
     batch_prompt: str = "triage-batch-v1"

@@ -21,7 +21,8 @@ Strict xfail: once re-run (and stamped), the test passes and this entry must go.
 
 def _check(stamp: dict[str, object]) -> None:
     assert missing_fields(stamp) == []
-    assert stamp["commit"] != "unknown" and str(stamp["command"]).startswith("python -m benchmarks.")
+    # Results come from a benchmark script or from a harness command that writes into benchmarks/results.
+    assert stamp["commit"] != "unknown" and str(stamp["command"]).startswith(("python -m benchmarks.", "tasseograph-eval "))
 
 
 def _awaiting(name: str) -> list[pytest.MarkDecorator]:

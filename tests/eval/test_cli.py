@@ -37,6 +37,10 @@ def test_adhoc_run_writes_every_report(runner: CliRunner, tiny_jsonl: Path, tmp_
 
     cases = pd.read_parquet(out / "cases.parquet")
     assert len(cases) == 8 and {"truth_status", "pred_status", "findings", "cost_usd", "latency_s"} <= set(cases.columns)
+    paged = cases[cases.pred_status == "critical"]
+    assert run["n_warning"] == 3 and run["n_predicted_critical"] == len(paged)
+    assert run["critical_precision"] == (paged.truth_status == "critical").mean()
+    assert "crit. precision" in (out / "report.md").read_text()
     html = (out / "report.html").read_text()
     assert "data:image/png;base64," in html and "<script" not in html
     assert "| dataset |" in (out / "report.md").read_text()

@@ -37,6 +37,24 @@ def test_critical_recall_counts_only_critical_calls() -> None:
     assert m.critical_recall(["ok", "warning"], ["ok", "critical"]) is None
 
 
+def test_severity_scores_count_false_pages_and_downgrades() -> None:
+    truth = ["warning", "warning", "warning", "critical", "critical", "critical", "critical", "ok"]
+    pred = ["critical", "warning", "ok", "critical", "warning", "ok", "critical", "critical"]
+    s = m.severity_scores(truth, pred)
+    # four critical calls: two real criticals, one warning and one ok paged at night
+    assert s.critical_precision == pytest.approx(2 / 4)
+    d = s.as_dict()
+    assert d["warnings_paged_critical"] == pytest.approx(1 / 3) and d["n_warnings_paged_critical"] == 1
+    assert d["criticals_graded_warning"] == pytest.approx(1 / 4) and d["n_criticals_graded_warning"] == 1
+    assert d["criticals_graded_ok"] == pytest.approx(1 / 4) and d["n_criticals_graded_ok"] == 1
+
+
+def test_severity_scores_are_undefined_without_criticals_or_warnings() -> None:
+    d = m.severity_scores(["ok", "ok"], ["ok", "warning"]).as_dict()
+    assert d["critical_precision"] is None and d["warnings_paged_critical"] is None
+    assert d["criticals_graded_warning"] is None and d["criticals_graded_ok"] is None
+
+
 def test_per_category() -> None:
     truth = [("memory",), ("storage",), (), ("memory", "storage")]
     pred = [("memory",), ("memory",), (), ("storage",)]

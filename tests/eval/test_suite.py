@@ -48,3 +48,24 @@ def test_optional_shared_dataset_is_skipped_with_a_note(tmp_path: Path, monkeypa
     p.write_text(p.read_text().replace("optional = true", "optional = false"))
     with pytest.raises(ConfigError, match="dataset 'bgl': shared data not found"):
         resolve_datasets(load_suite(p), p)
+
+
+def test_option_sets_per_model_and_local_trained_on_a_suite_dataset(tmp_path: Path, tiny_jsonl: Path) -> None:
+    from rich.console import Console
+
+    from tasseograph.eval.session import Flags, execute
+
+    body = (f'name = "s"\n[[datasets]]\nname = "tiny"\npath = "{tiny_jsonl}"\nsplit = "test"\ntest_fraction = 0.5\n'
+            '[[options]]\nlabel = "default"\n[[options]]\nlabel = "alone"\nmerge_signals = false\n'
+            '[[models]]\nname = "rules"\noption_sets = ["default"]\n'
+            '[[models]]\nname = "local"\ntrain = "tiny"\n')
+    p = tmp_path / "s.toml"
+    p.write_text(body + 'option_sets = ["nope"]\n')
+    with pytest.raises(ConfigError, match="unknown option set 'nope'"):
+        load_suite(p)
+    p.write_text(body)
+    out = execute(load_suite(p), p, tmp_path / "out", None, Flags(), Console(quiet=True))
+    runs = sorted((s["model"], s["options_label"]) for s in out.summaries)
+    assert runs == [("local[tiny:train]", "alone"), ("local[tiny:train]", "default"), ("rules", "default")]
+    # trained on the train half only: scoring the test half is not contamination
+    assert not any(n.startswith("CONTAMINATED") for s in out.summaries for n in s["notes"])

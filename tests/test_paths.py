@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from tasseograph.errors import UsageError
 from tasseograph.eval.cli import main
-from tasseograph.eval.paths import checkout_root, expand, shared_dir
+from tasseograph.paths import checkout_root, expand, shared_dir
 from tests.conftest import REPO
 from tests.eval.conftest import CASES, write_cases
 

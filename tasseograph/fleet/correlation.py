@@ -6,9 +6,12 @@ Three hosts of one rack losing link within minutes is a switch, not three NICs. 
   (``CorrelationSettings.by``).
 * **Forming a group.** When at least ``min_hosts`` (K) distinct hosts that share a label value
   (``rack=r12``) have events of one key whose times fit in ``window_s`` (first to last,
-  inclusive), they form one group. When several label values qualify, the group names the
-  most specific: the one with the fewest hosts in the inventory (a switch before a row),
-  ties broken by ``label_order``. Each event belongs to at most one group.
+  inclusive), they form one group at once (no waiting: the K-th event decides). When several
+  label values qualify, the group names the most specific: the one with the fewest hosts in
+  the inventory (a switch before a row), ties broken by ``label_order``. Each event belongs to
+  at most one group. Decided at the K-th host, a group is named by what those K hosts share:
+  hosts of two racks failing together make one row group, and its ``breakdown`` counts the
+  members per value of the labels that split them (``rack: {r1: 3, r2: 3}``).
 * **Cohorts need more than K.** For labels that name a population (``model``, ``firmware``,
   ``kernel``...: ``cohort_labels``), a third of the fleet sharing a model is no coincidence, so
   the group also needs the hypergeometric probability of that many of the affected hosts
@@ -16,6 +19,8 @@ Three hosts of one rack losing link within minutes is a switch, not three NICs. 
 * **Growing.** A later event of the same key on a host with that label value joins the group
   when it falls within ``window_s`` of the group's span: one group per incident, however many
   hosts it reaches, so one alert.
+* **Repeats.** Events of one host and signal within one minute count once, so a group does not
+  depend on how a host's lines were cut into deltas.
 * **Time.** Only event times count (from the lines, never the reading time). Events and groups
   are kept for ``retain_s`` behind the newest event time seen, so a host catching up after
   downtime still joins the group its lines belong to.
@@ -31,10 +36,13 @@ from typing import Any, Literal
 from scipy.stats import hypergeom
 
 from tasseograph.errors import UsageError
+from tasseograph.fleet.history import bin_of
 from tasseograph.fleet.inventory import Inventory
 from tasseograph.fleet.settings import CorrelationSettings
 
 STATE_VERSION = 1
+_SPLIT_LABELS = frozenset({"chassis", "pdu", "switch", "rack", "row", "room", "site"})
+"""Labels a summary's breakdown shows (places; cohort splits are in ``breakdown`` only)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,8 @@ class CorrelatedGroup:
     """Hosts with this label value in the inventory (and seen)."""
     shared: dict[str, str] = field(default_factory=dict)
     """Other labels every member shares (``switch``, ``row``...)."""
+    breakdown: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Members per value of each label they do not share (``{"rack": {"r1": 3, "r2": 3}}``)."""
     signals: list[str] = field(default_factory=list)
     """Signal ids among the members' events."""
     events: int = 0
@@ -78,13 +88,16 @@ class CorrelatedGroup:
         """One line: which label, how many hosts, what, how fast, who."""
         span = self.last_at - self.first_at
         also = ", ".join(f"{k}={v}" for k, v in sorted(self.shared.items()))
+        split = "; ".join(f"{label} " + ", ".join(f"{v}: {n}" for v, n in sorted(counts.items()))
+                          for label, counts in sorted(self.breakdown.items()) if label in _SPLIT_LABELS)
         text = (f"{len(self.members)} of {self.label_hosts} hosts with {self.label}={self.value} showed "
                 f"{self.key} within {_span(span)}: {', '.join(self.members)}")
-        return text + (f" (all share {also})" if also else "")
+        return text + (f" (all share {also})" if also else "") + (f" ({split})" if split else "")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict (``from_dict`` reads it back)."""
         return {**self.__dict__, "members": list(self.members), "shared": dict(self.shared),
+                "breakdown": {k: dict(v) for k, v in self.breakdown.items()},
                 "signals": list(self.signals), "summary": self.summary()}
 
     @classmethod
@@ -137,6 +150,7 @@ class Correlator:
         self.groups: dict[str, CorrelatedGroup] = {}
         self.watermark: float | None = None
         self.index: dict[tuple[str, str], set[str]] = {}
+        self._seen: set[tuple[str, str, str, int]] = set()
         self.known: dict[str, dict[str, str]] = {}
         """Hosts seen or listed, with their labels."""
         for host in sorted(inventory.hosts):
@@ -158,6 +172,10 @@ class Correlator:
         self._know(event.host)
         self.watermark = event.at if self.watermark is None else max(self.watermark, event.at)
         key = event.signal_id if self.settings.by == "signal" else event.category
+        seen = (key, event.host, event.signal_id, bin_of(event.at))
+        if seen in self._seen:
+            return None
+        self._seen.add(seen)
         held = _Held(event)
         bucket = self.held.setdefault(key, [])
         bucket.insert(bisect.bisect(bucket, (event.at, event.host), key=lambda h: (h.event.at, h.event.host)), held)
@@ -180,7 +198,7 @@ class Correlator:
         grew = held.event.host not in group.members
         if grew:
             group.members = sorted({*group.members, held.event.host})
-            group.shared = self._shared(group.members, group.label)
+            group.shared, group.breakdown = self._shared(group.members, group.label)
         group.first_at, group.last_at = min(group.first_at, at), max(group.last_at, at)
         group.events += 1
         if held.event.signal_id not in group.signals:
@@ -229,10 +247,11 @@ class Correlator:
                 return None
         first = span[0].event.at
         members = sorted(hosts)
+        shared, breakdown = self._shared(members, label)
         group = CorrelatedGroup(
             id=f"{key}@{label}={value}@{first:.0f}", by=self.settings.by, key=key, label=label, value=value,
             members=members, first_at=first, last_at=span[-1].event.at, formed_at=at, label_hosts=size,
-            shared=self._shared(members, label), signals=sorted({h.event.signal_id for h in span}),
+            shared=shared, breakdown=breakdown, signals=sorted({h.event.signal_id for h in span}),
             events=len(span), chance=chance,
         )
         return group, span
@@ -251,13 +270,16 @@ class Correlator:
         j = bisect.bisect_right(bucket, hi, key=lambda h: h.event.at)
         return bucket[i:j]
 
-    def _shared(self, members: list[str], label: str) -> dict[str, str]:
-        common = dict(self.known[members[0]])
-        for host in members[1:]:
-            other = self.known[host]
-            common = {k: v for k, v in common.items() if other.get(k) == v}
-        common.pop(label, None)
-        return common
+    def _shared(self, members: list[str], label: str) -> tuple[dict[str, str], dict[str, dict[str, int]]]:
+        """Labels every member has with one value, and member counts per value of the others."""
+        values: dict[str, dict[str, int]] = {}
+        for host in members:
+            for name, value in self.known[host].items():
+                counts = values.setdefault(name, {})
+                counts[value] = counts.get(value, 0) + 1
+        values.pop(label, None)
+        shared = {k: next(iter(v)) for k, v in values.items() if len(v) == 1 and sum(v.values()) == len(members)}
+        return shared, {k: v for k, v in values.items() if k not in shared}
 
     def _order(self, label: str) -> int:
         order = self.settings.label_order
@@ -276,7 +298,10 @@ class Correlator:
         oldest = self.watermark - self.settings.retain_s
         for key in list(self.held):
             bucket = self.held[key]
-            del bucket[: bisect.bisect_left(bucket, oldest, key=lambda h: h.event.at)]
+            cut = bisect.bisect_left(bucket, oldest, key=lambda h: h.event.at)
+            for h in bucket[:cut]:
+                self._seen.discard((key, h.event.host, h.event.signal_id, bin_of(h.event.at)))
+            del bucket[:cut]
             if not bucket:
                 del self.held[key]
         self.groups = {gid: g for gid, g in self.groups.items() if g.last_at >= oldest}
@@ -314,6 +339,7 @@ class Correlator:
             event = HostEvent(**raw)
             key = event.signal_id if corr.settings.by == "signal" else event.category
             corr.held.setdefault(key, []).append(_Held(event, group))
+            corr._seen.add((key, event.host, event.signal_id, bin_of(event.at)))
         for bucket in corr.held.values():
             bucket.sort(key=lambda h: (h.event.at, h.event.host))
         corr.groups = {g["id"]: CorrelatedGroup.from_dict(g) for g in data.get("groups", [])}

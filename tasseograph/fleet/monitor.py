@@ -58,10 +58,10 @@ def observations(host: str, lines: Sequence[KernelLine], hits: Sequence[SignalHi
     return out
 
 
-def host_events(host: str, hits: Sequence[SignalHit], times: Sequence[LineTime]) -> list[HostEvent]:
-    """One correlation event per hit, at its first line's time."""
-    return [HostEvent(host, hit.category, hit.signal_id, min(times[i].at for i in hit.line_indices))
-            for hit in hits if hit.line_indices]
+def host_events(observed: Sequence[Observation]) -> list[HostEvent]:
+    """One correlation event per observation (the correlator keeps one per host, signal and
+    minute, so how lines were cut into deltas does not matter)."""
+    return [HostEvent(o.host, o.category, o.signal_id, o.at) for o in observed]
 
 
 class FleetMonitor:
@@ -100,9 +100,10 @@ class FleetMonitor:
         times = self.clock(delta.host).stamp(delta.lines, received=received, boot_id=boot_id)
         if times:
             self.counters.see_host(delta.host, min(t.at for t in times))
+        observed = observations(delta.host, delta.lines, hits, times)
         events: list[FleetEvent | GroupChange] = []
-        events.extend(self.counters.observe_many(observations(delta.host, delta.lines, hits, times)))
-        events.extend(self.correlator.add(host_events(delta.host, hits, times)))
+        events.extend(self.counters.observe_many(observed))
+        events.extend(self.correlator.add(host_events(observed)))
         return events
 
     def sweep(self, now: float) -> None:

@@ -16,9 +16,11 @@ Three hosts of one rack losing link within minutes is a switch, not three NICs. 
   ``kernel``...: ``cohort_labels``), a third of the fleet sharing a model is no coincidence, so
   the group also needs the hypergeometric probability of that many of the affected hosts
   falling in the cohort by chance to be at most ``max_chance``.
-* **Growing.** A later event of the same key on a host with that label value joins the group
-  when it falls within ``window_s`` of the group's span: one group per incident, however many
-  hosts it reaches, so one alert.
+* **Growing.** A later event of the same key joins the group when it falls within ``window_s``
+  of the group's span and its host has the group's label value, or shares a place label (not a
+  cohort) with every member: then the group is renamed to the most specific place all its
+  members share (three hosts on one PDU, then the rest of their switch: the switch). One group
+  per incident, however many hosts it reaches, so one alert; its ``id`` never changes.
 * **Repeats.** Events of one host and signal within one minute count once, so a group does not
   depend on how a host's lines were cut into deltas.
 * **Time.** Only event times count (from the lines, never the reading time). Events and groups
@@ -61,7 +63,7 @@ class CorrelatedGroup:
     """Hosts sharing a label value that showed the same key within the window."""
 
     id: str
-    """Stable: key, label, value and the first event's time."""
+    """Stable for the group's life: key, first event's time and host (the label may widen)."""
     by: str
     key: str
     label: str
@@ -189,21 +191,44 @@ class Correlator:
 
     def _join(self, key: str, held: _Held, labels: dict[str, str]) -> GroupChange | None:
         window, at = self.settings.window_s, held.event.at
-        fits = [g for g in self.groups.values()
-                if g.key == key and labels.get(g.label) == g.value and g.first_at - window <= at <= g.last_at + window]
-        if not fits:
+        options: list[tuple[tuple[int, int, int, str], CorrelatedGroup, str, str]] = []
+        for g in self.groups.values():
+            if g.key != key or not g.first_at - window <= at <= g.last_at + window:
+                continue
+            if labels.get(g.label) == g.value:
+                options.append(((0, g.label_hosts, self._order(g.label), g.id), g, g.label, g.value))
+            elif g.label not in self.settings.cohort_labels and held.event.host not in g.members:
+                wider = self._common_place([*g.members, held.event.host])
+                if wider is not None:
+                    size = len(self.index[wider])
+                    options.append(((1, size, self._order(wider[0]), g.id), g, *wider))
+        if not options:
             return None
-        group = min(fits, key=lambda g: (g.label_hosts, self._order(g.label), g.id))
+        _, group, label, value = min(options, key=lambda o: o[0])
         held.group = group.id
         grew = held.event.host not in group.members
         if grew:
             group.members = sorted({*group.members, held.event.host})
+            group.label, group.value, group.label_hosts = label, value, len(self.index[(label, value)])
             group.shared, group.breakdown = self._shared(group.members, group.label)
         group.first_at, group.last_at = min(group.first_at, at), max(group.last_at, at)
         group.events += 1
         if held.event.signal_id not in group.signals:
             group.signals = sorted({*group.signals, held.event.signal_id})
         return GroupChange("grew", replace(group)) if grew else None
+
+    def _common_place(self, hosts: list[str]) -> tuple[str, str] | None:
+        """The most specific place label (not a cohort) every host shares, if any."""
+        common = dict(self.known[hosts[0]])
+        for host in hosts[1:]:
+            other = self.known[host]
+            common = {k: v for k, v in common.items() if other.get(k) == v}
+        places = [(len(self.index[(k, v)]), self._order(k), k, v) for k, v in common.items()
+                  if k not in self.settings.cohort_labels]
+        if not places:
+            return None
+        _, _, label, value = min(places)
+        return label, value
 
     def _form(self, key: str, held: _Held, labels: dict[str, str]) -> GroupChange | None:
         best: tuple[tuple[int, int, str, str], CorrelatedGroup, list[_Held]] | None = None
@@ -249,7 +274,7 @@ class Correlator:
         members = sorted(hosts)
         shared, breakdown = self._shared(members, label)
         group = CorrelatedGroup(
-            id=f"{key}@{label}={value}@{first:.0f}", by=self.settings.by, key=key, label=label, value=value,
+            id=f"{key}@{first:.0f}@{span[0].event.host}", by=self.settings.by, key=key, label=label, value=value,
             members=members, first_at=first, last_at=span[-1].event.at, formed_at=at, label_hosts=size,
             shared=shared, breakdown=breakdown, signals=sorted({h.event.signal_id for h in span}),
             events=len(span), chance=chance,

@@ -12,7 +12,8 @@ time) and returns the events it caused:
 * ``PatternFound``: the signal on its device turned recurring (``fleet.patterns``).
 
 Events fire on transitions only (a stream that stays rising or recurring is not re-reported;
-a threshold fires once per overflow). No clock is read: every time comes from the observations
+a threshold fires once per overflow), and a stream already reported as recurring does not
+report its rise too (its onset made the rate rise; the pattern says more). No clock is read: every time comes from the observations
 and from ``sweep(now)``, so 30 simulated days replay in seconds, and the same observations give
 the same events and the same ``to_dict()`` whatever order they arrive in within one call to
 ``observe_many``.
@@ -234,8 +235,8 @@ class FleetCounters:
         trend = self._assess(track, rule, at, exclude_last=exclude_last)
         was = track.rising
         self._set_rising(track, trend)
-        if was or not track.rising:
-            return []
+        if was or not track.rising or track.recurring:
+            return []  # a recurring stream's onset is its pattern, already reported
         unit, what = (rule.unit, rule.what) if rule is not None else (track.name, "events")
         return [TrendRising(host=track.host, track=track.kind, name=track.name, unit=unit, what=what,
                             device=dict(track.device), category=track.category, at=at, trend=trend)]

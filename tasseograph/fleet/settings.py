@@ -15,7 +15,7 @@ from tasseograph.fleet.thresholds import ThresholdRule, load_thresholds
 
 COHORT_LABELS: tuple[str, ...] = ("model", "firmware", "bios", "kernel", "os", "vendor", "sku")
 """Inventory labels that name a population rather than a place (see ``CorrelationSettings``)."""
-LABEL_ORDER: tuple[str, ...] = ("chassis", "pdu", "switch", "rack", "row", "room", "site", *COHORT_LABELS)
+LABEL_ORDER: tuple[str, ...] = ("chassis", "switch", "pdu", "rack", "row", "room", "site", *COHORT_LABELS)
 """Most specific first: breaks ties between label values that hold as many hosts."""
 
 
@@ -47,10 +47,10 @@ class PatternSettings(_Settings):
     """Weight of the newest gap in the smoothed period."""
     max_gaps: int = Field(20, ge=2)
     """Gaps the confidence looks at."""
-    min_gaps: int = Field(3, ge=1)
-    """Gaps needed before a pattern can be recurring."""
-    min_confidence: float = Field(0.5, ge=0, le=1)
-    """Confidence needed to call it recurring."""
+    min_gaps: int = Field(4, ge=1)
+    """Gaps needed before a pattern can be recurring (five episodes)."""
+    min_confidence: float = Field(0.65, ge=0, le=1)
+    """Confidence needed to call it recurring (see ``fleet.patterns`` for why 0.65)."""
 
 
 class CounterSettings(_Settings):

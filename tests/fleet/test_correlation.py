@@ -131,3 +131,32 @@ def test_state_round_trips_and_continues() -> None:
     assert again.to_dict() == corr.to_dict()
     (grew,) = again.add([down("h4", 300)])
     assert grew.change == "grew" and grew.group.members == ["h1", "h2", "h3", "h4"]
+
+
+# A rack of ten: two switches of five, two PDUs alternating across the whole rack.
+RACK = parse_csv("host,rack,switch,pdu,model\n" + "".join(
+    f"n{i},r9,{'sw-9a' if i < 5 else 'sw-9b'},pdu-9-{i % 2 + 1},R740\n" for i in range(10)), source="rack.csv")
+
+
+def test_a_group_widens_to_the_place_all_its_members_share() -> None:
+    corr = Correlator(RACK)
+    # n0, n2, n4 share sw-9a and pdu-9-1 (five hosts each): the switch is named on the tie.
+    (formed,) = corr.add([down("n0", 0), down("n2", 10), down("n4", 20)])
+    assert (formed.group.label, formed.group.value) == ("switch", "sw-9a")
+    (grew,) = corr.add([down("n6", 40)])  # the other switch, same PDU: the PDU holds all four
+    assert grew.group.id == formed.group.id and (grew.group.label, grew.group.value) == ("pdu", "pdu-9-1")
+    assert grew.group.breakdown["switch"] == {"sw-9a": 3, "sw-9b": 1}
+    (grew,) = corr.add([down("n1", 50)])  # the other PDU: only the rack holds all five
+    assert (grew.group.label, grew.group.value, grew.group.label_hosts) == ("rack", "r9", 10)
+
+
+def test_a_whole_rack_losing_link_is_one_group_named_for_the_rack() -> None:
+    events = [down(f"n{i}", i * 7.0) for i in (1, 3, 5, 7, 9, 0, 2, 4, 6, 8)]
+    (group,) = correlate(events, RACK)
+    assert (group.label, group.value, len(group.members)) == ("rack", "r9", 10)
+
+
+def test_cohort_groups_do_not_widen() -> None:
+    corr = Correlator(INVENTORY)
+    corr.add([down("h9", 0), down("h11", 60), down("h12", 120)])  # model=R650
+    assert corr.add([down("h10", 130)]) == []  # r3 with h9, but R740: does not join the cohort group

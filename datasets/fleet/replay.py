@@ -22,7 +22,9 @@ any catalogue hit.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,31 +83,47 @@ def spool_files(root: Path) -> Iterator[tuple[str, Path]]:
         yield host, path
 
 
-def replay(root: Path) -> tuple[FleetScore, dict[str, int]]:
-    """Replay ``root`` (written by ``python -m datasets.fleet``) and score it."""
+def replay(root: Path) -> tuple[FleetScore, dict[str, float]]:
+    """Replay ``root`` (written by ``python -m datasets.fleet``) and score it.
+
+    Returns the score and counts: deltas, deltas with a catalogue hit, fleet events, the size
+    of the fleet state as JSON at the end, and the share of the replay's processing time spent
+    in the fleet logic (``FleetMonitor``) rather than parsing and the catalogue (one process,
+    one run: a ratio, not a timing).
+    """
     truth = GroundTruth.model_validate_json((root / "ground_truth.json").read_text(encoding="utf-8"))
     monitor = FleetMonitor(load_inventory(root / "inventory.csv"))
     router = Router()
     deltas = non_ok = events = 0
+    library_s = fleet_s = 0.0
     last_sweep = truth.start
     for host, path in spool_files(root):
         received = path.stat().st_mtime
-        delta = parse_delta(path.read_bytes(), host=host)
+        data = path.read_bytes()
+        t0 = time.perf_counter()
+        delta = parse_delta(data, host=host)
         hits = detect(delta.lines)
+        t1 = time.perf_counter()
+        fleet_events = monitor.ingest(delta, hits, received=received)
+        if received - last_sweep >= 3_600.0:
+            monitor.sweep(received)
+            last_sweep = received
+        t2 = time.perf_counter()
+        library_s, fleet_s = library_s + (t1 - t0), fleet_s + (t2 - t1)
         deltas += 1
         non_ok += bool(hits)
         for hit in hits:
             if hit.severity == "critical":
                 at = received - truth.interval_s
                 router.notify(f"critical|{host}|{hit.signal_id}", at, "critical", [host], hit.category)
-        for event in monitor.ingest(delta, hits, received=received):
+        for event in fleet_events:
             events += 1
             router.event(event)
-        if received - last_sweep >= 3_600.0:
-            monitor.sweep(received)
-            last_sweep = received
     score = score_replay(truth, router.notifications, per_delta_alerts=non_ok)
-    return score, {"deltas": deltas, "deltas_with_a_hit": non_ok, "fleet_events": events}
+    counts = {"deltas": deltas, "deltas_with_a_hit": non_ok, "fleet_events": events,
+              "state_json_bytes": len(json.dumps(monitor.to_dict())),
+              "fleet_logic_share_of_time": round(fleet_s / (fleet_s + library_s), 4)}
+    return score, counts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,11 +138,13 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     score, counts = replay(root)
-    text = score.model_dump_json(indent=1)
+    truth = GroundTruth.model_validate_json((root / "ground_truth.json").read_text(encoding="utf-8"))
+    result = {"input": {"seed": truth.seed, "hosts": truth.hosts, "days": truth.days, "mix": truth.mix},
+              "counts": counts, "score": score.model_dump()}
+    text = json.dumps(result, indent=1)
     if args.json:
         Path(args.json).write_text(text + "\n", encoding="utf-8")
     print(text)
-    print(counts)
     return 0
 
 

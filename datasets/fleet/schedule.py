@@ -19,7 +19,8 @@ The fleet (defaults for 240 hosts x 30 days; ``--small`` scales them down):
   time on one rack with two switches, loses link within 90 s and regains it 20 s-10 min later), corrected-error ramps ending in an uncorrected error
   (3-6 days, the rate growing exponentially from ~1 to 40-120 a day), recurring NVMe
   controller resets (every 4, 6 or 8 h +-10% for 3-7 days), and noise that is not an incident:
-  one-off real warnings on single hosts, and link flaps of K-1 hosts of one switch.
+  one-off real warnings on single hosts, link flaps of K-1 hosts of one switch, and DIMMs that
+  log corrected errors at a steady 0.5-3 a day all month (common in real fleets; not a ramp).
 """
 
 from __future__ import annotations
@@ -60,11 +61,13 @@ class Scale:
     resets: int = 3
     one_offs: int = 24
     pair_flaps: int = 4
+    chronic: int = 6
 
     @classmethod
     def small(cls) -> Scale:
         """The ``--small`` replay for tests: 24 hosts x 4 days, one incident of each kind."""
-        return cls(hosts=24, days=4.0, rack_size=6, rack_links=1, ramps=1, resets=1, one_offs=3, pair_flaps=1)
+        return cls(hosts=24, days=4.0, rack_size=6, rack_links=1, ramps=1, resets=1, one_offs=3, pair_flaps=1,
+                   chronic=1)
 
 
 @dataclass
@@ -244,6 +247,8 @@ def lay_incidents(hosts: list[Host], pools: Pools, scale: Scale, seed: int, star
         noise.append(_pair_flap(f"NOISE-FLAP-{n + 1}", pick, rng, start, end, min_hosts))
     for n in range(scale.one_offs):
         noise.append(_one_off(f"NOISE-ONE-{n + 1}", pick.one(), pools, rng, start, end))
+    for n in range(scale.chronic):
+        noise.append(_chronic(f"NOISE-CHRONIC-{n + 1}", pick.one(), pools, rng, start, end))
     return incidents, noise
 
 
@@ -287,16 +292,30 @@ def _ramp(ident: str, host: Host, pools: Pools, rng: _Rng, start: float, end: fl
             break
         if rng.random() < r0 * math.exp(b * (t - ramp_start)) / r1:
             times.append(t)
-    lines = 0
-    for at in times:
-        for j, msg in enumerate(block):
-            host.lines.append((at + j * 1e-5, freshen(msg, rng, at)))
-        lines += len(block)
+    lines = sum(_ce(host, block, at, rng) for at in times)
     ue = freshen(rng.choice(pools.ue_lines), rng, ue_at)
     host.lines.append((ue_at, ue))
     return TruthIncident(id=ident, kind="dimm_ramp", category="memory", hosts=[host.name], start=times[0] if times
                          else ue_at, end=ue_at, ue_at=ue_at, device=_dimm(block[-1]), occurrences=times,
                          lines=lines + 1)
+
+
+def _ce(host: Host, block: list[str], at: float, rng: _Rng) -> int:
+    for j, msg in enumerate(block):
+        host.lines.append((at + j * 1e-5, freshen(msg, rng, at)))
+    return len(block)
+
+
+def _chronic(ident: str, host: Host, pools: Pools, rng: _Rng, start: float, end: float) -> TruthNoise:
+    """A DIMM with a steady low rate of corrected errors all along: common, and not a ramp."""
+    rate = rng.uniform(0.5, 3.0) / DAY
+    block = rng.choice(pools.ce_blocks)
+    times, t = [], start
+    while (t := t + rng.expovariate(rate)) < end:
+        times.append(t)
+    lines = sum(_ce(host, block, at, rng) for at in times)
+    return TruthNoise(id=ident, kind="chronic_ce", category="memory", hosts=[host.name],
+                      at=times[0] if times else start, until=times[-1] if times else start, lines=lines)
 
 
 def _dimm(message: str) -> dict[str, str]:

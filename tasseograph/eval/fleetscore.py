@@ -32,7 +32,7 @@ from tasseograph.schema import Category
 SCHEMA_VERSION = 1
 DAY_S = 86_400.0
 IncidentKind = Literal["rack_link", "dimm_ramp", "recurring_reset"]
-NoiseKind = Literal["one_off", "pair_link_flap"]
+NoiseKind = Literal["one_off", "pair_link_flap", "chronic_ce"]
 
 
 class _Model(BaseModel):
@@ -65,13 +65,17 @@ class TruthIncident(_Model):
 
 
 class TruthNoise(_Model):
-    """A one-off real warning that is not an incident (a single flap, a lone corrected error)."""
+    """Real warnings that are not an incident: a single flap, a lone warning, a DIMM that has
+    logged corrected errors at a steady low rate all along."""
 
     id: str
     kind: NoiseKind
     category: Category
     hosts: list[str]
     at: float
+    """Its first line."""
+    until: float | None = None
+    """Its last line, when it lasts (a chronic stream)."""
     lines: int = 0
 
 
@@ -129,6 +133,9 @@ class FleetScore(_Model):
     """Per ramp id: hours of warning before its uncorrected error."""
     trend_lead_time_h_median: float | None
     duplicate_alerts: int
+    incident_notifications: dict[str, int]
+    """Per incident: fired notifications that match it (more than one: the operator heard of
+    one fault several times, e.g. a pattern and then a critical line)."""
     noise_notified: int
     """Noise items (one-off warnings) that drew a notification."""
     missed: list[str]
@@ -193,7 +200,8 @@ def score_replay(truth: GroundTruth, notifications: Sequence[Notification], *, p
                            and len(set(n.hosts) & set(i.hosts)) >= min(truth.min_hosts, len(i.hosts))
                            for n in fired) for i in racks)
     noise_hit = sum(any(n.category in (None, z.category) and set(n.hosts) & set(z.hosts)
-                        and z.at - early_s <= n.at <= z.at + late_s for n in fired) for z in truth.noise)
+                        and z.at - early_s <= n.at <= (z.until or z.at) + late_s for n in fired) for z in truth.noise)
+    per_incident = {i.id: sum(matches(n, i, early_s=early_s, late_s=late_s) for n in fired) for i in truth.incidents}
     leads = lead_times_h(truth, notifications)
     return FleetScore(
         days=truth.days, notifications=len(fired), notifications_per_day=len(fired) / truth.days,
@@ -203,7 +211,8 @@ def score_replay(truth: GroundTruth, notifications: Sequence[Notification], *, p
         incident_precision=_ratio(matched, len(fired)), correlated_groups=len(racks),
         correlated_groups_recall=_ratio(groups_found, len(racks)), trend_lead_time_h=leads,
         trend_lead_time_h_median=statistics.median(leads.values()) if leads else None,
-        duplicate_alerts=duplicate_alerts(notifications), noise_notified=noise_hit,
+        duplicate_alerts=duplicate_alerts(notifications), incident_notifications=per_incident,
+        noise_notified=noise_hit,
         missed=sorted(i.id for i in truth.incidents if i.id not in found),
     )
 

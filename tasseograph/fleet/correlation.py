@@ -31,11 +31,10 @@ Three hosts of one rack losing link within minutes is a switch, not three NICs. 
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
-
-from scipy.stats import hypergeom
 
 from tasseograph.errors import UsageError
 from tasseograph.fleet.history import bin_of
@@ -285,7 +284,7 @@ class Correlator:
         """P(at least ``in_group`` of the hosts affected fleet-wide fall in a group of ``size``)."""
         start, end = span[0].event.at, span[-1].event.at
         affected = {h.event.host for h in self._between(key, start, end)}
-        return float(hypergeom.sf(in_group - 1, len(self.known), size, len(affected)))
+        return hypergeometric_tail(in_group, len(self.known), size, len(affected))
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -369,6 +368,17 @@ class Correlator:
             bucket.sort(key=lambda h: (h.event.at, h.event.host))
         corr.groups = {g["id"]: CorrelatedGroup.from_dict(g) for g in data.get("groups", [])}
         return corr
+
+
+def hypergeometric_tail(at_least: int, population: int, group: int, drawn: int) -> float:
+    """P(X >= ``at_least``) when ``drawn`` of ``population`` hosts are affected at random and
+    ``group`` of them carry the label (exact, from binomial coefficients)."""
+    total = math.comb(population, drawn)
+    if total == 0:
+        return 1.0
+    top = min(group, drawn)
+    hits = sum(math.comb(group, i) * math.comb(population - group, drawn - i) for i in range(max(0, at_least), top + 1))
+    return hits / total
 
 
 def correlate(events: Iterable[HostEvent], inventory: Inventory,

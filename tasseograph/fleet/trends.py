@@ -36,12 +36,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from scipy.optimize import brentq
-
 from tasseograph.fleet.history import DAY_S, HOUR_S, History, Rates
 
 _X_LIMIT = 60.0
 """Bound on ``b * T`` in the fit: beyond it the rate change over the window exceeds e^60."""
+_BISECT_STEPS = 48
+"""Halvings of the 120-wide bracket: 120 / 2^48 is below 1e-12."""
 
 
 def laplace_test(times: Sequence[float], start: float, end: float) -> tuple[float, float]:
@@ -99,12 +99,19 @@ def _scale(x: float) -> float:
 
 
 def _solve_shape(share: float) -> float:
+    """The ``x`` with ``_shape(x) == share``, by bisection (``_shape`` rises monotonically)."""
     lo, hi = -_X_LIMIT, _X_LIMIT
     if share <= _shape(lo):
         return lo
     if share >= _shape(hi):
         return hi
-    return float(brentq(lambda x: _shape(x) - share, lo, hi, xtol=1e-9))
+    for _ in range(_BISECT_STEPS):
+        mid = (lo + hi) / 2
+        if _shape(mid) < share:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,8 @@ def test_inventory_mix_and_incidents_are_as_stated(small: Path, truth: GroundTru
     assert len(inventory.hosts) == truth.hosts == 24 and sum(truth.mix.values()) == 24
     assert set(inventory.labels) >= {"rack", "row", "switch", "pdu", "model", "firmware", "kernel"}
     kinds = sorted(i.kind for i in truth.incidents) + sorted(n.kind for n in truth.noise)
-    assert kinds == ["dimm_ramp", "rack_link", "recurring_reset", "one_off", "one_off", "one_off", "pair_link_flap"]
+    assert kinds == ["dimm_ramp", "rack_link", "recurring_reset",
+                     "chronic_ce", "one_off", "one_off", "one_off", "pair_link_flap"]
     assert {p.name for p in (small / "spool").iterdir()} <= set(inventory.hosts)
 
 

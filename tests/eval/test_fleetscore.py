@@ -25,7 +25,8 @@ TRUTH = GroundTruth(
         TruthIncident(id="INC-3", kind="recurring_reset", category="storage", hosts=["c1"], start=1 * H,
                       end=30 * H, period_s=6 * H),
     ],
-    noise=[TruthNoise(id="NOISE-1", kind="one_off", category="network", hosts=["c1"], at=20 * H)],
+    noise=[TruthNoise(id="NOISE-1", kind="one_off", category="network", hosts=["c1"], at=20 * H),
+           TruthNoise(id="NOISE-2", kind="chronic_ce", category="memory", hosts=["d1"], at=0.0, until=47 * H)],
     sources=["datasets/dmesg-real/dev.jsonl"],
 )
 
@@ -46,6 +47,7 @@ def test_a_perfect_run() -> None:
     assert s.trend_lead_time_h == {"INC-2": 28.0} and s.trend_lead_time_h_median == 28.0
     assert (s.notifications, s.notifications_per_day, s.notification_reduction) == (4, 2.0, 30.0)
     assert s.duplicate_alerts == 0 and s.noise_notified == 0 and s.missed == []
+    assert s.incident_notifications == {"INC-1": 1, "INC-2": 2, "INC-3": 1}
 
 
 def test_misses_noise_and_wrong_categories_cost_recall_and_precision() -> None:
@@ -60,6 +62,11 @@ def test_misses_noise_and_wrong_categories_cost_recall_and_precision() -> None:
     assert s.incident_precision == pytest.approx(2 / 4)
     assert s.correlated_groups_recall == 0.0 and s.noise_notified == 1
     assert s.trend_lead_time_h == {"INC-2": 5.0} and s.notification_reduction is None
+
+
+def test_a_chronic_stream_is_noise_for_its_whole_span() -> None:
+    s = score_replay(TRUTH, [note(30 * H, "threshold", "c", ["d1"], "memory")])
+    assert s.noise_notified == 1 and s.incident_precision == 0.0
 
 
 def test_a_group_needs_k_of_the_incident_hosts_and_the_right_time() -> None:

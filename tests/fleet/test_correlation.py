@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tasseograph.fleet.correlation import Correlator, HostEvent, correlate
+from tasseograph.fleet.correlation import Correlator, HostEvent, correlate, hypergeometric_tail
 from tasseograph.fleet.inventory import parse_csv
 from tasseograph.fleet.settings import CorrelationSettings
 
@@ -160,3 +160,9 @@ def test_cohort_groups_do_not_widen() -> None:
     corr = Correlator(INVENTORY)
     corr.add([down("h9", 0), down("h11", 60), down("h12", 120)])  # model=R650
     assert corr.add([down("h10", 130)]) == []  # r3 with h9, but R740: does not join the cohort group
+
+
+def test_hypergeometric_tail_on_hand_cases() -> None:
+    assert hypergeometric_tail(3, 14, 3, 3) == pytest.approx(1 / 364)  # all 3 affected in a cohort of 3
+    assert hypergeometric_tail(3, 14, 11, 8) == 1.0  # 8 of 14 affected: at least 5 fall in the 11
+    assert hypergeometric_tail(1, 10, 5, 0) == 0.0

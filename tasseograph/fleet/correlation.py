@@ -36,9 +36,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from tasseograph.errors import UsageError
 from tasseograph.fleet.history import bin_of
 from tasseograph.fleet.inventory import Inventory
+from tasseograph.fleet.saved import check_saved
 from tasseograph.fleet.settings import CorrelationSettings
 
 STATE_VERSION = 1
@@ -351,8 +351,7 @@ class Correlator:
         Raises:
             UsageError: the data is not a saved state of a version this code reads.
         """
-        if not isinstance(data, Mapping) or data.get("version") != STATE_VERSION:
-            raise UsageError(f"correlation state is not version {STATE_VERSION}: written by another tasseograph version")
+        data = check_saved(data, STATE_VERSION, "correlation state")
         corr = cls(inventory, settings)
         for host in data.get("known", []):
             corr._know(host)

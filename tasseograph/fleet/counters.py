@@ -31,6 +31,7 @@ from tasseograph.fleet.bucket import LeakyBucket
 from tasseograph.fleet.events import Observation, PatternFound, ThresholdCrossed, TrendRising
 from tasseograph.fleet.history import History
 from tasseograph.fleet.patterns import Pattern, episode_starts, find_pattern
+from tasseograph.fleet.saved import check_saved
 from tasseograph.fleet.settings import CounterSettings
 from tasseograph.fleet.thresholds import ThresholdRule
 from tasseograph.fleet.trends import Trend, assess
@@ -274,10 +275,7 @@ class FleetCounters:
         Raises:
             UsageError: the data is not a saved state of a version this code reads.
         """
-        if not isinstance(data, Mapping) or data.get("version") != STATE_VERSION:
-            found = data.get("version") if isinstance(data, Mapping) else type(data).__name__
-            raise UsageError(f"fleet counter state version {found!r} is not {STATE_VERSION}: "
-                             "it was written by another tasseograph version")
+        data = check_saved(data, STATE_VERSION, "fleet counter state")
         counters = cls(settings)
         counters.hosts_since = {str(h): float(t) for h, t in data.get("hosts_since", {}).items()}
         for raw in data.get("tracks", []):

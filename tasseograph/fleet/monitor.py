@@ -18,12 +18,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tasseograph.errors import UsageError
 from tasseograph.fleet.clock import HostClock, LineTime
 from tasseograph.fleet.correlation import Correlator, GroupChange, HostEvent
 from tasseograph.fleet.counters import FleetCounters, FleetEvent
 from tasseograph.fleet.events import Observation
 from tasseograph.fleet.inventory import Inventory
+from tasseograph.fleet.saved import check_saved
 from tasseograph.fleet.settings import FleetSettings
 from tasseograph.schema import Delta, KernelLine
 from tasseograph.signals import SignalHit, classify
@@ -124,8 +124,7 @@ class FleetMonitor:
         Raises:
             UsageError: the data is not a saved state of a version this code reads.
         """
-        if not isinstance(data, Mapping) or data.get("version") != STATE_VERSION:
-            raise UsageError(f"fleet state is not version {STATE_VERSION}: written by another tasseograph version")
+        data = check_saved(data, STATE_VERSION, "fleet state")
         monitor = cls(inventory, settings)
         monitor.clocks = {h: HostClock.from_dict(c) for h, c in data.get("clocks", {}).items()}
         monitor.counters = FleetCounters.from_dict(data["counters"], monitor.settings.counters)

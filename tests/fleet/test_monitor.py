@@ -7,6 +7,9 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import pytest
+
+from tasseograph.errors import UsageError
 from tasseograph.fleet.correlation import GroupChange
 from tasseograph.fleet.events import ThresholdCrossed
 from tasseograph.fleet.inventory import parse_csv
@@ -98,3 +101,10 @@ def test_state_round_trips_through_json_and_a_catch_up_matches_live() -> None:
         caught_events += caught.ingest(delta, detect(delta.lines), received=BOOT + 5 * 86_400.0)
     assert [e.to_dict() for e in live_events] == [e.to_dict() for e in caught_events]
     assert live.to_dict()["correlation"]["groups"] == caught.to_dict()["correlation"]["groups"]
+
+
+@pytest.mark.parametrize(("data", "message"), [({"version": 2}, "version 2"), ([], "not an object"),
+                                               ({"version": 1, "counters": {"version": 9}}, "fleet counter state")])
+def test_a_damaged_or_foreign_state_is_one_clear_error(data: object, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        FleetMonitor.from_dict(data, INVENTORY)  # type: ignore[arg-type]

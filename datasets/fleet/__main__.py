@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {k: v for k, v in (("hosts", args.hosts), ("days", args.days)) if v is not None}
     scale = Scale(**{**scale.__dict__, **overrides})
     try:
+        scale.check()
         pools = load_pools(shared)
         hosts, truth = build(pools, scale, seed=args.seed, start=start.replace(tzinfo=start.tzinfo or UTC).timestamp(),
                              interval_s=args.interval)

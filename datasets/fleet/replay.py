@@ -38,7 +38,6 @@ from tasseograph.fleet import (
     TrendRising,
     load_inventory,
 )
-from tasseograph.fleet.events import describe_device
 from tasseograph.parsing import parse_delta
 from tasseograph.signals import detect
 
@@ -62,18 +61,12 @@ class Router:
 
     def event(self, event: ThresholdCrossed | TrendRising | PatternFound | GroupChange) -> None:
         """Route one fleet event."""
-        if isinstance(event, ThresholdCrossed):
-            key = f"threshold|{event.host}|{event.rule_id}|{describe_device(event.device)}"
-            self.notify(key, event.at, "threshold", [event.host], event.category)
-        elif isinstance(event, TrendRising):
-            key = f"trend|{event.host}|{event.name}|{describe_device(event.device)}|{event.at}"
-            self.notify(key, event.at, "trend", [event.host], event.category)
-        elif isinstance(event, PatternFound):
-            key = f"pattern|{event.host}|{event.signal_id}|{describe_device(event.device)}|{event.at}"
-            self.notify(key, event.at, "pattern", [event.host], event.category)
-        elif event.change == "formed":
-            g = event.group
-            self.notify(f"group|{g.id}", g.formed_at, "group", list(g.members), g.key)
+        if isinstance(event, GroupChange):
+            if event.change == "formed":
+                g = event.group
+                self.notify(event.key, g.formed_at, "group", list(g.members), g.key)
+        else:
+            self.notify(event.key, event.at, event.kind, [event.host], event.category)
 
 
 def spool_files(root: Path) -> Iterator[tuple[str, Path]]:

@@ -63,6 +63,13 @@ class Scale:
     pair_flaps: int = 4
     chronic: int = 6
 
+    def check(self) -> None:
+        """Raise ``ValueError`` (one line) when the incidents cannot fit this fleet and span."""
+        if self.days < 4:
+            raise ValueError(f"--days {self.days:g}: a replay needs at least 4 days (a ramp lasts 3 to 6)")
+        if self.hosts < 4 * self.rack_size:
+            raise ValueError(f"--hosts {self.hosts}: a replay needs at least {4 * self.rack_size} hosts (4 racks)")
+
     @classmethod
     def small(cls) -> Scale:
         """The ``--small`` replay for tests: 24 hosts x 4 days, one incident of each kind."""

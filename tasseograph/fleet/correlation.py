@@ -85,6 +85,10 @@ class CorrelatedGroup:
     chance: float | None = None
     """Hypergeometric probability of the concentration by chance (cohort labels only)."""
 
+    def labels(self) -> dict[str, str]:
+        """The labels an alert for the group carries: its own and every one its members share."""
+        return {self.label: self.value, **self.shared}
+
     def summary(self) -> str:
         """One line: which label, how many hosts, what, how fast, who."""
         span = self.last_at - self.first_at
@@ -114,6 +118,11 @@ class GroupChange:
     change: Literal["formed", "grew"]
     group: CorrelatedGroup
     kind: Literal["group"] = "group"
+
+    @property
+    def key(self) -> str:
+        """Identity of the group (``formed`` and every ``grew`` share it)."""
+        return f"group|{self.group.id}"
 
     def summary(self) -> str:
         """The group's summary."""

@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from tasseograph.errors import UsageError
 from tasseograph.fleet.bucket import LeakyBucket
-from tasseograph.fleet.events import Observation, PatternFound, ThresholdCrossed, TrendRising
+from tasseograph.fleet.events import Observation, PatternFound, ThresholdCrossed, TrendRising, device_key
 from tasseograph.fleet.history import History
 from tasseograph.fleet.patterns import Pattern, episode_starts, find_pattern
 from tasseograph.fleet.saved import check_saved
@@ -96,7 +96,7 @@ class Track:
 def track_key(kind: str, host: str, name: str, device: Mapping[str, str]) -> str:
     """The key of a track: ``kind|host|name|k=v,...`` (a signal track's device is its identity,
     a rule track's device its unit)."""
-    return f"{kind}|{host}|{name}|" + ",".join(f"{k}={device[k]}" for k in sorted(device))
+    return f"{kind}|{host}|{name}|{device_key(device)}"
 
 
 class FleetCounters:

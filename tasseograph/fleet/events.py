@@ -44,6 +44,11 @@ def describe_device(device: Mapping[str, str]) -> str:
     return " ".join(f"{k} {v}" for k, v in device.items())
 
 
+def device_key(device: Mapping[str, str]) -> str:
+    """``k=v,...`` sorted: the device part of an event's ``key``."""
+    return ",".join(f"{k}={device[k]}" for k in sorted(device))
+
+
 def _hours(seconds: float) -> str:
     """``45 min``, ``6 h``, ``5.5 h``, ``3 d``: a duration as a summary shows it."""
     hours = seconds / HOUR_S
@@ -85,6 +90,11 @@ class ThresholdCrossed:
     source: str
     kind: Literal["threshold"] = "threshold"
 
+    @property
+    def key(self) -> str:
+        """Identity of the fault: later crossings of the same unit share it (one finding, updated)."""
+        return f"threshold|{self.host}|{self.rule_id}|{device_key(self.device)}"
+
     def summary(self) -> str:
         """One line: what, where, how fast."""
         text = (f"{self.unit} {describe_device(self.device)} on {self.host}: {self.count} {self.what} "
@@ -95,7 +105,7 @@ class ThresholdCrossed:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict."""
         return _plain(self) | {"rates": self.rates.to_dict(), "trend": self.trend.to_dict(),
-                               "summary": self.summary()}
+                               "key": self.key, "summary": self.summary()}
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,11 @@ class TrendRising:
     trend: Trend
     kind: Literal["trend"] = "trend"
 
+    @property
+    def key(self) -> str:
+        """Identity of the stream: a stream that rises again later shares it."""
+        return f"trend|{self.host}|{self.track}|{self.name}|{device_key(self.device)}"
+
     def summary(self) -> str:
         """One line: what is rising, where, and when it reaches its threshold."""
         where = f"{self.unit} {describe_device(self.device)}" if self.device else self.unit
@@ -123,7 +138,7 @@ class TrendRising:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict."""
-        return _plain(self) | {"trend": self.trend.to_dict(), "summary": self.summary()}
+        return _plain(self) | {"trend": self.trend.to_dict(), "key": self.key, "summary": self.summary()}
 
 
 @dataclass(frozen=True)
@@ -138,6 +153,11 @@ class PatternFound:
     pattern: Pattern
     kind: Literal["pattern"] = "pattern"
 
+    @property
+    def key(self) -> str:
+        """Identity of the stream."""
+        return f"pattern|{self.host}|{self.signal_id}|{device_key(self.device)}"
+
     def summary(self) -> str:
         """One line: what recurs, how often, when next."""
         p = self.pattern
@@ -149,7 +169,7 @@ class PatternFound:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict."""
-        return _plain(self) | {"pattern": self.pattern.to_dict(), "summary": self.summary()}
+        return _plain(self) | {"pattern": self.pattern.to_dict(), "key": self.key, "summary": self.summary()}
 
 
 def _trend_note(trend: Trend) -> str:

@@ -121,11 +121,24 @@ def test_freshen_redraws_volatile_numbers_and_keeps_devices() -> None:
                    1_790_000_000.5).endswith("TIME 1790000000 SOCKET 1")
 
 
-def test_bad_arguments_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert generate(["--small", "--out", str(tmp_path), "--start", "yesterday"]) == 2
-    assert generate(["--small", "--out", str(tmp_path), "--shared", str(tmp_path / "none")]) == 2 or SHARED
+@pytest.mark.parametrize(("args", "message"), [
+    (["--start", "yesterday"], "error: --start 'yesterday' is not an ISO time"),
+    (["--days", "1"], "error: --days 1: a replay needs at least 4 days"),
+    (["--hosts", "10"], "error: --hosts 10: a replay needs at least 24 hosts"),
+])
+def test_bad_arguments_are_one_line_errors(args: list[str], message: str, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert generate(["--small", "--out", str(tmp_path / "out"), "--shared", str(SHARED), *args]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: --start 'yesterday' is not an ISO time")
+    assert err.startswith(message) and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_shared_data_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("datasets.fleet.__main__.shared_dir", lambda _given: None)
+    assert generate(["--small", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith("error: shared data not found")
 
 
 def test_the_library_replay_scores_the_small_fleet(small: Path, truth: GroundTruth) -> None:

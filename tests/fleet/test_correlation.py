@@ -45,6 +45,8 @@ def test_k_minus_one_hosts_form_no_group_and_the_kth_forms_one() -> None:
     # switch and rack hold the same four hosts: the switch is named, the rack and row are shared.
     assert (group.label, group.value) == ("switch", "sw-1")
     assert group.shared == {"rack": "r1", "row": "A", "model": "R740"}
+    assert group.labels() == {"switch": "sw-1", "rack": "r1", "row": "A", "model": "R740"}
+    assert change.key == f"group|{group.id}"
     assert group.first_at == T0 and group.formed_at == T0 + 90
     assert group.summary().startswith("3 of 4 hosts with switch=sw-1 showed network within 90 s: h1, h2, h3")
 

@@ -92,8 +92,11 @@ def test_a_ramp_raises_one_trend_on_its_dimm_with_a_forecast() -> None:
     assert (trend.track, trend.name, trend.device) == ("rule", "memory.dimm_corrected", {"dimm": "CPU1_DIMM_B2"})
     assert trend.trend.rising and trend.trend.p_value < 1e-4 and trend.trend.forecast is not None
     assert "rising" in trend.summary() and "DIMM CPU1_DIMM_B2 on db-17" in trend.summary()
-    # Repeat crossings of one bucket carry their number: the finding is one, updated.
-    assert [e.crossing for e in crossings(events) if e.rule_id == "memory.dimm_corrected"][:3] == [1, 2, 3]
+    # Repeat crossings of one bucket carry their number and one key: the finding is one, updated.
+    dimm = [e for e in crossings(events) if e.rule_id == "memory.dimm_corrected"]
+    assert [e.crossing for e in dimm][:3] == [1, 2, 3]
+    assert {e.key for e in dimm} == {"threshold|db-17|memory.dimm_corrected|dimm=CPU1_DIMM_B2"}
+    assert trend.key == "trend|db-17|rule|memory.dimm_corrected|dimm=CPU1_DIMM_B2"
 
 
 def test_recurring_nvme_resets_are_found_once() -> None:

@@ -33,9 +33,9 @@ from typing import Any
 from tasseograph import provenance
 from tasseograph.errors import UsageError
 from tasseograph.eval.datasets import Dataset, load_dataset, repo_root, shared_dir
+from tasseograph.eval.profile import FleetProfile
 from tasseograph.eval.runner import RunSpec, run_spec
 from tasseograph.eval.scoring import summarize
-from tasseograph.fleet import FleetProfile
 from tasseograph.models import sklearn as sk
 from tasseograph.models.base import Model
 from tasseograph.models.local import LocalModel

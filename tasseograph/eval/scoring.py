@@ -24,8 +24,8 @@ from tasseograph.eval.metrics import (
     ratio,
     severity_scores,
 )
+from tasseograph.eval.profile import FleetProfile, cost_per_host_month
 from tasseograph.eval.runner import CaseResult, RunResult
-from tasseograph.fleet import FleetProfile, cost_per_host_month
 
 SCHEMA_VERSION = 2
 """2: ``summary.json`` carries ``provenance``; runs carry ``severity_known`` and the severity grading

@@ -22,8 +22,8 @@ from tasseograph.eval.metrics import (
     percentile,
     ratio,
 )
+from tasseograph.eval.profile import FleetProfile, cost_per_host_month
 from tasseograph.eval.runner import CaseResult, RunResult
-from tasseograph.fleet import FleetProfile, cost_per_host_month
 
 SCHEMA_VERSION = 1
 QUALITY_LOCAL = "measured (local model, ran here)"

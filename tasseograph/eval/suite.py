@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from tasseograph.errors import ConfigError
 from tasseograph.eval.datasets import DEFAULT_TEST_FRACTION, DEFAULT_WINDOW_S, repo_root, shared_dir
 from tasseograph.eval.escalation import EscalationSpec
-from tasseograph.fleet import FleetProfile
+from tasseograph.eval.profile import FleetProfile
 from tasseograph.tomlfile import read_toml
 
 

@@ -6,9 +6,9 @@ import pytest
 
 from tasseograph.eval.datasets import Dataset
 from tasseograph.eval.escalation import EscalationSpec, chain, escalation_runs, uncertain
+from tasseograph.eval.profile import FleetProfile
 from tasseograph.eval.runner import CaseResult, RunResult, RunSpec
 from tasseograph.eval.scoring import summarize
-from tasseograph.fleet import FleetProfile
 from tasseograph.schema import Usage
 
 TRUTH = {"a": "ok", "b": "warning", "c": "critical"}

@@ -20,7 +20,7 @@ from typing import Any
 
 from tasseograph.errors import ModelError, UsageError
 from tasseograph.eval.cache import CachedReply, ResponseCache
-from tasseograph.eval.runner import RunResult
+from tasseograph.eval.execute import RunResult
 from tasseograph.models.base import ModelReply, ModelRequest
 from tasseograph.models.registry import get_model
 

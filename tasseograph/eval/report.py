@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tasseograph.eval.runner import RunResult
+from tasseograph.eval.execute import RunResult
 from tasseograph.eval.scoring import QUALITY_PLUMBING, SCHEMA_VERSION
 
 ESCALATION_POLICIES = ("single", "escalate-nonok", "escalate-uncertain", "local-first")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tasseograph.eval.datasets import Dataset
+from tasseograph.eval.execute import CaseResult, RunResult
 from tasseograph.eval.metrics import (
     STATUSES,
     binary,
@@ -23,7 +24,6 @@ from tasseograph.eval.metrics import (
     ratio,
 )
 from tasseograph.eval.profile import FleetProfile, cost_per_host_month
-from tasseograph.eval.runner import CaseResult, RunResult
 
 SCHEMA_VERSION = 1
 QUALITY_LOCAL = "measured (local model, ran here)"

@@ -9,12 +9,14 @@
 from tasseograph.baseline import BaselineCheck, BaselineSettings, HostBaseline, TemplateStats
 from tasseograph.bulk import BulkSummary, SignalCount, TemplateCount, scan_bytes, scan_file, scan_stream
 from tasseograph.errors import (
+    AlertError,
     ConfigError,
     InputError,
     MissingAPIKeyError,
     ModelAPIError,
     ModelError,
     ModelReplyError,
+    SourceError,
     TasseographError,
     UnknownModelError,
     UnknownPromptError,
@@ -37,6 +39,7 @@ from tasseograph.schema import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AlertError",
     "BaselineCheck",
     "BaselineSettings",
     "BulkSummary",
@@ -55,6 +58,7 @@ __all__ = [
     "ModelReplyError",
     "ModelRequest",
     "SignalCount",
+    "SourceError",
     "TasseographError",
     "TemplateCount",
     "TemplateStats",

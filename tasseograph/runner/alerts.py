@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tasseograph.errors import AlertError
 from tasseograph.runner.state import bump, labels_key
 from tasseograph.schema import Finding, Verdict
 
@@ -36,10 +37,6 @@ EPISODE_GAP = 0.001
 """Seconds between an episode's start and end and the next start (times are sent to the ms)."""
 EVIDENCE_CHARS = 1000
 """Longest evidence annotation (Alertmanager notifications are not log viewers)."""
-
-
-class AlertError(Exception):
-    """Alertmanager could not be reached or refused the alerts."""
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tasseograph.errors import ModelAPIError
+from tasseograph.errors import AlertError, ModelAPIError, SourceError
 from tasseograph.models.base import Model, ModelReply, ModelRequest
 from tasseograph.models.registry import get_model
 from tasseograph.models.rules import RulesModel
@@ -43,7 +43,7 @@ from tasseograph.runner.batching import build_request as build_batch_request
 from tasseograph.runner.budget import Budget, Spent, estimate_cost
 from tasseograph.runner.config import RunnerConfig
 from tasseograph.runner.polling import PollingPolicy
-from tasseograph.runner.sources import Source, SourceError, split_chunk
+from tasseograph.runner.sources import Source, split_chunk
 from tasseograph.runner.state import Chunk, QueuedDelta, State, bump, day_key, learn_baseline
 from tasseograph.schema import CompressionStats, Verdict
 from tasseograph.signals import detect
@@ -428,7 +428,7 @@ class Runner:
             chunk = due[start:start + ALERT_POST_CHUNK]
             try:
                 self.alert_client.post([a for _, _, a in chunk])
-            except alerts.AlertError as exc:
+            except AlertError as exc:
                 log.warning("%s (will retry next cycle)", exc)
                 self.state.bump("dmesg_llm_alert_post_errors_total", {})
                 break

@@ -24,12 +24,15 @@ from tasseograph.errors import (
 )
 from tasseograph.models.base import Model, ModelReply, ModelRequest
 from tasseograph.models.registry import get_model, register
+from tasseograph.parsing import parse_delta
 from tasseograph.pipeline import analyze, analyze_async
 from tasseograph.schema import (
     CompressionStats,
     Delta,
     Finding,
     KernelLine,
+    ModelFailure,
+    Seen,
     TriageReply,
     Usage,
     Verdict,
@@ -54,9 +57,11 @@ __all__ = [
     "Model",
     "ModelAPIError",
     "ModelError",
+    "ModelFailure",
     "ModelReply",
     "ModelReplyError",
     "ModelRequest",
+    "Seen",
     "SignalCount",
     "SourceError",
     "TasseographError",
@@ -73,6 +78,7 @@ __all__ = [
     "analyze",
     "analyze_async",
     "get_model",
+    "parse_delta",
     "register",
     "scan_bytes",
     "scan_file",

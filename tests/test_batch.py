@@ -6,12 +6,12 @@ import asyncio
 import json
 from pathlib import Path
 
+from tasseograph.batch import analyze_batch, batch_reply_schema
 from tasseograph.models.base import ModelReply, ModelRequest
 from tasseograph.parsing import parse_delta
-from tasseograph.pipeline import Options
 from tasseograph.prompts import get_prompt
-from tasseograph.runner.batching import Item, analyze_batch, batch_reply_schema
 from tasseograph.schema import Usage
+from tasseograph.stages import Options, Prepared, prepare
 from tests.runner.conftest import KeywordModel, make_config, make_runner, write_spool
 
 
@@ -47,12 +47,9 @@ class ScriptedModel:
         return ModelReply(data={"status": "warning", "issues": self.issues})
 
 
-def items() -> list[Item]:
-    out = []
-    for key, (host, text) in enumerate([("a", "[ 1.0] eth0 link down\n"), ("b", "[ 1.0] nvme0 timeout\n")]):
-        delta = parse_delta(text, host=host)
-        out.append(Item(key, delta, []))
-    return out
+def items() -> list[Prepared]:
+    return [prepare(parse_delta(text, host=host), Options(redact=False))
+            for host, text in [("a", "[ 1.0] eth0 link down\n"), ("b", "[ 1.0] nvme0 timeout\n")]]
 
 
 def test_attribution_falls_back_to_evidence_and_counts_the_lost() -> None:
@@ -80,7 +77,8 @@ def test_bad_batch_reply_falls_back_to_signals() -> None:
 
     result = asyncio.run(analyze_batch(items(), Garbage(), get_prompt("triage-batch-v1"), Options(redact=False)))
     assert Garbage.calls == 2  # one repair retry
-    assert all(v.model_error and "repair" in v.model_error for v in result.verdicts.values())
+    for v in result.verdicts:
+        assert v.model_error is not None and v.model_error.kind == "bad_reply" and "repair" in v.model_error.message
 
 
 def test_batch_schema_requires_host() -> None:

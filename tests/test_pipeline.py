@@ -9,10 +9,12 @@ import pytest
 
 import tasseograph
 from tasseograph.errors import ModelAPIError, UsageError
+from tasseograph.merge import merge_findings
 from tasseograph.models.base import ModelReply, ModelRequest
-from tasseograph.pipeline import analyze, analyze_async, merge_findings, prefilter_reason
+from tasseograph.pipeline import analyze, analyze_async
 from tasseograph.schema import Finding, Usage
 from tasseograph.signals import SignalHit
+from tasseograph.stages import prefilter_reason
 
 UE_LINE = "[ 5012.331245] EDAC MC0: 1 UE memory read error on CPU_SrcID#0_MC#0_Chan#0_DIMM#0 (channel:0 slot:0 page:0xe16677 offset:0x0 grain:32 -  err_code:0000:009f socket:0 imc:0 rank:0)"
 DELTA = "\n".join(
@@ -110,14 +112,17 @@ def test_repair_retry_recovers_from_a_non_json_reply() -> None:
 def test_two_bad_replies_fall_back_to_signals_without_raising() -> None:
     model = ScriptedModel(ModelReply(text="not json"), ModelReply(text="still not json"))
     verdict = analyze(DELTA, model=model)
-    assert verdict.model_error and "repair" in verdict.model_error
+    assert verdict.model_error is not None and verdict.degraded
+    assert verdict.model_error.kind == "bad_reply" and "repair" in verdict.model_error.message
+    assert not verdict.model_error.retryable
     assert all(f.source == "signal" for f in verdict.findings)
 
 
 def test_api_error_is_recorded_not_raised() -> None:
-    model = ScriptedModel(ModelAPIError("HTTP 500 from provider", status_code=500))
+    model = ScriptedModel(ModelAPIError("HTTP 500 from provider", status_code=500, retryable=True))
     verdict = analyze(DELTA, model=model)
-    assert verdict.model_error and "500" in verdict.model_error
+    assert verdict.model_error is not None and "500" in verdict.model_error.message
+    assert verdict.model_error.kind == "overloaded" and verdict.model_error.retryable
 
 
 def test_model_saying_ok_cannot_hide_a_critical_signal() -> None:
@@ -148,11 +153,11 @@ async def test_analyze_async_matches_analyze() -> None:
 
 
 def test_prefilter_reason_for_boring_only_delta() -> None:
-    boring = tasseograph.Delta.from_text(
+    boring = tasseograph.parse_delta(
         "[ 0.1] ACPI: Added _OSI(Module Device)\n[ 3.2] usb 1-1: new high-speed USB device number 2 using xhci_hcd\n"
     )
     assert prefilter_reason(boring, []) == "only known-boring lines"
-    mixed = tasseograph.Delta.from_text("[ 0.1] ACPI: Added _OSI(Module Device)\n[ 9.0] mydrv: odd state 7\n")
+    mixed = tasseograph.parse_delta("[ 0.1] ACPI: Added _OSI(Module Device)\n[ 9.0] mydrv: odd state 7\n")
     assert prefilter_reason(mixed, []) is None
 
 
@@ -245,7 +250,7 @@ def test_baseline_option_skips_only_what_the_host_learned() -> None:
 
     text = "[ 9.0] mydrv: queue 3 rebalanced"
     baseline = HostBaseline("h1", BaselineSettings(warmup_deltas=1))
-    assert baseline.learn(tasseograph.Delta.from_text(text, host="h1"), "ok", now=time.time()) == "learned"
+    assert baseline.learn(tasseograph.parse_delta(text, host="h1"), "ok", now=time.time()) == "learned"
     skipped = analyze(text, model=ScriptedModel(), host="h1", baseline=baseline)
     assert skipped.skipped and skipped.skip_reason == BASELINE_SKIP_REASON
     model = ScriptedModel(ModelReply(text='{"status": "ok", "issues": []}'))

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 from tasseograph.errors import UsageError
-from tasseograph.models.base import ModelReply, ModelRequest
-from tasseograph.schema import CATEGORIES
+from tasseograph.models.base import Model, ModelReply, ModelRequest
+from tasseograph.schema import CATEGORIES, FindingSource
 
 FORMAT_VERSION = 2
 DEFAULT_THRESHOLD = 0.5
@@ -203,12 +203,12 @@ def _repo_datasets() -> Path:
     return Path(__file__).resolve().parents[2] / "datasets"
 
 
-class SklearnModel:
+class SklearnModel(Model):
     """The learned local model (``sklearn`` or ``sklearn:PATH``); no key, no network."""
 
     local = True
     price_id: str | None = None
-    finding_source = "model"
+    finding_source: FindingSource = "model"
 
     def __init__(self, model_id: str | None = None, **options: Any) -> None:
         unknown = set(options) - {"threshold", "line_threshold"}
@@ -223,7 +223,7 @@ class SklearnModel:
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         """Judge the request's delta; findings quote the most telling line verbatim."""
-        return ModelReply(data=self.predict([line.raw for line in request.delta.lines]), model_id=self.name)
+        return ModelReply(data=self.predict([line.evidence for line in request.delta.lines]), model_id=self.name)
 
     def predict(self, lines: Sequence[str]) -> dict[str, Any]:
         """The reply contract (plus ``confidence``) for one delta's lines.

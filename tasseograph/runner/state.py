@@ -440,7 +440,7 @@ def _count_verdict(conn: sqlite3.Connection, host: str, verdict: Verdict, fallba
             bump(conn, "dmesg_llm_baseline_skips_total", {"host": host})
     if fallback is not None:
         bump(conn, "dmesg_llm_skipped_calls_total", {"reason": fallback})
-    if verdict.model_error:
+    if verdict.model_error is not None and verdict.model_error.kind == "bad_reply":
         bump(conn, "dmesg_llm_reply_errors_total", {})
     u = verdict.usage
     for kind, n in (("input", u.input_tokens), ("output", u.output_tokens),

@@ -26,10 +26,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from tasseograph.errors import InputError, UsageError
-from tasseograph.schema import STATUS_RANK, Category, Status
+from tasseograph.labelled import jsonl_files, read_jsonl
+from tasseograph.schema import STATUS_RANK, Status
 
 Split = Literal["all", "train", "test"]
 Kind = Literal["jsonl", "loghub", "folder"]
@@ -105,21 +104,6 @@ class Dataset:
         return sum(c.status != "ok" for c in self.cases)
 
 
-class _Label(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    status: Status
-    categories: list[Category] = Field(default_factory=list)
-
-
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    id: str
-    text: str
-    label: _Label
-    evidence: list[str] = Field(default_factory=list)
-    host: str | None = None
-
-
 # --- entry point -----------------------------------------------------------------------
 
 
@@ -169,7 +153,7 @@ def load_dataset(
 def detect_kind(p: Path) -> Kind:
     """``jsonl``, ``loghub`` or ``folder``, from the path and the first line of content."""
     if p.is_dir():
-        if (p / "index.jsonl").exists() or not _jsonl_files(p):
+        if (p / "index.jsonl").exists() or not jsonl_files(p):
             if not any(f.suffix in LOG_SUFFIXES for f in p.iterdir()):
                 raise UsageError(f"{p}: no *.jsonl cases and no *.log files in this folder")
             return "folder"
@@ -198,16 +182,12 @@ def _default_name(p: Path, kind: Kind, window: str, window_s: int, window_lines:
     return stem
 
 
-def _jsonl_files(p: Path) -> list[Path]:
-    return sorted(f for f in p.rglob("*.jsonl") if f.name != "index.jsonl")
-
-
 # --- JSONL -----------------------------------------------------------------------------
 
 
 def load_jsonl(path: Path, *, name: str) -> Dataset:
     """Read FORMAT.md cases from a file or from every ``*.jsonl`` under a folder."""
-    files = _jsonl_files(path) if path.is_dir() else [path]
+    files = jsonl_files(path) if path.is_dir() else [path]
     prefix = len(files) > 1
     cases: list[Case] = []
     for f in files:
@@ -220,29 +200,14 @@ def load_jsonl(path: Path, *, name: str) -> Dataset:
 
 
 def _read_jsonl_file(f: Path, *, prefix: str) -> list[Case]:
-    cases = []
-    for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            rec = _Record.model_validate(json.loads(line))
-        except (json.JSONDecodeError, ValidationError) as exc:
-            first = str(exc).splitlines()[0] if isinstance(exc, json.JSONDecodeError) else _first_error(exc)
-            raise InputError(f"{f}:{n}: not a FORMAT.md case: {first}") from exc
-        cases.append(
-            Case(
-                id=f"{prefix}/{rec.id}" if prefix else rec.id, text=rec.text, status=rec.label.status,
-                categories=tuple(rec.label.categories), evidence=tuple(rec.evidence), host=rec.host,
-                group=f.stem,
-            )
+    return [
+        Case(
+            id=f"{prefix}/{rec.id}" if prefix else rec.id, text=rec.text, status=rec.label.status,
+            categories=tuple(rec.label.categories), evidence=tuple(rec.evidence), host=rec.host,
+            group=f.stem,
         )
-    return cases
-
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    loc = ".".join(str(x) for x in err["loc"])
-    return f"{loc}: {err['msg']}"
+        for rec in read_jsonl(f)
+    ]
 
 
 # --- Loghub ----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import matplotlib
@@ -14,6 +15,14 @@ MAX_CONFUSION = 24
 """Most confusion matrices drawn (one per run); the rest are in summary.json."""
 
 
+def png_bytes(fig: Any) -> bytes:
+    """Render a matplotlib figure to PNG bytes and close it."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
 def _label(s: dict[str, Any]) -> str:
     prompt = f" {s['prompt']}" if s["prompt"] else ""
     pol = "" if s["policy"] == "single" else f" [{s['policy']}]"
@@ -22,8 +31,6 @@ def _label(s: dict[str, Any]) -> str:
 
 def pr_plot(summaries: list[dict[str, Any]]) -> bytes | None:
     """Horizontal bars of precision and recall per run, with their 95% CIs."""
-    from tasseograph.eval.report import png_bytes
-
     if not summaries:
         return None
     n = len(summaries)
@@ -58,8 +65,6 @@ def pareto(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
 
 def cost_recall_plot(summaries: list[dict[str, Any]]) -> bytes | None:
     """Cost per host-month against recall, with the Pareto front drawn."""
-    from tasseograph.eval.report import png_bytes
-
     pts = [(s["cost_per_host_month_usd"], s["recall"], _label(s)) for s in summaries if s["recall"] is not None]
     if not pts:
         return None
@@ -81,8 +86,6 @@ def cost_recall_plot(summaries: list[dict[str, Any]]) -> bytes | None:
 
 def confusion_plot(summaries: list[dict[str, Any]]) -> bytes | None:
     """Small-multiple 3x3 confusion matrices (ok/warning/critical), one per run."""
-    from tasseograph.eval.report import png_bytes
-
     runs = summaries[:MAX_CONFUSION]
     if not runs:
         return None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -233,12 +232,3 @@ def _html_table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 def _b64(png: bytes) -> str:
     return base64.b64encode(png).decode("ascii")
 
-
-def png_bytes(fig: Any) -> bytes:
-    """Render a matplotlib figure to PNG bytes and close it."""
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()

@@ -56,3 +56,6 @@ def tune(dataset: str, model_name: str, prompts: tuple[str, ...], shots: str, co
     print_table(console, summaries, title=f"tune grid: {model.name}, examples from {train.name}, scored on {test.name}")
     choice = best_under_cap(summaries, cost_cap)
     console.print(choice.reason)
+
+
+commands = [tune]

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from tasseograph.errors import UsageError
+from tasseograph.labelled import jsonl_files, read_jsonl
 from tasseograph.models.base import Model, ModelReply, ModelRequest
 from tasseograph.schema import CATEGORIES, FindingSource
 
@@ -191,11 +192,9 @@ def default_model_path() -> Path:
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tasseograph"
     path = cache / f"sklearn-default-{h.hexdigest()[:16]}.joblib"
     if not path.exists():
-        from tasseograph.eval.datasets import load_dataset
-
-        ds = load_dataset(data)
-        save(train([c.text for c in ds.cases], [c.status for c in ds.cases], [c.categories for c in ds.cases],
-                   evidence=[c.evidence for c in ds.cases], meta={"trained_on": str(data), "split": "all"}), path)
+        cases = [rec for f in jsonl_files(data) for rec in read_jsonl(f)]
+        save(train([c.text for c in cases], [c.label.status for c in cases], [c.label.categories for c in cases],
+                   evidence=[c.evidence for c in cases], meta={"trained_on": str(data), "split": "all"}), path)
     return path
 
 

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tasseograph.errors import AlertError
+from tasseograph.runner import metrics
 from tasseograph.runner.state import bump, labels_key
 from tasseograph.schema import Finding, Verdict
 
@@ -103,7 +104,7 @@ def fire(conn: sqlite3.Connection, fp: str, labels: dict[str, str], annotations:
     )
     conn.execute("INSERT INTO alert_outbox (fingerprint, state, starts_at, ends_at) VALUES (?,'firing',?,NULL)",
                  (fp, starts))
-    bump(conn, "dmesg_llm_alerts_total", {"alertname": labels["alertname"], "severity": labels.get("severity", "")})
+    bump(conn, metrics.ALERTS, {"alertname": labels["alertname"], "severity": labels.get("severity", "")})
 
 
 def resolve(conn: sqlite3.Connection, fp: str, now: float) -> None:

@@ -26,7 +26,7 @@ from prometheus_client import CollectorRegistry
 from tasseograph.errors import ConfigError, UsageError
 from tasseograph.prompts import get_prompt
 from tasseograph.runner.config import RunnerConfig, default_config_toml, load_config, parse_duration
-from tasseograph.runner.metrics import Metrics
+from tasseograph.runner.exporter import Metrics
 from tasseograph.runner.sources import build_sources
 from tasseograph.runner.state import State, connect
 from tasseograph.runner.worker import Runner, build_model

@@ -36,7 +36,7 @@ from tasseograph.models.registry import get_model
 from tasseograph.models.rules import RulesModel
 from tasseograph.parsing import parse_delta
 from tasseograph.prompts import Prompt, get_prompt
-from tasseograph.runner import alerts
+from tasseograph.runner import alerts, metrics
 from tasseograph.runner.backoff import Backoff, CircuitBreaker
 from tasseograph.runner.budget import Budget, Spent, estimate_cost
 from tasseograph.runner.config import RunnerConfig
@@ -146,7 +146,7 @@ class Runner:
                 scan = source.scan(self.state.cursors(source.name), now)
             except SourceError as exc:
                 log.warning("%s", exc)
-                self.state.bump("dmesg_llm_source_errors_total", {"source": source.name})
+                self.state.bump(metrics.SOURCE_ERRORS, {"source": source.name})
                 continue
             for event in scan.events:
                 log.warning("%s %s on %s: %s", event.source, event.kind, event.host, event.detail)
@@ -299,7 +299,7 @@ class Runner:
             result = finish_batch([w.prepared for w in works], group.rendered, judged, self.model,
                                   self.batch_prompt, self.opts)
             if result.unattributed:
-                self.state.bump("dmesg_llm_unattributed_findings_total", {}, result.unattributed)
+                self.state.bump(metrics.UNATTRIBUTED_FINDINGS, {}, result.unattributed)
             return result.verdicts
         w = works[0]
         return [finish(w.prepared, group.rendered, judged, self.model, self.prompt, w.opts)]
@@ -311,8 +311,8 @@ class Runner:
         breaker.failure(now, fatal=not failure.retryable)
         self.state.retry_later([w.queued.id for w in works], lambda n: now + self.backoff.delay(n), str(failure))
         with self.state.transaction() as conn:
-            bump(conn, "dmesg_llm_api_errors_total", {})
-            bump(conn, "dmesg_llm_api_errors_by_kind_total", {"kind": failure.kind})
+            bump(conn, metrics.API_ERRORS, {})
+            bump(conn, metrics.API_ERRORS_BY_KIND, {"kind": failure.kind})
 
     async def _poisoned(self, works: list[_Work], exc: Exception, now: float, report: CycleReport) -> None:
         self.state.retry_later([w.queued.id for w in works], lambda n: now + self.backoff.delay(n),
@@ -354,7 +354,7 @@ class Runner:
         def work(conn: sqlite3.Connection) -> None:
             alerts.apply_verdict(conn, host, verdict, now, self.rules)
             if w.prepared.rate_jumps:
-                bump(conn, "dmesg_llm_baseline_rate_jumps_total", {"host": host})
+                bump(conn, metrics.BASELINE_RATE_JUMPS, {"host": host})
             # A fallback verdict is the catalogue's, not a model's judgement: nothing to learn.
             if self.baseline is not None and fallback is None:
                 learn_baseline(conn, host, w.prepared.delta, verdict, self.baseline, now=now,
@@ -406,7 +406,7 @@ class Runner:
                 self.alert_client.post([a for _, _, a in chunk])
             except AlertError as exc:
                 log.warning("%s (will retry next cycle)", exc)
-                self.state.bump("dmesg_llm_alert_post_errors_total", {})
+                self.state.bump(metrics.ALERT_POST_ERRORS, {})
                 break
             with self.state.transaction() as conn:
                 alerts.mark_posted(conn, [(oid, fp) for oid, fp, _ in chunk], now)

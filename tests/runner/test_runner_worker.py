@@ -17,7 +17,7 @@ from tasseograph import signals
 from tasseograph.models.base import ModelRequest
 from tasseograph.prompts import Prompt
 from tasseograph.runner.alerts import to_iso
-from tasseograph.runner.metrics import Metrics
+from tasseograph.runner.exporter import Metrics
 from tasseograph.runner.worker import CycleReport, Runner
 from tasseograph.schema import Usage
 from tests.runner.conftest import (

@@ -6,17 +6,16 @@ from __future__ import annotations
 import itertools
 import sys
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
-from tasseograph.bulk import TOP_TEMPLATES, BulkSummary, scan_stream
+from tasseograph import __version__
 from tasseograph.clibase import Group
-from tasseograph.parsing import build_delta, open_stream
-from tasseograph.pipeline import analyze as analyze_delta
-from tasseograph.pipeline import combine_verdicts
-from tasseograph.schema import STATUS_RANK, Delta, Finding, Seen, Verdict
-from tasseograph.sniff import not_a_kernel_log
+
+if TYPE_CHECKING:  # each command imports what its path needs, so --version stays cheap
+    from tasseograph.bulk import BulkSummary
+    from tasseograph.schema import Delta, Finding, Seen, Verdict
 
 CHUNK_LINES = 50_000
 """Records per analyzed chunk: bounds memory for gigantic inputs."""
@@ -31,7 +30,7 @@ RUNNER_COMMANDS = "tasseograph.runner.cli:commands"
 
 
 @click.group(cls=Group, lazy=[RUNNER_COMMANDS])
-@click.version_option(package_name="tasseograph")
+@click.version_option(version=__version__, prog_name="tasseograph")
 def main() -> None:
     """Flag hardware degradation in kernel logs (dmesg, kmsg, journal, syslog)."""
 
@@ -58,6 +57,10 @@ def analyze(file: BinaryIO, model: str | None, prompt: str | None, host: str | N
       3  degraded: the model failed (unreachable, timeout, auth, bad reply...) and the
          verdict rests on the signal catalogue alone; --allow-degraded makes it 0
     """
+    from tasseograph.pipeline import analyze as analyze_delta
+    from tasseograph.pipeline import combine_verdicts
+    from tasseograph.sniff import not_a_kernel_log
+
     options: dict[str, Any] = {"redact": False} if no_redact else {}
     verdicts = []
     for i, delta in enumerate(iter_chunks(file, host=host, chunk_lines=chunk_lines)):
@@ -75,17 +78,21 @@ def analyze(file: BinaryIO, model: str | None, prompt: str | None, host: str | N
 @main.command()
 @click.argument("file", type=click.File("rb"), default="-")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
-@click.option("--top", type=click.IntRange(min=0), default=TOP_TEMPLATES, show_default=True, help="List this many of the most frequent templates.")
+@click.option("--top", type=click.IntRange(min=0), default=None, help="List this many of the most frequent templates (default 20).")
 @click.option("--fail-on", type=FAIL_ON, default="never", show_default=True, help="Exit 1 when a signal line at least this severe was seen.")
-def scan(file: BinaryIO, fmt: str, top: int, fail_on: str) -> None:
+def scan(file: BinaryIO, fmt: str, top: int | None, fail_on: str) -> None:
     """Summarise FILE (or - for stdin) fast, without a model: signal lines, noise, templates."""
-    summary = scan_stream(file, top=top)
+    from tasseograph.bulk import scan_stream
+
+    summary = scan_stream(file) if top is None else scan_stream(file, top=top)
     click.echo(summary.model_dump_json(indent=2) if fmt == "json" else format_summary(summary))
     _exit_if_at_least(summary.worst_severity or "ok", fail_on)
 
 
 def _exit_if_at_least(status: str, fail_on: str) -> None:
     """Exit 1 when ``status`` is at least as severe as ``fail_on`` (``never``: never)."""
+    from tasseograph.schema import STATUS_RANK
+
     if fail_on != "never" and STATUS_RANK[status] >= STATUS_RANK[fail_on]:
         sys.exit(EXIT_FAIL_ON)
 
@@ -115,6 +122,8 @@ def _clip(text: str) -> str:
 
 def iter_chunks(stream: BinaryIO, *, host: str | None, chunk_lines: int) -> Iterator[Delta]:
     """Deltas of at most ``chunk_lines`` records from a stream (always at least one delta)."""
+    from tasseograph.parsing import build_delta, open_stream
+
     fmt, lines = open_stream(stream)
     chunk = list(itertools.islice(lines, chunk_lines))
     yield build_delta(chunk, fmt, host)

@@ -220,6 +220,12 @@ def test_fail_on_wins_when_the_signals_alone_reach_it(failing_model: FakeModel) 
     assert code == EXIT_DEGRADED  # the signals do not reach --fail-on: degraded still shows
 
 
+def test_scan_help_states_the_librarys_default_top() -> None:
+    from tasseograph.bulk import TOP_TEMPLATES
+
+    assert f"(default {TOP_TEMPLATES})" in run(["scan", "--help"])[1]
+
+
 def test_help_documents_the_exit_codes() -> None:
     _, out, _ = run(["analyze", "--help"])
     assert "3  degraded" in out and "--allow-degraded" in out

@@ -204,3 +204,10 @@ def test_analyze_with_rules_imports_no_sdk_dataframe_or_runner(data: str) -> Non
                           env={"PATH": "/usr/bin:/bin", "TASSEOGRAPH_DISABLE_PLUGINS": "1", "HOME": str(REPO)})
     heavy, upper = proc.stdout.splitlines()[-2:]
     assert (heavy, upper) == ("-", "-")
+
+
+def test_version_imports_neither_pydantic_nor_the_pipeline() -> None:
+    probe = ("import sys\nfrom tasseograph.cli import main\ntry:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.startswith(('tasseograph.', 'pydantic'))))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True).stdout
+    assert out.splitlines()[-1] == "['tasseograph.cli', 'tasseograph.clibase', 'tasseograph.errors']"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -172,11 +175,24 @@ def test_default_model_is_rules_without_a_key(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_public_api_matches_all() -> None:
+    import ast
     import inspect
 
     public = {n for n in dir(tasseograph) if not n.startswith("_") and not inspect.ismodule(getattr(tasseograph, n))}
     assert sorted(tasseograph.__all__) == tasseograph.__all__
     assert public == set(tasseograph.__all__) - {"__version__"}
+    # The names imported for type checkers are the lazily exported ones, from the same modules.
+    tree = ast.parse(Path(tasseograph.__file__).read_text(encoding="utf-8"))
+    checked = {(a.name, node.module) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+               for a in node.names if node.module and node.module.startswith("tasseograph")}
+    assert checked == set(tasseograph._HOME.items())
+
+
+def test_import_tasseograph_loads_nothing_until_a_name_is_used() -> None:
+    probe = ("import sys, tasseograph; before = sorted(m for m in sys.modules if m.startswith('tasseograph.'));"
+             "tasseograph.Verdict; print(before, 'tasseograph.schema' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[] True"
 
 
 def test_merge_signals_off_scores_the_model_alone() -> None:

@@ -266,8 +266,3 @@ class CachingModel(Model):
         entry = CachedReply(reply=await self.inner.complete(request), origin=self.origin)
         self.cache.put(key, entry, model=self.name)
         return entry
-
-
-def open_cache(path: str | Path | None) -> ResponseCache:
-    """A SQLite cache at ``path``, or an in-memory one when ``path`` is None."""
-    return MemoryCache() if path is None else SQLiteCache(path)

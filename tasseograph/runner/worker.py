@@ -4,10 +4,16 @@ Queue discipline (why ``kill -9`` is harmless): a delta is removed from the queu
 transaction that stores its verdict (``State.finish``); a failed call leaves it queued with a
 backoff time; a crash in the middle of a call simply means the call is made again.
 
+Each due delta runs through the stages of ``tasseograph.stages`` once: prepared (signals
+detected once, with the host's notes, suppressions and stored baseline), rendered once per call
+(the budget estimate reads that request), judged, finished; the prepared hits go to baseline
+learning. A judged failure of any kind but ``bad_reply`` keeps the delta queued (counted by
+kind); a bad reply is finished with the signals and its ``ModelFailure``.
+
 Degraded modes, each with a signals-only verdict from the ``rules`` model:
 
-* budget cap reached: the delta is finished with the catalogue's verdict (``fallback="budget"``)
-  for the rest of the UTC day or month, and one alert says so;
+* budget cap reached: the delta is finished with the catalogue's verdict (``fallback="budget"``,
+  ``model_error.kind == "budget"``) for the rest of the UTC day or month, and one alert says so;
 * circuit open (or a failed call): the delta stays queued for the model, but its catalogue
   verdict is applied at once as an *interim* check, so critical signals still alert;
 * a delta older than ``retry.max_age``: finished with the catalogue's verdict.

@@ -77,21 +77,21 @@ def merge_chunks(findings: Iterable[Finding]) -> list[Finding]:
     lines plus the last line seen. Order is that of first appearance.
     """
     out: dict[tuple[Any, ...], Finding] = {}
+    first_evidence: dict[tuple[Any, ...], list[str]] = {}
     for f in findings:
         key = _chunk_key(f)
         seen = out.get(key)
         if seen is None:
             out[key] = f.model_copy()
+            first_evidence[key] = f.evidence.splitlines()
             continue
         seen.count += f.count
         if STATUS_RANK[f.severity] > STATUS_RANK[seen.severity]:
             seen.severity = f.severity
         seen.first_seen = seen.first_seen or f.first_seen
         seen.last_seen = f.last_seen or seen.last_seen
-        quoted = seen.evidence.splitlines()
-        tail = f.evidence.splitlines()[-1:] if f.evidence else []
-        if tail and tail[0] not in quoted:
-            seen.evidence = "\n".join([*quoted[: MAX_EVIDENCE - 1], tail[0]])
+        head = first_evidence[key][: MAX_EVIDENCE - 1]
+        seen.evidence = "\n".join([*head, *(line for line in f.evidence.splitlines()[-1:] if line not in head)])
     return list(out.values())
 
 

@@ -16,12 +16,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tasseograph.compress import compress
 from tasseograph.merge import merge_findings
 from tasseograph.models.base import Model, ModelRequest
-from tasseograph.prompts import Prompt
 from tasseograph.redact import Redactor
 from tasseograph.schema import Delta, Finding, ReplyIssue, Verdict, reply_json_schema
 from tasseograph.stages import (
@@ -34,6 +33,9 @@ from tasseograph.stages import (
     redactor_for,
     verdict_of,
 )
+
+if TYPE_CHECKING:
+    from tasseograph.prompts import Prompt
 
 log = logging.getLogger(__name__)
 

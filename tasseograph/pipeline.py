@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tasseograph.config import default_model_name
 from tasseograph.errors import UsageError
@@ -20,9 +20,11 @@ from tasseograph.merge import merge_chunks
 from tasseograph.models.base import Model
 from tasseograph.models.registry import get_model
 from tasseograph.parsing import parse_delta
-from tasseograph.prompts import DEFAULT_PROMPT, Prompt, get_prompt
 from tasseograph.schema import CompressionStats, Delta, Usage, Verdict, worst_status
 from tasseograph.stages import Options, prepare, run
+
+if TYPE_CHECKING:  # prompts (and jinja2) load only for models that render one
+    from tasseograph.prompts import Prompt
 
 
 def resolve_model(model: str | Model | None) -> Model:
@@ -36,6 +38,8 @@ def resolve_model(model: str | Model | None) -> Model:
 
 def resolve_prompt(prompt: str | Prompt | None) -> Prompt:
     """A prompt object from a name (``id`` or ``id@version``), an object, or the default."""
+    from tasseograph.prompts import DEFAULT_PROMPT, get_prompt
+
     if prompt is None:
         return get_prompt(DEFAULT_PROMPT)
     if isinstance(prompt, str):

@@ -22,16 +22,14 @@ import fnmatch
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tasseograph.baseline import HostBaseline
 from tasseograph.compress import Compressed, compress
 from tasseograph.errors import ModelError, ModelReplyError, UsageError
-from tasseograph.evidence import resolve_evidence
 from tasseograph.merge import merge_findings, place
 from tasseograph.models.base import Model, ModelReply, ModelRequest, finding_source
 from tasseograph.pricing import reply_cost
-from tasseograph.prompts import Prompt
 from tasseograph.redact import Redactor
 from tasseograph.replies import parse_reply
 from tasseograph.schema import (
@@ -48,6 +46,9 @@ from tasseograph.schema import (
     worst_status,
 )
 from tasseograph.signals import SignalHit, detect, is_boring
+
+if TYPE_CHECKING:  # prompts (and jinja2) load only for models that render one
+    from tasseograph.prompts import Prompt
 
 REPAIR_INSTRUCTION = (
     "Your previous reply could not be used: {error}. Reply again with only the JSON object "
@@ -335,6 +336,8 @@ def findings_from_issues(
     issues: Sequence[ReplyIssue], delta: Delta, redactor: Redactor | None, source: FindingSource
 ) -> list[Finding]:
     """Findings from a reply's issues: redacted text restored, evidence mapped to the delta's lines."""
+    from tasseograph.evidence import resolve_evidence
+
     findings = []
     for issue in issues:
         evidence = redactor.restore(issue.evidence) if redactor else issue.evidence

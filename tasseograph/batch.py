@@ -127,7 +127,8 @@ def attribute(
 def _by_evidence(evidence: str, items: Sequence[Prepared]) -> list[int]:
     """Every item whose delta holds a quoted line (the same line on two hosts is two findings)."""
     quoted = [e.strip() for e in evidence.splitlines() if e.strip()]
-    return [i for i, it in enumerate(items) if quoted and any(q in line.raw for q in quoted for line in it.delta.lines)]
+    return [i for i, it in enumerate(items)
+            if quoted and any(q in line.raw or q in line.message for q in quoted for line in it.delta.lines)]
 
 
 def _shares(rendered: Rendered) -> list[float]:

@@ -102,3 +102,16 @@ def test_batch_call_carries_each_hosts_operator_notes_redacted(tmp_path: Path) -
     notes_host = call.user.split('<operator_notes host="', 1)[1].split('"', 1)[0]
     first_log = call.user.split('<kernel_log host="', 1)[1].split('"', 1)[0]
     assert notes_host == first_log  # the notes sit beside db-1's block, under its placeholder
+
+
+def test_evidence_attribution_reads_journal_messages_not_their_json_escaping() -> None:
+    message = 'XFS (dm-3): metadata I/O error in "xfs_trans_read_buf_map" at daddr 0x1d2f60 len 8 error 5'
+    records = {host: json.dumps({"__REALTIME_TIMESTAMP": "1733500000000000", "_HOSTNAME": host,
+                                 "MESSAGE": message if host == "b" else "eth0: link up"}) for host in ("a", "b")}
+    prepared = [prepare(parse_delta(records[h] + "\n", host=h), Options(redact=False)) for h in ("a", "b")]
+    issue = {"severity": "critical", "category": "storage", "summary": "xfs metadata I/O error", "host": "unknown"}
+    result = asyncio.run(analyze_batch(prepared, ScriptedModel([{**issue, "evidence": message}]),
+                                       get_prompt("triage-batch-v1"), Options(redact=False)))
+    assert result.unattributed == 0
+    assert [f.evidence for f in result.verdicts[1].findings if f.source == "llm"] == [message]
+    assert not [f for f in result.verdicts[0].findings if f.source == "llm"]

@@ -15,17 +15,11 @@ from tasseograph.prompts import get_prompt
 from tasseograph.schema import Delta, Usage
 from tasseograph.stages import Options, finish, judge, prepare, render, run
 from tasseograph.testing import FakeModel
+from tests.test_pipeline import AER as AER_LINES
 
 UE = "[ 812.400113] EDAC MC0: 1 UE memory read error on CPU_SrcID#0_MC#0_Chan#0_DIMM#0 (channel:0 slot:0 page:0x9c1d2)"
-AER = tuple(
-    line
-    for t in range(900, 908, 2)
-    for line in (
-        f"[ {t}.002771] pcieport 0000:00:1c.0: AER: Corrected error received: 0000:03:00.0",
-        f"[ {t}.002890] pcieport 0000:00:1c.0: AER: PCIe Bus Error: severity=Corrected, type=Physical Layer, (Receiver ID)",
-        f"[ {t}.003012] pcieport 0000:00:1c.0: AER:    [ 0] RxErr                  (First)",
-    )
-)
+AER = tuple(AER_LINES.splitlines())
+"""Corrected AER bursts on one port: a warning signal an operator may mute."""
 ODD = "[ 950.310004] mydrv 0000:3b:00.0: queue 7 rebalanced after 3 retries"
 OK_REPLY = {"status": "ok", "issues": []}
 MUTED = next(h.signal_id for h in prepare(parse_delta("\n".join(AER)), Options()).hits).split(".")[0] + ".*"

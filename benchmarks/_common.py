@@ -25,9 +25,10 @@ SUMMARY_KEYS = (
     "replay_10k_cases_s",
     "cost_per_host_month_all_levers_baseline_usd",
     "evidence_retention_all_levers_baseline",
+    "cold_start_analyze_s",
 )
 """The headline figures ``results/summary.json`` gathers (issue 5's contract, then the
-per-host baseline's row)."""
+per-host baseline's row, then the cold start of ``tasseograph analyze``)."""
 PROVENANCE_KEY = "provenance"
 """Beside the figures in ``summary.json``: benchmark name -> the provenance of its last run."""
 BENCH_PACKAGES = ("drain3",)

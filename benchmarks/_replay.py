@@ -4,7 +4,7 @@ For every delta: parse, signals, pre-filter decision, compression (on and off), 
 that would be sent, and whether the evidence of a non-ok case still reaches the model (or is
 caught by a signal) under each pipeline setting. The token reduction and cost benchmarks both
 read these records, so their figures come from one code path: the pipeline's own functions
-(``Delta.from_text``, ``signals.detect``, ``pipeline.prefilter_reason``, ``compress.compress``).
+(``parse_delta``, ``signals.detect``, ``stages.prefilter_reason``, ``compress.compress``).
 
 With ``baseline`` settings, each host stream is also replayed in time order through a per-host
 ``tasseograph.HostBaseline`` (``baseline.check`` before the "call", ``baseline.learn`` after it), using
@@ -27,9 +27,10 @@ from typing import Literal
 from tasseograph.baseline import BaselineSettings, HostBaseline
 from tasseograph.compress import compress, estimate_tokens
 from tasseograph.eval.datasets import Case, load_dataset
-from tasseograph.pipeline import Options, prefilter_reason
+from tasseograph.parsing import parse_delta
 from tasseograph.schema import Delta, KernelLine
 from tasseograph.signals import SignalHit, detect
+from tasseograph.stages import Options, prefilter_reason
 
 PipelineKey = Literal["none", "prefilter", "compress", "both", "baseline", "baseline+compress"]
 PIPELINES: tuple[PipelineKey, ...] = ("none", "prefilter", "compress", "both", "baseline", "baseline+compress")
@@ -155,7 +156,7 @@ def replay_case(
     With a ``baseline``, also its skip decision at ``now``, then (when the delta was "sent")
     what the host's baseline learns from the stand-in verdict (see the module docstring).
     """
-    delta = Delta.from_text(case.text, host=case.host)
+    delta = parse_delta(case.text, host=case.host)
     hits = detect(delta.lines)
     skipped = prefilter_reason(delta, hits) is not None
     base_skipped, reason = skipped, ""

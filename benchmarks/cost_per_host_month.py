@@ -7,7 +7,7 @@ minutes, Claude Haiku 4.5 prices from ``tasseograph/data/prices.toml``): the raw
 the plan's, and what the local pipeline does to it is measured by replaying real per-host
 deltas (Loghub per-node 5-minute windows, the noise boot logs in ~3 KB deltas, the real dev set
 and the repository's ``datasets/`` as host streams) at 5, 15 and 30 minutes. The arithmetic is
-``tasseograph.costmodel``. Beside every configuration: evidence retention on the labelled
+``benchmarks.costmodel``. Beside every configuration: evidence retention on the labelled
 deltas, and the recall of the models that really ran here (rules, sklearn). The LLM's own
 recall needs an API key: not measured here.
 
@@ -38,9 +38,7 @@ from benchmarks._replay import (
     sent_ratio,
     skip_share,
 )
-from tasseograph.baseline import BaselineSettings
-from tasseograph.compress import estimate_tokens
-from tasseograph.costmodel import (
+from benchmarks.costmodel import (
     HostMonthCost,
     Measured,
     PlanInputs,
@@ -52,6 +50,8 @@ from tasseograph.costmodel import (
     plan_bill,
     prices_for,
 )
+from tasseograph.baseline import BaselineSettings
+from tasseograph.compress import estimate_tokens
 from tasseograph.eval.datasets import Case
 
 MULTIPLES = (1, 3, 6)

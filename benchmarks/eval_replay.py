@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._common import REPO, md_table, parse_args, shared_dir, update_summary, write_result
+from tasseograph.parsing import parse_delta
 
 FULL_CASES = 10_000
 TINY_CASES = 40
@@ -77,7 +78,7 @@ async def _fill(dataset: Path, cache_path: Path) -> dict[str, int]:
     from tasseograph.models.base import ModelReply, ModelRequest
     from tasseograph.models.registry import get_model
     from tasseograph.pipeline import analyze_async
-    from tasseograph.schema import Delta, Usage
+    from tasseograph.schema import Usage
 
     real = get_model(MODEL)
 
@@ -91,7 +92,7 @@ async def _fill(dataset: Path, cache_path: Path) -> dict[str, int]:
     cache._db.execute("PRAGMA synchronous=OFF")
     cached = CachingModel(real, cache, origin="synthetic")
     for case in load_dataset(dataset).cases:
-        await analyze_async(Delta.from_text(case.text, host=case.host), model=cached, prompt=PROMPT)
+        await analyze_async(parse_delta(case.text, host=case.host), model=cached, prompt=PROMPT)
     stats = {"entries": len(cache), "misses": cached.stats.misses}
     cache.close()
     return stats

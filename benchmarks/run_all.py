@@ -12,12 +12,12 @@ from collections.abc import Sequence
 
 from benchmarks._common import REPO, RESULTS, parse_args, refresh_readme
 
-BENCHMARKS = ("throughput", "token_reduction", "cost_per_host_month", "eval_replay")
-"""Module names under ``benchmarks/``; throughput first, while the machine is quietest."""
+BENCHMARKS = ("throughput", "cold_start", "token_reduction", "cost_per_host_month", "eval_replay")
+"""Module names under ``benchmarks/``; the timing ones first, while the machine is quietest."""
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the four benchmarks; stop at the first that fails."""
+    """Run every benchmark; stop at the first that fails."""
     args = parse_args(__doc__.splitlines()[0], argv)
     for name in BENCHMARKS:
         cmd = [

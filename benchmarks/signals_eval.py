@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import tasseograph
-from tasseograph.schema import Delta
+from tasseograph.parsing import parse_delta
 from tasseograph.signals import detect, scan
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,7 +61,7 @@ def noise_logs(shared: Path) -> None:
     folder = shared / "datasets/dmesg-real/noise"
     for row in (folder / "index.jsonl").read_text(encoding="utf-8").splitlines():
         meta = json.loads(row)
-        delta = Delta.from_text((folder / meta["file"]).read_bytes())
+        delta = parse_delta((folder / meta["file"]).read_bytes())
         hits = detect(delta.lines)
         worst = max((h.severity for h in hits), key=["warning", "critical"].index, default="ok")
         tag = "problem" if meta["has_hardware_problem"] else "healthy"

@@ -5,67 +5,109 @@
 >>> verdict.status, [f.summary for f in verdict.findings]
 >>> tasseograph.scan_file("dmesg.txt").worst_severity  # whole files, no model call
 >>> tasseograph.FleetMonitor(tasseograph.load_inventory(path)).ingest(delta, hits, received=t)  # fleet signals
+
+The public names below are imported on first use (PEP 562), so ``import tasseograph`` and
+``tasseograph --version`` cost almost nothing and a command pays only for the path it runs.
 """
 
-from tasseograph.baseline import BaselineCheck, BaselineSettings, HostBaseline, TemplateStats
-from tasseograph.bulk import BulkSummary, SignalCount, TemplateCount, scan_bytes, scan_file, scan_stream
-from tasseograph.errors import (
-    ConfigError,
-    InputError,
-    MissingAPIKeyError,
-    ModelAPIError,
-    ModelError,
-    ModelReplyError,
-    StateCorruptError,
-    StateError,
-    TasseographError,
-    UnknownModelError,
-    UnknownPromptError,
-    UsageError,
-)
-from tasseograph.fleet import (
-    CorrelatedGroup,
-    CorrelationSettings,
-    Correlator,
-    CounterSettings,
-    FleetCounters,
-    FleetMonitor,
-    FleetSettings,
-    GroupChange,
-    HostClock,
-    HostEvent,
-    Inventory,
-    InventoryError,
-    LineTime,
-    Observation,
-    PatternFound,
-    ThresholdCrossed,
-    ThresholdRule,
-    TrendRising,
-    anchor_from_pair,
-    correlate,
-    load_inventory,
-    load_thresholds,
-)
-from tasseograph.models.base import Model, ModelReply, ModelRequest
-from tasseograph.models.registry import get_model, register
-from tasseograph.novelty import FleetTemplates
-from tasseograph.pipeline import analyze, analyze_async
-from tasseograph.schema import (
-    CompressionStats,
-    Delta,
-    Finding,
-    KernelLine,
-    NovelLine,
-    TriageReply,
-    Usage,
-    Verdict,
-    Window,
-)
+import importlib as _importlib
+import typing as _typing
 
 __version__ = "0.1.0"
 
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "tasseograph.baseline": ("BaselineCheck", "BaselineSettings", "HostBaseline", "TemplateStats"),
+    "tasseograph.bulk": ("BulkSummary", "SignalCount", "TemplateCount", "scan_bytes", "scan_file", "scan_stream"),
+    "tasseograph.errors": (
+        "AlertError", "ConfigError", "InputError", "MissingAPIKeyError", "ModelAPIError", "ModelError",
+        "ModelReplyError", "SourceError", "StateCorruptError", "StateError", "TasseographError",
+        "UnknownModelError", "UnknownPromptError", "UsageError",
+    ),
+    "tasseograph.fleet": (
+        "CorrelatedGroup", "CorrelationSettings", "Correlator", "CounterSettings", "FleetCounters", "FleetMonitor",
+        "FleetSettings", "GroupChange", "HostClock", "HostEvent", "Inventory", "InventoryError", "LineTime",
+        "Observation", "PatternFound", "ThresholdCrossed", "ThresholdRule", "TrendRising", "anchor_from_pair",
+        "correlate", "load_inventory", "load_thresholds",
+    ),
+    "tasseograph.models.base": ("Model", "ModelReply", "ModelRequest"),
+    "tasseograph.models.registry": ("get_model", "register"),
+    "tasseograph.novelty": ("FleetTemplates",),
+    "tasseograph.parsing": ("parse_delta",),
+    "tasseograph.pipeline": ("analyze", "analyze_async"),
+    "tasseograph.schema": (
+        "CompressionStats", "Delta", "Finding", "KernelLine", "ModelFailure", "NovelLine", "Seen", "TriageReply",
+        "Usage", "Verdict", "Window",
+    ),
+}  # fmt: skip
+"""Module -> the public names it holds, re-exported here flat. The ``TYPE_CHECKING`` imports
+and ``__all__`` below name the same (a test keeps the three in step), so type checkers see
+the real objects."""
+_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
+
+if _typing.TYPE_CHECKING:
+    from tasseograph.baseline import BaselineCheck, BaselineSettings, HostBaseline, TemplateStats
+    from tasseograph.bulk import BulkSummary, SignalCount, TemplateCount, scan_bytes, scan_file, scan_stream
+    from tasseograph.errors import (
+        AlertError,
+        ConfigError,
+        InputError,
+        MissingAPIKeyError,
+        ModelAPIError,
+        ModelError,
+        ModelReplyError,
+        SourceError,
+        StateCorruptError,
+        StateError,
+        TasseographError,
+        UnknownModelError,
+        UnknownPromptError,
+        UsageError,
+    )
+    from tasseograph.fleet import (
+        CorrelatedGroup,
+        CorrelationSettings,
+        Correlator,
+        CounterSettings,
+        FleetCounters,
+        FleetMonitor,
+        FleetSettings,
+        GroupChange,
+        HostClock,
+        HostEvent,
+        Inventory,
+        InventoryError,
+        LineTime,
+        Observation,
+        PatternFound,
+        ThresholdCrossed,
+        ThresholdRule,
+        TrendRising,
+        anchor_from_pair,
+        correlate,
+        load_inventory,
+        load_thresholds,
+    )
+    from tasseograph.models.base import Model, ModelReply, ModelRequest
+    from tasseograph.models.registry import get_model, register
+    from tasseograph.novelty import FleetTemplates
+    from tasseograph.parsing import parse_delta
+    from tasseograph.pipeline import analyze, analyze_async
+    from tasseograph.schema import (
+        CompressionStats,
+        Delta,
+        Finding,
+        KernelLine,
+        ModelFailure,
+        NovelLine,
+        Seen,
+        TriageReply,
+        Usage,
+        Verdict,
+        Window,
+    )
+
 __all__ = [
+    "AlertError",
     "BaselineCheck",
     "BaselineSettings",
     "BulkSummary",
@@ -94,13 +136,16 @@ __all__ = [
     "Model",
     "ModelAPIError",
     "ModelError",
+    "ModelFailure",
     "ModelReply",
     "ModelReplyError",
     "ModelRequest",
     "NovelLine",
     "Observation",
     "PatternFound",
+    "Seen",
     "SignalCount",
+    "SourceError",
     "StateCorruptError",
     "StateError",
     "TasseographError",
@@ -124,8 +169,22 @@ __all__ = [
     "get_model",
     "load_inventory",
     "load_thresholds",
+    "parse_delta",
     "register",
     "scan_bytes",
     "scan_file",
     "scan_stream",
 ]
+
+
+def __getattr__(name: str) -> object:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tasseograph' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOME})

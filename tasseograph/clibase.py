@@ -1,8 +1,10 @@
-"""What every tasseograph command line shares: one-line errors and their exit code."""
+"""What every tasseograph command line shares: one-line errors, their exit code, lazy commands."""
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -20,7 +22,15 @@ class Group(click.Group):
 
     It also keeps the command line it was invoked with in ``ctx.meta[ARGV_META]`` (results record
     it), which ``sys.argv`` does not hold when the CLI is invoked in-process.
+
+    ``lazy`` names ``"module:attr"`` lists of further commands, imported only when a command
+    not defined here is asked for (or the help lists them), so ``tasseograph analyze`` does not
+    pay for the runner's imports.
     """
+
+    def __init__(self, *args: Any, lazy: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = list(lazy)
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:
@@ -36,3 +46,18 @@ class Group(click.Group):
             text = str(exc)
             click.echo(f"error: {text.splitlines()[0] if text else type(exc).__name__}", err=True)
             sys.exit(EXIT_USAGE)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            self._load_lazy()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_lazy()
+        return super().list_commands(ctx)
+
+    def _load_lazy(self) -> None:
+        while self.lazy:
+            module, _, attr = self.lazy.pop(0).partition(":")
+            for command in getattr(importlib.import_module(module), attr):
+                self.add_command(command)

@@ -11,21 +11,33 @@ The tree::
     ├── InputError              the input cannot be read as a kernel log
     ├── StateError              the runner's state file cannot be used (disk full, read-only, locked)
     │   └── StateCorruptError   the state file is damaged (``tasseograph state check`` / ``recover``)
-    └── ModelError              a model call failed
-        ├── ModelAPIError       the provider answered with an error (status_code, request_id)
-        │   ├── RateLimited
-        │   ├── Overloaded
-        │   └── ModelTimeout
-        └── ModelReplyError     the reply was not the JSON contract (body kept, truncated)
+    ├── ModelError              a model call failed
+    │   ├── ModelAPIError       the provider answered with an error (status_code, request_id)
+    │   │   ├── RateLimited
+    │   │   ├── Overloaded
+    │   │   └── ModelTimeout
+    │   └── ModelReplyError     the reply was not the JSON contract (body kept, truncated)
+    ├── SourceError             the runner could not read a log source this cycle
+    └── AlertError              Alertmanager could not be reached or refused the alerts
 
 Every message says what to do next. The CLI prints ``str(exc)`` on one line and exits non-zero.
-``analyze`` never raises ``ModelError`` for a bad reply: it records it in ``Verdict.model_error``.
+``analyze`` never raises ``ModelError``: it records it in ``Verdict.model_error`` as a
+``ModelFailure`` whose ``kind`` comes from the error's ``failure_kind``.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Literal
+
+FailureKind = Literal[
+    "unreachable", "timeout", "rate_limited", "overloaded", "auth", "bad_request", "bad_reply", "budget"
+]
+"""Why a model's answer is missing from a verdict (``ModelFailure.kind``)."""
+AUTH_STATUS = frozenset({401, 402, 403})
+"""Statuses that say the key, its permissions or the account's billing are at fault."""
+TIMEOUT_STATUS = frozenset({408, 504})
 
 
 class TasseographError(Exception):
@@ -96,9 +108,16 @@ class StateCorruptError(StateError):
 class ModelError(TasseographError):
     """A model call failed."""
 
+    retryable = False
+
     def __init__(self, message: str, *, model: str = "") -> None:
         self.model = model
         super().__init__(message)
+
+    @property
+    def failure_kind(self) -> FailureKind:
+        """The ``ModelFailure.kind`` this error becomes in a verdict."""
+        return "unreachable"
 
 
 class ModelAPIError(ModelError):
@@ -118,17 +137,47 @@ class ModelAPIError(ModelError):
         self.retryable = retryable
         super().__init__(message, model=model)
 
+    @property
+    def failure_kind(self) -> FailureKind:
+        """From the status: none (no answer) is ``unreachable``, 401/402/403 ``auth``, 408/504
+        ``timeout``, 429 ``rate_limited``, other 4xx ``bad_request``, 5xx ``overloaded``."""
+        status = self.status_code
+        if status is None:
+            return "unreachable"
+        if status in AUTH_STATUS:
+            return "auth"
+        if status in TIMEOUT_STATUS:
+            return "timeout"
+        if status == 429:
+            return "rate_limited"
+        return "overloaded" if status >= 500 else "bad_request"
+
 
 class RateLimited(ModelAPIError):
     """HTTP 429: slow down, or the spend limit was reached."""
+
+    @property
+    def failure_kind(self) -> FailureKind:
+        """Always ``rate_limited``."""
+        return "rate_limited"
 
 
 class Overloaded(ModelAPIError):
     """HTTP 529 (or 503): the provider is overloaded; retry later."""
 
+    @property
+    def failure_kind(self) -> FailureKind:
+        """Always ``overloaded``."""
+        return "overloaded"
+
 
 class ModelTimeout(ModelAPIError):
     """The request timed out."""
+
+    @property
+    def failure_kind(self) -> FailureKind:
+        """Always ``timeout``."""
+        return "timeout"
 
 
 class ModelReplyError(ModelError):
@@ -139,3 +188,16 @@ class ModelReplyError(ModelError):
     def __init__(self, message: str, *, model: str = "", body: str = "") -> None:
         self.body = body[: self.MAX_BODY]
         super().__init__(message, model=model)
+
+    @property
+    def failure_kind(self) -> FailureKind:
+        """Always ``bad_reply``."""
+        return "bad_reply"
+
+
+class SourceError(TasseographError):
+    """A log source could not be read this cycle (the runner still reads the others)."""
+
+
+class AlertError(TasseographError):
+    """Alertmanager could not be reached or refused the alerts (the runner retries next cycle)."""

@@ -43,6 +43,8 @@ class _Index:
     def __init__(self, delta: Delta) -> None:
         self.delta = delta
         self.raw = [line.raw for line in delta.lines]
+        self.shown = [line.evidence for line in delta.lines]
+        """What a finding quotes for each line (a journal JSON record: its message)."""
 
     @cached_property
     def messages(self) -> list[str]:
@@ -145,7 +147,7 @@ def _resolve_line(quote: str, index: _Index) -> list[str] | None:
         return []
     found = index.substring(quote.strip()) if quote.strip() else None
     if found is not None:
-        return [index.raw[found]]
+        return [index.shown[found]]
     cleaned, annotated = _clean(quote)
     if not cleaned:
         return None
@@ -155,17 +157,17 @@ def _resolve_line(quote: str, index: _Index) -> list[str] | None:
     same = index.same_template(cleaned) if found is None or annotated else []
     if annotated and same:
         # A collapsed line stands for the whole group: show where it began and ended.
-        return [index.raw[i] for i in dict.fromkeys((same[0], same[-1]))]
+        return [index.shown[i] for i in dict.fromkeys((same[0], same[-1]))]
     if found is not None:
-        return [index.raw[found]]
+        return [index.shown[found]]
     if same:
-        return [index.raw[same[0]]]
+        return [index.shown[same[0]]]
     found = index.elided(cleaned)
-    return None if found is None else [index.raw[found]]
+    return None if found is None else [index.shown[found]]
 
 
 def resolve_evidence(evidence: str, delta: Delta) -> str:
-    """Map the model's quoted evidence back to the delta's real raw lines.
+    """Map the model's quoted evidence back to the delta's real lines (``KernelLine.evidence``).
 
     Each quoted line (quotes may be joined by newlines) is looked up as an exact substring of a
     line's raw text or message, then with whitespace squeezed, then by template; a collapsed

@@ -17,16 +17,14 @@ import tomllib
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tasseograph.errors import ConfigError, UsageError
-from tasseograph.models.base import Model, ModelReply
+from tasseograph.models.base import CacheTTL, Model, ModelReply, cache_ttl
 from tasseograph.schema import Usage
 
 PER_MILLION = 1_000_000
-CacheTTL = Literal["5m", "1h"]
 _DATE_SUFFIX = re.compile(r"-\d{8}$")
 
 
@@ -194,6 +192,5 @@ def reply_cost(model: Model, reply: ModelReply, *, batch: bool = False) -> float
     at the price file's rates for ``model.price_id`` and the model's cache TTL."""
     if reply.cost_usd is not None:
         return reply.cost_usd
-    ttl: CacheTTL = "1h" if getattr(model, "cache_ttl", "5m") == "1h" else "5m"
-    return cost_usd(model.price_id, reply.usage, batch=batch, cache_ttl=ttl)
+    return cost_usd(model.price_id, reply.usage, batch=batch, cache_ttl=cache_ttl(model))
 

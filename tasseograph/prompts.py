@@ -20,12 +20,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import jinja2
 from pydantic import BaseModel, ConfigDict
 
 from tasseograph.errors import ConfigError, UnknownPromptError, UsageError
+
+if TYPE_CHECKING:  # jinja2 is imported on the first render: local models never render a prompt
+    import jinja2
 
 DEFAULT_PROMPT = "triage-v1"
 """Prompt used when none is named (the baseline the design asks for)."""
@@ -173,6 +175,8 @@ def _examples(examples: Sequence[Any]) -> list[dict[str, str]]:
 
 @cache
 def _environment(folder: Path) -> jinja2.Environment:
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
         undefined=jinja2.StrictUndefined,

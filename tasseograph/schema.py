@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+
+from tasseograph.errors import FailureKind, ModelError
 
 Status = Literal["ok", "warning", "critical"]
 Severity = Literal["warning", "critical"]
@@ -56,6 +58,12 @@ class KernelLine(BaseModel):
     host: str | None = None
     """Host named in the record itself (syslog, journal), when present."""
 
+    @property
+    def evidence(self) -> str:
+        """The record as a finding quotes it: ``raw``, but a journal JSON record (``raw`` is the
+        whole JSON object) is quoted by its message."""
+        return self.message if self.message and self.raw.startswith("{") else self.raw
+
 
 class Window(BaseModel):
     """The span of time a delta covers (either end may be unknown)."""
@@ -76,16 +84,25 @@ class Delta(BaseModel):
     format: str = "unknown"
     """Input format the lines were parsed from (``dmesg``, ``kmsg``, ``syslog``, ...)."""
 
-    @classmethod
-    def from_text(cls, text: str | bytes, *, host: str | None = None) -> Delta:
-        """Parse raw kernel log text (any supported format) into a delta."""
-        from tasseograph.parsing import parse_delta
-
-        return parse_delta(text, host=host)
-
     def text(self) -> str:
         """The delta's records as text, one per line, as received."""
         return "\n".join(line.raw for line in self.lines)
+
+
+class Seen(BaseModel):
+    """Where and when one of a finding's lines appeared in the input."""
+
+    lineno: int
+    """1-based line number in the input (of the chunk, for a delta analyzed in chunks)."""
+    time: datetime | None = None
+    """Wall-clock time, when the format carries it."""
+    monotonic: float | None = None
+    """Seconds since boot, when the format carries it."""
+
+    @classmethod
+    def of(cls, line: KernelLine) -> Seen:
+        """The position and time of ``line``."""
+        return cls(lineno=line.lineno, time=line.time, monotonic=line.monotonic)
 
 
 class Finding(BaseModel):
@@ -113,6 +130,10 @@ class Finding(BaseModel):
     """Which device it is about, from the catalogue signal behind it (keys from the device
     vocabulary, ``tasseograph/data/devices.toml``: ``dimm``, ``nvme``, ``disk``, ``pci``, ``nic``...);
     empty when unknown."""
+    first_seen: Seen | None = None
+    """Its first line in the delta, when its evidence could be placed."""
+    last_seen: Seen | None = None
+    """Its last line in the delta (with ``count``, how long and how often it went on)."""
 
 
 NOT_JUDGED = "unknown kernel message, not judged"
@@ -123,7 +144,8 @@ class NovelLine(BaseModel):
     """A line the verdict marks as unknown (see ``tasseograph.novelty``); never a page by itself."""
 
     line: str
-    """The line, verbatim (``KernelLine.raw``)."""
+    """The line, verbatim as a finding would quote it (``KernelLine.evidence``: the record, or a
+    journal JSON record's message)."""
     scope: NoveltyScope
     """``host``/``fleet``: its template is new to this host / to every host; ``model``: the local
     classifier knows too few of its words to score it."""
@@ -148,6 +170,16 @@ class Usage(BaseModel):
             cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
         )
 
+    def scaled(self, share: float) -> Usage:
+        """This usage times ``share`` (rounded), for one host's part of a multi-host call."""
+        if share == 1.0:
+            return self
+        return Usage(
+            input_tokens=round(self.input_tokens * share), output_tokens=round(self.output_tokens * share),
+            cache_read_tokens=round(self.cache_read_tokens * share),
+            cache_write_tokens=round(self.cache_write_tokens * share),
+        )
+
 
 class CompressionStats(BaseModel):
     """What compression did to the delta before the prompt."""
@@ -159,6 +191,42 @@ class CompressionStats(BaseModel):
     tokens_after: int = 0
     """Estimated tokens of the text actually sent."""
     truncated: bool = False
+
+
+class ModelFailure(BaseModel):
+    """Why a verdict holds no usable model answer (the verdict then rests on the signals).
+
+    Example:
+        >>> v = tasseograph.analyze(text, model="openai:qwen3")  # no server listening
+        >>> v.model_error.kind, v.model_error.retryable
+        ('unreachable', True)
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: FailureKind
+    """``unreachable``, ``timeout``, ``rate_limited``, ``overloaded`` (5xx), ``auth`` (401/402/403),
+    ``bad_request`` (other 4xx), ``bad_reply`` (not the JSON contract after the repair retry), or
+    ``budget`` (the runner's spend cap stopped the call)."""
+    message: str
+    """What went wrong and what to do, for people (never holds the API key)."""
+    retryable: bool = False
+    """True when the same call may succeed later (the runner keeps the delta queued)."""
+
+    @classmethod
+    def from_error(cls, exc: ModelError) -> ModelFailure:
+        """The failure a model error stands for."""
+        return cls(kind=exc.failure_kind, message=str(exc) or type(exc).__name__, retryable=exc.retryable)
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+_LEGACY_KINDS: dict[str, FailureKind] = {
+    "ModelReplyError": "bad_reply", "RateLimited": "rate_limited", "Overloaded": "overloaded",
+    "ModelTimeout": "timeout",
+}  # fmt: skip
+"""Error class names that began the string ``model_error`` of results written before it had a kind."""
 
 
 class Verdict(BaseModel):
@@ -187,12 +255,28 @@ class Verdict(BaseModel):
     """Signal ids found but muted by the operator's ``suppress`` rules for this host (audit trail)."""
     escalated: bool = False
     """True when a tiered model (``escalate:SMALL>LARGE``) asked its larger tier."""
-    model_error: str | None = None
+    model_error: ModelFailure | None = None
     """Why the model's answer could not be used (the verdict then rests on the signals)."""
     compression: CompressionStats = Field(default_factory=CompressionStats)
     novel: list[NovelLine] = Field(default_factory=list)
     """Lines new to this host or the fleet (with a baseline), or unknown to the local classifier;
     those not judged are "unknown kernel message, not judged" (reported, not alerted)."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def degraded(self) -> bool:
+        """True when the model failed and the verdict rests on the signal catalogue alone."""
+        return self.model_error is not None
+
+    @field_validator("model_error", mode="before")
+    @classmethod
+    def _legacy_error(cls, value: Any) -> Any:
+        """Read the ``"ClassName: message"`` strings that results and state files once stored."""
+        if not isinstance(value, str):
+            return value
+        name = value.partition(":")[0].strip()
+        kind = _LEGACY_KINDS.get(name.split()[0] if name else "", "unreachable")
+        return ModelFailure(kind=kind, message=value)
 
 
 # --- The model's reply contract (DESIGN.md) --------------------------------------------
@@ -203,6 +287,8 @@ class ReplyIssue(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
+    host: str | None = None
+    """The host block the evidence comes from (multi-host batch prompts ask for it)."""
     severity: Severity
     category: Category
     summary: str

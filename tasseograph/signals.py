@@ -337,7 +337,7 @@ class SignalHit:
     severity: Severity
     summary: str
     evidence: tuple[str, ...]
-    """Up to a few raw lines, verbatim (``KernelLine.raw``), that show it."""
+    """Up to a few lines, verbatim (``KernelLine.evidence``), that show it."""
     line_indices: tuple[int, ...]
     """Indices into the delta's lines of every line of the episode."""
     count: int = 1
@@ -563,7 +563,7 @@ def _evidence(episode: _Episode, lines: Sequence[KernelLine]) -> tuple[str, ...]
     picked = episode.signal_lines[: MAX_EVIDENCE - 1]
     if episode.signal_lines[-1] not in picked:
         picked.append(episode.signal_lines[-1])
-    return tuple(lines[i].raw for i in picked)
+    return tuple(lines[i].evidence for i in picked)
 
 
 def _summary(episode: _Episode) -> str:

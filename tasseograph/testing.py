@@ -32,7 +32,7 @@ def as_reply(item: ModelReply | dict[str, Any] | str, usage: Usage | None = None
     return ModelReply(text=item, usage=usage or Usage(), model_id="fake")
 
 
-class FakeModel:
+class FakeModel(Model):
     """A model that answers from a queue and remembers every request.
 
     Args:
@@ -87,7 +87,7 @@ class FakeModel:
         return as_reply(item, self.usage)
 
 
-class FunctionModel:
+class FunctionModel(Model):
     """A model whose reply is computed by ``fn(request)`` (sync or async).
 
     ``fn`` may return anything ``FakeModel`` accepts as a reply, or raise.

@@ -11,6 +11,7 @@ from tasseograph import BaselineSettings, Delta, HostBaseline, Verdict, analyze
 from tasseograph.baseline import BASELINE_SKIP_REASON
 from tasseograph.errors import UsageError
 from tasseograph.models.base import ModelReply
+from tasseograph.parsing import parse_delta
 from tasseograph.signals import detect
 from tests.test_pipeline import ScriptedModel
 
@@ -26,7 +27,7 @@ ODD = "[ 300.000000] mydrv 0000:03:00.0: firmware heartbeat missed, resetting qu
 
 
 def _delta(text: str) -> Delta:
-    return Delta.from_text(text, host=HOST)
+    return parse_delta(text, host=HOST)
 
 
 def _warm(n: int = 3, **settings: float) -> HostBaseline:

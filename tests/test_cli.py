@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+import socket
+import sys
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from tasseograph.cli import main
+import tasseograph
+from tasseograph.cli import EXIT_DEGRADED, main
+from tasseograph.errors import ModelTimeout
+from tasseograph.models.registry import unregister
 from tasseograph.schema import Verdict
+from tasseograph.testing import FakeModel
 
 UE = "[ 5012.331245] EDAC MC0: 1 UE memory read error on CPU_SrcID#0_MC#0_Chan#0_DIMM#0 (channel:0 slot:0 page:0xe16677 offset:0x0 grain:32 -  err_code:0000:009f socket:0 imc:0 rank:0)\n"
 
@@ -92,6 +100,135 @@ def test_chunk_size_does_not_change_the_verdict() -> None:
     one = Verdict.model_validate(json.loads(run(["analyze", "-", "--format", "json"], text)[1]))
     many = Verdict.model_validate(json.loads(run(["analyze", "-", "--format", "json", "--chunk-lines", "100"], text)[1]))
     assert (one.status, [f.summary for f in one.findings]) == (many.status, [f.summary for f in many.findings])
+
+
+def test_a_signal_seen_in_every_chunk_is_one_finding_with_its_total_count_and_span() -> None:
+    blocks = []
+    for b in range(3):
+        blocks += [f"[ {b * 1000 + i}.000000] systemd[1]: Started session {b * 100 + i}.\n" for i in range(1, 60)]
+        blocks += [f"[ {b * 1000 + 70 + i}.250000] EDAC MC0: 1 UE memory read error on CPU_SrcID#0_MC#0_Chan#0_DIMM#0 "
+                   f"(channel:0 slot:0 page:0x{0xe16677 + 97 * b + i:x} offset:0x0 grain:32)\n" for i in range(2)]
+    text = "".join(blocks)
+    whole = Verdict.model_validate(json.loads(run(["analyze", "-", "--format", "json"], text)[1]))
+    chunked = Verdict.model_validate(json.loads(run(["analyze", "-", "--format", "json", "--chunk-lines", "100"], text)[1]))
+
+    def by_signal(v: Verdict) -> dict[str | None, list[tuple[int, float | None, float | None]]]:
+        out: dict[str | None, list[tuple[int, float | None, float | None]]] = {}
+        for f in v.findings:
+            span = (f.first_seen.monotonic if f.first_seen else None, f.last_seen.monotonic if f.last_seen else None)
+            out.setdefault(f.signal_id, []).append((f.count, *span))
+        return out
+
+    assert by_signal(chunked) == by_signal(whole)
+    ((count, first, last),) = next(fs for sid, fs in by_signal(chunked).items() if sid and "edac" in sid)
+    assert (count, first, last) == (6, 70.25, 2071.25)
+
+
+def test_text_output_shows_the_count_and_the_span_of_a_finding() -> None:
+    lines = "".join(f"[ {1000 + i}.500000] EDAC MC0: 1 UE memory read error on CPU_SrcID#0_MC#0_Chan#0_DIMM#0 "
+                    f"(channel:0 slot:0 page:0x{0x1b2c3 + i:x} offset:0x0 grain:32)\n" for i in range(3))
+    _, out, _ = run(["analyze", "-"], lines)
+    assert "x3, 1000.5s..1002.5s" in out
+
+
+def test_journal_json_evidence_is_the_message_not_the_record() -> None:
+    message = UE.split("] ", 1)[1].rstrip("\n")
+    record = {"__CURSOR": "s=9f1c;i=4a21", "__REALTIME_TIMESTAMP": "1733500000123456", "PRIORITY": "2",
+              "_HOSTNAME": "db-17", "SYSLOG_FACILITY": "0", "_TRANSPORT": "kernel", "MESSAGE": message}
+    code, out, _ = run(["analyze", "-", "--format", "json"], json.dumps(record) + "\n")
+    verdict = Verdict.model_validate(json.loads(out))
+    assert code == 0 and verdict.status == "critical" and verdict.host == "db-17"
+    assert [f.evidence for f in verdict.findings] == [message]
+
+
+# --- input that is no kernel log -------------------------------------------------------------
+
+
+def _png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+
+    rows = (b"\x00" + b"".join(bytes([x * 31 % 256, y * 29 % 256, 90]) for x in range(8)) for y in range(8))
+    pixels = zlib.compress(b"".join(rows))
+    header = (8).to_bytes(4, "big") * 2 + bytes([8, 2, 0, 0, 0])
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [Path(sys.executable).resolve().read_bytes()[:300_000], _png(),
+     b"root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"],
+    ids=["executable", "png", "passwd"],
+)
+def test_input_that_is_no_kernel_log_warns_on_one_line_and_still_gets_a_verdict(data: bytes) -> None:
+    code, out, err = run(["analyze", "-", "--format", "json"], data)
+    assert code == 0
+    assert err.count("\n") == 1 and err.startswith("warning: ") and "does not look like a kernel log" in err
+    assert Verdict.model_validate(json.loads(out)).status in {"ok", "warning", "critical"}
+
+
+def test_a_kernel_log_gets_no_warning() -> None:
+    plain = "".join(line.split("] ", 1)[1] for line in [UE, "[ 1.0] nvme nvme0: I/O 42 QID 3 timeout, aborting\n"])
+    for data in (UE, plain):
+        assert run(["analyze", "-"], data)[2] == ""
+
+
+# --- a model that failed: degraded verdicts --------------------------------------------------
+
+
+@pytest.fixture
+def failing_model() -> Iterator[FakeModel]:
+    fake = FakeModel(default="unused", name="fake")
+    fake.queue.extend([ModelTimeout("fake: no answer within 60s after 2 retries", retryable=True)] * 4)
+    tasseograph.register("fake", fake.factory, replace=True)
+    yield fake
+    unregister("fake")
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_unreachable_model_on_a_clean_log_is_degraded_not_ok(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{_closed_port()}/v1")
+    clean = "[    1.000000] Linux version 6.8.0-45-generic\n[    2.500000] mydrv 0000:03:00.0: odd state 7\n"
+    code, out, _ = run(["analyze", "-", "--model", "openai:qwen3", "--fail-on", "warning"], clean)
+    assert code == EXIT_DEGRADED
+    first = out.splitlines()[0]
+    assert first.startswith("OK DEGRADED") and "unreachable" in first and "model=openai:qwen3" in first
+
+
+def test_degraded_json_carries_the_structured_error(failing_model: FakeModel) -> None:
+    code, out, _ = run(["analyze", "-", "--model", "fake", "--format", "json"], "[ 2.5] mydrv: odd state 7\n")
+    data = json.loads(out)
+    assert code == EXIT_DEGRADED and data["degraded"] is True
+    assert data["model_error"] == {"kind": "timeout", "message": "fake: no answer within 60s after 2 retries",
+                                   "retryable": True}
+
+
+def test_allow_degraded_exits_0(failing_model: FakeModel) -> None:
+    code, out, _ = run(["analyze", "-", "--model", "fake", "--allow-degraded"], "[ 2.5] mydrv: odd state 7\n")
+    assert code == 0 and out.startswith("OK DEGRADED")
+
+
+def test_fail_on_wins_when_the_signals_alone_reach_it(failing_model: FakeModel) -> None:
+    code, out, _ = run(["analyze", "-", "--model", "fake", "--fail-on", "critical"], UE)
+    assert code == 1 and out.startswith("CRITICAL DEGRADED")
+    code, _, _ = run(["analyze", "-", "--model", "fake", "--fail-on", "critical"], "[ 2.5] mydrv: odd state 7\n")
+    assert code == EXIT_DEGRADED  # the signals do not reach --fail-on: degraded still shows
+
+
+def test_scan_help_states_the_librarys_default_top() -> None:
+    from tasseograph.bulk import TOP_TEMPLATES
+
+    assert f"(default {TOP_TEMPLATES})" in run(["scan", "--help"])[1]
+
+
+def test_help_documents_the_exit_codes() -> None:
+    _, out, _ = run(["analyze", "--help"])
+    assert "3  degraded" in out and "--allow-degraded" in out
 
 
 # --- tasseograph scan ------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tasseograph.compress import compress, estimate_tokens, message_text, template, template_many
+from tasseograph.parsing import parse_delta
 from tasseograph.schema import Delta, KernelLine
 from tasseograph.signals import SignalHit
 
@@ -122,7 +123,7 @@ def test_estimate_tokens_rounds_up() -> None:
 def test_dev_set_compresses(shared) -> None:  # type: ignore[no-untyped-def]
     before = after = 0
     for line in (shared / "datasets/dmesg-real/dev.jsonl").read_text(encoding="utf-8").splitlines():
-        stats = compress(Delta.from_text(json.loads(line)["text"])).stats
+        stats = compress(parse_delta(json.loads(line)["text"])).stats
         before += stats.tokens_before
         after += stats.tokens_after
     assert after < 0.8 * before

@@ -9,6 +9,7 @@ import pytest
 
 from tasseograph.compress import compress
 from tasseograph.evidence import evidence_is_valid, resolve_evidence
+from tasseograph.parsing import parse_delta
 from tasseograph.redact import Redactor
 from tasseograph.schema import Delta, KernelLine
 
@@ -81,7 +82,7 @@ def test_evidence_is_valid_accepts_parts_and_empty() -> None:
 def test_dev_set_evidence_is_valid(shared) -> None:  # type: ignore[no-untyped-def]
     for raw in (shared / "datasets/dmesg-real/dev.jsonl").read_text(encoding="utf-8").splitlines():
         case = json.loads(raw)
-        d = Delta.from_text(case["text"])
+        d = parse_delta(case["text"])
         for line in case["evidence"]:
             assert evidence_is_valid(line, d)
             assert line.strip() in resolve_evidence(line, d)

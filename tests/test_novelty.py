@@ -10,9 +10,10 @@ from tasseograph.compress import compress
 from tasseograph.errors import UsageError
 from tasseograph.models.base import ModelReply, ModelRequest
 from tasseograph.novelty import novel_lines
-from tasseograph.pipeline import Options, build_request
+from tasseograph.pipeline import resolve_prompt
 from tasseograph.schema import NOT_JUDGED
 from tasseograph.signals import detect
+from tasseograph.stages import Options, prepare, render
 
 KNOWN = "[ 4410.000000] mydrv 0000:3b:00.0: queue 3 rebalanced to cpu 7"
 OTHER_HOST = "[ 4411.000000] bond0: (slave ens1f1): link status definitely up, 25000 Mbps full duplex"
@@ -23,12 +24,12 @@ UE = "[ 4414.000000] EDAC MC0: 1 UE memory read error on CPU_SrcID#0_Ha#0_Chan#0
 
 def _host(name: str, *lines: str, warm: bool = True) -> HostBaseline:
     baseline = HostBaseline(name, BaselineSettings(warmup_deltas=1 if warm else 5))
-    baseline.learn(tasseograph.Delta.from_text("\n".join(lines), host=name), "ok", now=1_000.0)
+    baseline.learn(tasseograph.parse_delta("\n".join(lines), host=name), "ok", now=1_000.0)
     return baseline
 
 
 def _delta(*lines: str, host: str = "web1") -> tasseograph.Delta:
-    return tasseograph.Delta.from_text("\n".join(lines), host=host)
+    return tasseograph.parse_delta("\n".join(lines), host=host)
 
 
 def test_scopes_host_and_fleet_and_what_is_never_novel() -> None:
@@ -76,7 +77,10 @@ def test_an_llm_reads_novel_lines_first_and_they_count_as_judged() -> None:
             Reader.seen.append(request.user)
             return ModelReply(text='{"status": "ok", "issues": []}')
 
-    request, _, _ = build_request(delta, [], Reader(), tasseograph.pipeline.resolve_prompt(None), Options(), marks)
+    opts = Options(baseline=web1, redact=False)
+    prepared = prepare(delta, opts)
+    assert prepared.novel == marks
+    request = render(prepared, Reader(), resolve_prompt(None), opts).request
     assert request.user.index("[new to this host]") < request.user.index("queue 3 rebalanced")
     verdict = analyze(delta, model=Reader(), baseline=web1, redact=False)
     assert [(n.scope, n.judged) for n in verdict.novel] == [("host", True)]

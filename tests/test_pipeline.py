@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 import tasseograph
 from tasseograph.errors import ModelAPIError, UsageError
+from tasseograph.merge import merge_findings
 from tasseograph.models.base import ModelReply, ModelRequest
-from tasseograph.pipeline import analyze, analyze_async, merge_findings, prefilter_reason
+from tasseograph.pipeline import analyze, analyze_async
 from tasseograph.schema import Finding, Usage
 from tasseograph.signals import SignalHit
+from tasseograph.stages import prefilter_reason
 
 UE_LINE = "[ 5012.331245] EDAC MC0: 1 UE memory read error on CPU_SrcID#0_MC#0_Chan#0_DIMM#0 (channel:0 slot:0 page:0xe16677 offset:0x0 grain:32 -  err_code:0000:009f socket:0 imc:0 rank:0)"
 DELTA = "\n".join(
@@ -110,14 +115,17 @@ def test_repair_retry_recovers_from_a_non_json_reply() -> None:
 def test_two_bad_replies_fall_back_to_signals_without_raising() -> None:
     model = ScriptedModel(ModelReply(text="not json"), ModelReply(text="still not json"))
     verdict = analyze(DELTA, model=model)
-    assert verdict.model_error and "repair" in verdict.model_error
+    assert verdict.model_error is not None and verdict.degraded
+    assert verdict.model_error.kind == "bad_reply" and "repair" in verdict.model_error.message
+    assert not verdict.model_error.retryable
     assert all(f.source == "signal" for f in verdict.findings)
 
 
 def test_api_error_is_recorded_not_raised() -> None:
-    model = ScriptedModel(ModelAPIError("HTTP 500 from provider", status_code=500))
+    model = ScriptedModel(ModelAPIError("HTTP 500 from provider", status_code=500, retryable=True))
     verdict = analyze(DELTA, model=model)
-    assert verdict.model_error and "500" in verdict.model_error
+    assert verdict.model_error is not None and "500" in verdict.model_error.message
+    assert verdict.model_error.kind == "overloaded" and verdict.model_error.retryable
 
 
 def test_model_saying_ok_cannot_hide_a_critical_signal() -> None:
@@ -148,11 +156,11 @@ async def test_analyze_async_matches_analyze() -> None:
 
 
 def test_prefilter_reason_for_boring_only_delta() -> None:
-    boring = tasseograph.Delta.from_text(
+    boring = tasseograph.parse_delta(
         "[ 0.1] ACPI: Added _OSI(Module Device)\n[ 3.2] usb 1-1: new high-speed USB device number 2 using xhci_hcd\n"
     )
     assert prefilter_reason(boring, []) == "only known-boring lines"
-    mixed = tasseograph.Delta.from_text("[ 0.1] ACPI: Added _OSI(Module Device)\n[ 9.0] mydrv: odd state 7\n")
+    mixed = tasseograph.parse_delta("[ 0.1] ACPI: Added _OSI(Module Device)\n[ 9.0] mydrv: odd state 7\n")
     assert prefilter_reason(mixed, []) is None
 
 
@@ -167,11 +175,24 @@ def test_default_model_is_local_without_a_key(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_public_api_matches_all() -> None:
+    import ast
     import inspect
 
     public = {n for n in dir(tasseograph) if not n.startswith("_") and not inspect.ismodule(getattr(tasseograph, n))}
     assert sorted(tasseograph.__all__) == tasseograph.__all__
     assert public == set(tasseograph.__all__) - {"__version__"}
+    # The names imported for type checkers are the lazily exported ones, from the same modules.
+    tree = ast.parse(Path(tasseograph.__file__).read_text(encoding="utf-8"))
+    checked = {(a.name, node.module) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+               for a in node.names if node.module and node.module.startswith("tasseograph")}
+    assert checked == set(tasseograph._HOME.items())
+
+
+def test_import_tasseograph_loads_nothing_until_a_name_is_used() -> None:
+    probe = ("import sys, tasseograph; before = sorted(m for m in sys.modules if m.startswith('tasseograph.'));"
+             "tasseograph.Verdict; print(before, 'tasseograph.schema' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[] True"
 
 
 def test_merge_signals_off_scores_the_model_alone() -> None:
@@ -245,7 +266,7 @@ def test_baseline_option_skips_only_what_the_host_learned() -> None:
 
     text = "[ 9.0] mydrv: queue 3 rebalanced"
     baseline = HostBaseline("h1", BaselineSettings(warmup_deltas=1))
-    assert baseline.learn(tasseograph.Delta.from_text(text, host="h1"), "ok", now=time.time()) == "learned"
+    assert baseline.learn(tasseograph.parse_delta(text, host="h1"), "ok", now=time.time()) == "learned"
     skipped = analyze(text, model=ScriptedModel(), host="h1", baseline=baseline)
     assert skipped.skipped and skipped.skip_reason == BASELINE_SKIP_REASON
     model = ScriptedModel(ModelReply(text='{"status": "ok", "issues": []}'))

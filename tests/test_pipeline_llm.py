@@ -115,7 +115,8 @@ def test_two_bad_replies_fall_back_to_signals(api: FakeAPIServer) -> None:
     verdict = analyze()
     assert verdict.status == "critical"
     assert "memory" in signal_findings(verdict)
-    assert verdict.model_error and "ModelReplyError after one repair retry" in verdict.model_error
+    assert verdict.model_error is not None and verdict.model_error.kind == "bad_reply"
+    assert "after one repair retry" in verdict.model_error.message
 
 
 def test_500_after_sdk_retries_falls_back_to_signals(api: FakeAPIServer) -> None:
@@ -123,7 +124,8 @@ def test_500_after_sdk_retries_falls_back_to_signals(api: FakeAPIServer) -> None
     verdict = analyze()
     assert api.request_count == 3  # the first try and the SDK's two retries
     assert verdict.status == "critical" and "memory" in signal_findings(verdict)
-    assert verdict.model_error and verdict.model_error.startswith("ModelAPIError") and "HTTP 500" in verdict.model_error
+    assert verdict.model_error is not None and verdict.model_error.kind == "overloaded"
+    assert verdict.model_error.retryable and "HTTP 500" in verdict.model_error.message
 
 
 def test_429_and_529_are_retried_by_the_sdk(api: FakeAPIServer) -> None:
@@ -145,7 +147,8 @@ def test_the_key_never_leaks(api: FakeAPIServer, caplog: pytest.LogCaptureFixtur
     caplog.set_level(logging.DEBUG)
     api.script(error(401, "authentication_error", f"invalid x-api-key: {TEST_KEY}"))
     verdict = analyze()
-    assert verdict.model_error and "HTTP 401" in verdict.model_error
+    assert verdict.model_error is not None and verdict.model_error.kind == "auth"
+    assert "HTTP 401" in verdict.model_error.message and not verdict.model_error.retryable
     assert TEST_KEY not in verdict.model_dump_json()
     assert TEST_KEY not in caplog.text
     model = tasseograph.get_model(MODEL)
@@ -200,7 +203,8 @@ def test_fake_model_is_registrable_and_records_calls() -> None:
 def test_fake_model_raises_scripted_errors_and_runs_dry() -> None:
     fake = FakeModel(replies=[tasseograph.ModelAPIError("boom", status_code=500)])
     verdict = tasseograph.analyze(LOG, model=fake)
-    assert verdict.model_error == "ModelAPIError: boom" and verdict.status == "critical"
+    assert verdict.model_error == tasseograph.ModelFailure(kind="overloaded", message="boom")
+    assert verdict.status == "critical"
     with pytest.raises(AssertionError, match="no reply left"):
         tasseograph.analyze(LOG, model=fake)
 

@@ -15,8 +15,8 @@ from pydantic import ValidationError
 import tasseograph
 from tasseograph.bulk import scan_bytes
 from tasseograph.parsing import parse_delta
-from tasseograph.pipeline import prefilter_reason
 from tasseograph.signals import classify, detect, is_boring, load_noise, load_signals, scan
+from tasseograph.stages import prefilter_reason
 from tasseograph.textnorm import _ConfusablesFile, confusables, fold, fold_array, needs_fold
 
 UE = "EDAC MC0: 1 UE memory read error on CPU_SrcID#0_Ha#0_Chan#0_DIMM#0"

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from tasseograph.errors import ModelError, UsageError
 from tasseograph.eval.cache import CachedReply, ResponseCache
-from tasseograph.eval.runner import RunResult
+from tasseograph.eval.execute import RunResult
 from tasseograph.models.base import ModelReply, ModelRequest
 from tasseograph.models.registry import get_model
 
@@ -103,11 +102,3 @@ def _write(out: Path, state: dict[str, Any]) -> None:
         p.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
     elif p.exists():
         p.unlink()
-
-
-def pending_by_model(runs: list[RunResult]) -> dict[str, int]:
-    """How many requests each model has waiting (for messages)."""
-    out: dict[str, int] = defaultdict(int)
-    for r in runs:
-        out[r.model_name] += len(r.pending)
-    return dict(out)

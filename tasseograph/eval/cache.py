@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tasseograph.errors import UsageError
-from tasseograph.models.base import Model, ModelReply, ModelRequest
+from tasseograph.models.base import Model, ModelReply, ModelRequest, cache_ttl, finding_source
 from tasseograph.schema import Usage
 
 KEY_VERSION = 1
@@ -202,7 +202,7 @@ class Deferred(Exception):
 
 
 @dataclass
-class CachingModel:
+class CachingModel(Model):
     """Wrap any ``Model`` so its replies are served from, and stored in, a ``ResponseCache``.
 
     Example:
@@ -233,9 +233,8 @@ class CachingModel:
         self.price_id = self.inner.price_id
         if not self.origin:
             self.origin = backend_params(self.inner).get("base_url", "api")
-        source = getattr(self.inner, "finding_source", None)
-        if source is not None:
-            self.finding_source = source
+        self.finding_source = finding_source(self.inner)
+        self.cache_ttl = cache_ttl(self.inner)
 
     def key(self, request: ModelRequest) -> str:
         """The cache key of ``request`` for this model and epoch."""
@@ -267,8 +266,3 @@ class CachingModel:
         entry = CachedReply(reply=await self.inner.complete(request), origin=self.origin)
         self.cache.put(key, entry, model=self.name)
         return entry
-
-
-def open_cache(path: str | Path | None) -> ResponseCache:
-    """A SQLite cache at ``path``, or an in-memory one when ``path`` is None."""
-    return MemoryCache() if path is None else SQLiteCache(path)

@@ -23,7 +23,7 @@ EXIT_GATE = 1
 CACHE_ENV = "TASSEOGRAPH_EVAL_CACHE"
 
 
-@click.group(cls=Group, name="tasseograph-eval")
+@click.group(cls=Group, name="tasseograph-eval", lazy=["tasseograph.eval.tune_cli:commands"])
 def main() -> None:
     """Replay labelled datasets through models and prompts; score, compare, gate."""
 
@@ -221,7 +221,3 @@ def gate(run_dir: str, baseline: str, update: bool) -> None:
         sys.exit(EXIT_GATE)
     click.echo(f"gate passed: every baseline run of {baseline} is within tolerance")
 
-
-from tasseograph.eval.tune_cli import tune  # noqa: E402 (registers the command on main)
-
-main.add_command(tune)

@@ -23,7 +23,7 @@ from typing import Any
 from tasseograph.compress import message_text
 from tasseograph.eval.datasets import Dataset
 from tasseograph.models.linear import feature_text, terms
-from tasseograph.schema import Delta
+from tasseograph.parsing import parse_delta
 
 RARE_FORMAT_SHARE = 0.01
 FOREIGN_FORMAT_SHARE = 0.5
@@ -44,7 +44,7 @@ class DataProfile:
         formats: Counter[str] = Counter()
         words: Counter[str] = Counter()
         for case in ds.cases:
-            delta = Delta.from_text(case.text, host=case.host)
+            delta = parse_delta(case.text, host=case.host)
             formats[delta.format] += len(delta.lines)
             for line in delta.lines:
                 words.update(t for t in terms(feature_text(message_text(line))) if " " not in t)

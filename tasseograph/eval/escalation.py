@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from tasseograph.eval.runner import CaseResult, RunResult
+from tasseograph.eval.execute import CaseResult, RunResult
 
 LOW_CONFIDENCE = 0.7
 

@@ -33,8 +33,8 @@ from typing import Any
 from tasseograph import provenance
 from tasseograph.errors import UsageError
 from tasseograph.eval.datasets import Dataset, load_dataset, repo_root, shared_dir
+from tasseograph.eval.execute import RunSpec, run_spec
 from tasseograph.eval.profile import FleetProfile
-from tasseograph.eval.runner import RunSpec, run_spec
 from tasseograph.eval.scoring import summarize
 from tasseograph.models import sklearn as sk
 from tasseograph.models.base import Model

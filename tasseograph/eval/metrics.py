@@ -194,8 +194,3 @@ def mcnemar(a_correct: Sequence[bool], b_correct: Sequence[bool]) -> McNemar:
 def percentile(values: Sequence[float], q: float) -> float | None:
     """The ``q``-th percentile of ``values`` (None when empty)."""
     return float(np.percentile(np.asarray(values, dtype=float), q)) if len(values) else None
-
-
-def mean_or_none(values: Sequence[float]) -> float | None:
-    """Mean of ``values`` (None when empty)."""
-    return float(np.mean(values)) if len(values) else None

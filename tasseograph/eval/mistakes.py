@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from tasseograph.eval.runner import CaseResult, RunResult
+from tasseograph.eval.execute import CaseResult, RunResult
 from tasseograph.schema import STATUS_RANK
 
 MAX_EVIDENCE_CHARS = 160

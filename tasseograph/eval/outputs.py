@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from tasseograph import provenance as prov
+from tasseograph.eval.execute import RunResult
 from tasseograph.eval.mistakes import all_mistakes
 from tasseograph.eval.report import markdown, run_label, write_summary
 from tasseograph.eval.report_html import html_report
-from tasseograph.eval.runner import RunResult
 
 
 def write_all(out: Path, summaries: list[dict[str, Any]], runs: Sequence[RunResult], *,

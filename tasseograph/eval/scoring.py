@@ -13,6 +13,7 @@ from typing import Any
 
 from tasseograph.eval.datasets import Dataset, repo_root
 from tasseograph.eval.domain import domain_note
+from tasseograph.eval.execute import CaseResult, RunResult
 from tasseograph.eval.metrics import (
     STATUSES,
     binary,
@@ -25,7 +26,6 @@ from tasseograph.eval.metrics import (
     severity_scores,
 )
 from tasseograph.eval.profile import FleetProfile, cost_per_host_month
-from tasseograph.eval.runner import CaseResult, RunResult
 
 SCHEMA_VERSION = 2
 """2: ``summary.json`` carries ``provenance``; runs carry ``severity_known`` and the severity grading

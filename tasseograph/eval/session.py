@@ -19,8 +19,8 @@ from tasseograph.eval import batch as batching
 from tasseograph.eval.cache import ResponseCache
 from tasseograph.eval.datasets import Dataset, Split, load_dataset
 from tasseograph.eval.escalation import escalation_runs
+from tasseograph.eval.execute import RunResult, RunSpec, run_spec
 from tasseograph.eval.outputs import write_all
-from tasseograph.eval.runner import RunResult, RunSpec, run_spec
 from tasseograph.eval.scoring import summarize
 from tasseograph.eval.suite import DatasetSpec, ModelSpec, Suite, escalation_spec, resolve_datasets
 from tasseograph.eval.train import train_local_on, train_on

@@ -27,9 +27,9 @@ def tune(dataset: str, model_name: str, prompts: tuple[str, ...], shots: str, co
     """Score prompt variants x few-shot counts on a held-apart test split; report the best under a cost cap."""
     from tasseograph.eval.cli import _open_cache, print_table
     from tasseograph.eval.datasets import load_dataset
+    from tasseograph.eval.execute import RunSpec
     from tasseograph.eval.outputs import write_all
     from tasseograph.eval.profile import FleetProfile
-    from tasseograph.eval.runner import RunSpec
     from tasseograph.eval.scoring import summarize
     from tasseograph.eval.session import Flags, Planned, run_planned
     from tasseograph.eval.tune import best_under_cap, pick_examples
@@ -59,3 +59,6 @@ def tune(dataset: str, model_name: str, prompts: tuple[str, ...], shots: str, co
     print_table(console, summaries, title=f"tune grid: {model.name}, examples from {train.name}, scored on {test.name}")
     choice = best_under_cap(summaries, cost_cap)
     console.print(choice.reason)
+
+
+commands = [tune]

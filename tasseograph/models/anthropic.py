@@ -31,7 +31,7 @@ from tasseograph.errors import (
     RateLimited,
     UsageError,
 )
-from tasseograph.models.base import ModelReply, ModelRequest
+from tasseograph.models.base import Model, ModelReply, ModelRequest
 from tasseograph.models.common import HTTPOptions, is_retryable, scrub, validate_options
 from tasseograph.pricing import resolve_price_id
 from tasseograph.schema import Usage, reply_json_schema
@@ -73,7 +73,7 @@ class BatchStatus:
         return self.processing_status == "ended"
 
 
-class AnthropicModel:
+class AnthropicModel(Model):
     """A Claude model as a tasseograph ``Model``.
 
     Example:

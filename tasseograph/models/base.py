@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from tasseograph.schema import Delta, Usage
+from tasseograph.schema import Delta, FindingSource, Usage
 
 if TYPE_CHECKING:
     from tasseograph.signals import SignalHit
@@ -59,9 +59,19 @@ class ModelReply:
     too few of their words); the verdict lists them as "unknown kernel message, not judged"."""
 
 
+CacheTTL = Literal["5m", "1h"]
+"""Lifetime of a prompt-cache write (the 1 h TTL writes cost more)."""
+
+
 @runtime_checkable
 class Model(Protocol):
-    """A triage model: an async ``complete`` plus a little metadata."""
+    """A triage model: an async ``complete`` plus a little metadata.
+
+    ``name``, ``local``, ``price_id`` and ``complete`` are required. The capabilities below them
+    have defaults: a backend that subclasses ``Model`` inherits them, one that only matches the
+    protocol may leave them out (``finding_source(model)`` and ``cache_ttl(model)`` read them
+    with the defaults), and any backend declares a capability by setting the attribute.
+    """
 
     name: str
     """Full registry name, e.g. ``anthropic:claude-haiku-4-5`` or ``rules``."""
@@ -69,7 +79,23 @@ class Model(Protocol):
     """True when it needs no network and no key (no prompt is rendered for it)."""
     price_id: str | None
     """Key into the price file, or None when the model costs nothing."""
+    finding_source: FindingSource = "llm"
+    """What its findings are marked: ``llm`` (a language model), ``model`` (a local learned
+    model) or ``signal`` (the catalogue itself; its reply is replaced by the catalogue's hits)."""
+    cache_ttl: CacheTTL = "5m"
+    """TTL of the prompt-cache writes its usage reports (priced differently)."""
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         """Answer one triage request."""
         ...
+
+
+def finding_source(model: Model) -> FindingSource:
+    """The model's declared ``finding_source`` (the protocol's default when it declares none)."""
+    declared = getattr(model, "finding_source", Model.finding_source)
+    return declared if declared in ("signal", "model") else "llm"
+
+
+def cache_ttl(model: Model) -> CacheTTL:
+    """The model's declared ``cache_ttl`` (the protocol's default when it declares none)."""
+    return "1h" if getattr(model, "cache_ttl", Model.cache_ttl) == "1h" else "5m"

@@ -31,14 +31,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tasseograph.compress import message_text
 from tasseograph.errors import UsageError
-from tasseograph.models.base import ModelReply, ModelRequest
+from tasseograph.models.base import Model, ModelReply, ModelRequest
 from tasseograph.models.common import validate_options
 from tasseograph.models.linear import feature_text
 from tasseograph.models.local_bundle import LocalBundle, read_bundle, write_bundle
 from tasseograph.models.local_data import TrainingSource, default_sources, training_digest
 from tasseograph.models.local_train import train_local
 from tasseograph.models.local_tune import MIN_KNOWN_SHARE
-from tasseograph.schema import KernelLine
+from tasseograph.schema import FindingSource, KernelLine
 from tasseograph.signals import SMALL_DELTA_LINES, SignalHit, boring_mask, classify, is_boring, scan
 
 MAX_EVIDENCE_LINES = 5
@@ -81,12 +81,12 @@ def default_bundle(names: Sequence[str] | None = None) -> LocalBundle:
     return bundle
 
 
-class LocalModel:
+class LocalModel(Model):
     """The default offline model (``local`` or ``local:PATH``); no key, no network."""
 
     local = True
     price_id: str | None = None
-    finding_source = "model"
+    finding_source: FindingSource = "model"
 
     def __init__(self, model_id: str | None = None, **options: Any) -> None:
         self.options = validate_options(LocalOptions, options, "local")

@@ -25,7 +25,7 @@ from tasseograph.cases import (
 from tasseograph.compress import message_text
 from tasseograph.errors import UsageError
 from tasseograph.models.linear import feature_text
-from tasseograph.schema import Delta
+from tasseograph.parsing import parse_delta
 from tasseograph.signals import DATA_DIR, classify, detect, is_boring
 
 NOISE_CHUNK_LINES = 50
@@ -163,7 +163,7 @@ def case_examples(source: TrainingSource) -> list[CaseExample]:
     """Every case of ``source`` as line examples, marked by the catalogue."""
     out = []
     for case in source.cases:
-        delta = Delta.from_text(case.text, host=case.host)
+        delta = parse_delta(case.text, host=case.host)
         hits = detect(delta.lines)
         covered = {i for hit in hits for i in hit.line_indices}
         evidence = {e.strip() for e in case.evidence}

@@ -29,7 +29,7 @@ from tasseograph.errors import (
     RateLimited,
     UsageError,
 )
-from tasseograph.models.base import ModelReply, ModelRequest
+from tasseograph.models.base import Model, ModelReply, ModelRequest
 from tasseograph.models.common import HTTPOptions, is_retryable, scrub, validate_options
 from tasseograph.pricing import resolve_price_id
 from tasseograph.schema import Usage, reply_json_schema
@@ -56,7 +56,7 @@ def is_local(url: str) -> bool:
     return (urlsplit(url).hostname or "") in LOCAL_HOSTS
 
 
-class OpenAIModel:
+class OpenAIModel(Model):
     """A model served behind an OpenAI-compatible chat completions API.
 
     Example:

@@ -1,9 +1,11 @@
 """Model registry: ``provider[:model-id]`` names to factories, built-ins and plugins alike.
 
 A factory is a callable ``factory(model_id: str | None, **options) -> Model`` or a lazy
-``"module:attr"`` string, so heavy SDKs are imported only when chosen. Third-party packages
-register through the ``tasseograph.models`` entry-point group, loaded on the first miss.
-Set ``TASSEOGRAPH_DISABLE_PLUGINS=1`` to skip entry points (tests do).
+``"module:attr"`` string, so heavy SDKs are imported only when chosen. Built-ins and
+third-party packages alike register through the ``tasseograph.models`` entry-point group
+(the built-ins are listed once, in tasseograph's own ``pyproject.toml``). tasseograph's own
+entry points are read on the first lookup; other packages' on the first miss. Set
+``TASSEOGRAPH_DISABLE_PLUGINS=1`` to skip other packages' entry points (tests do).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import importlib
 import logging
 import os
 from collections.abc import Callable
-from importlib.metadata import entry_points
+from importlib.metadata import PackageNotFoundError, distribution, entry_points
 from typing import Any
 
 from tasseograph.errors import UnknownModelError, UsageError
@@ -22,15 +24,11 @@ log = logging.getLogger(__name__)
 
 Factory = Callable[..., Model] | str
 
-_BUILTINS: dict[str, str] = {
-    "rules": "tasseograph.models.rules:RulesModel",
-    "local": "tasseograph.models.local:LocalModel",
-    "anthropic": "tasseograph.models.anthropic:AnthropicModel",
-    "openai": "tasseograph.models.openai:OpenAIModel",
-    "sklearn": "tasseograph.models.sklearn:SklearnModel",
-    "escalate": "tasseograph.models.tiered:TieredModel",
-}
+GROUP = "tasseograph.models"
+"""The entry-point group model providers register in."""
+DISTRIBUTION = "tasseograph"
 _registry: dict[str, Factory] = {}
+_builtins_loaded = False
 _plugins_loaded = False
 
 
@@ -60,8 +58,20 @@ def providers() -> list[str]:
 
 
 def _ensure_builtins() -> None:
-    for name, target in _BUILTINS.items():
-        _registry.setdefault(name, target)
+    """tasseograph's own providers, from its own entry points (one distribution: cheap to read)."""
+    global _builtins_loaded
+    if _builtins_loaded:
+        return
+    try:
+        own = distribution(DISTRIBUTION).entry_points.select(group=GROUP)
+    except PackageNotFoundError:
+        raise UsageError(
+            "tasseograph is not installed, so its built-in models (declared as entry points) are "
+            "unknown: install it (pip install -e .) rather than running it from the source tree"
+        ) from None
+    _builtins_loaded = True
+    for ep in own:
+        _registry.setdefault(ep.name, ep.value)
 
 
 def _ensure_plugins() -> None:
@@ -70,7 +80,7 @@ def _ensure_plugins() -> None:
     if _plugins_loaded or os.environ.get("TASSEOGRAPH_DISABLE_PLUGINS"):
         return
     _plugins_loaded = True
-    for ep in entry_points(group="tasseograph.models"):
+    for ep in entry_points(group=GROUP):
         if ep.name in _registry:
             continue
         _registry[ep.name] = ep.value

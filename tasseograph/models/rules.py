@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from tasseograph.errors import UsageError
-from tasseograph.models.base import ModelReply, ModelRequest
-from tasseograph.schema import worst_status
+from tasseograph.models.base import Model, ModelReply, ModelRequest
+from tasseograph.schema import FindingSource, worst_status
 
 
-class RulesModel:
+class RulesModel(Model):
     """Judges a delta by the deterministic signal catalogue; needs no key and no network."""
 
     local = True
     price_id: str | None = None
-    finding_source = "signal"
+    finding_source: FindingSource = "signal"
 
     def __init__(self, model_id: str | None = None, **options: Any) -> None:
         if model_id:

@@ -28,8 +28,9 @@ import numpy as np
 
 from tasseograph.cases import project_datasets, read_jsonl_cases
 from tasseograph.errors import UsageError
-from tasseograph.models.base import ModelReply, ModelRequest
-from tasseograph.schema import CATEGORIES, Delta
+from tasseograph.models.base import Model, ModelReply, ModelRequest
+from tasseograph.parsing import parse_delta
+from tasseograph.schema import CATEGORIES, FindingSource
 
 FORMAT_VERSION = 2
 DEFAULT_THRESHOLD = 0.5
@@ -131,7 +132,7 @@ def _formats(texts: Sequence[str]) -> dict[str, int]:
     """Lines per input format of the training texts (the harness's domain check reads it)."""
     out: dict[str, int] = {}
     for text in texts:
-        delta = Delta.from_text(text)
+        delta = parse_delta(text)
         out[delta.format] = out.get(delta.format, 0) + len(delta.lines)
     return out
 
@@ -212,12 +213,12 @@ def _repo_datasets() -> Path:
     return project_datasets()
 
 
-class SklearnModel:
+class SklearnModel(Model):
     """The learned local model (``sklearn`` or ``sklearn:PATH``); no key, no network."""
 
     local = True
     price_id: str | None = None
-    finding_source = "model"
+    finding_source: FindingSource = "model"
 
     def __init__(self, model_id: str | None = None, **options: Any) -> None:
         unknown = set(options) - {"threshold", "line_threshold"}
@@ -236,7 +237,7 @@ class SklearnModel:
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         """Judge the request's delta; findings quote the most telling line verbatim."""
-        return ModelReply(data=self.predict([line.raw for line in request.delta.lines]), model_id=self.name)
+        return ModelReply(data=self.predict([line.evidence for line in request.delta.lines]), model_id=self.name)
 
     def predict(self, lines: Sequence[str]) -> dict[str, Any]:
         """The reply contract (plus ``confidence``) for one delta's lines.

@@ -33,10 +33,9 @@ class TieredOptions(BaseModel):
     """Escalate when the small model says ``warning`` only, or on any non-ok status."""
 
 
-class TieredModel:
+class TieredModel(Model):
     """Two models in series; the larger answers only for the deltas the smaller escalates."""
 
-    finding_source = "llm"
 
     def __init__(self, model_id: str | None = None, **options: Any) -> None:
         from tasseograph.models.registry import get_model

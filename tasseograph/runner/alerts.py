@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tasseograph.errors import AlertError
+from tasseograph.runner import metrics
 from tasseograph.runner.credentials import split_url_credentials
 from tasseograph.runner.state import bump, labels_key
 from tasseograph.schema import Finding, Verdict
@@ -38,10 +40,6 @@ EPISODE_GAP = 0.001
 """Seconds between an episode's start and end and the next start (times are sent to the ms)."""
 EVIDENCE_CHARS = 1000
 """Longest evidence annotation (Alertmanager notifications are not log viewers)."""
-
-
-class AlertError(Exception):
-    """Alertmanager could not be reached or refused the alerts."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +106,7 @@ def fire(conn: sqlite3.Connection, fp: str, labels: dict[str, str], annotations:
     )
     conn.execute("INSERT INTO alert_outbox (fingerprint, state, starts_at, ends_at) VALUES (?,'firing',?,NULL)",
                  (fp, starts))
-    bump(conn, "dmesg_llm_alerts_total", {"alertname": labels["alertname"], "severity": labels.get("severity", "")})
+    bump(conn, metrics.ALERTS, {"alertname": labels["alertname"], "severity": labels.get("severity", "")})
 
 
 def resolve(conn: sqlite3.Connection, fp: str, now: float) -> None:

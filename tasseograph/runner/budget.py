@@ -4,7 +4,7 @@ Before each API call the runner asks ``Budget.allows(spent, estimate)`` with a p
 estimate of the call (all input tokens uncached plus ``max_tokens`` of output, twice when a
 repair retry may follow), so the caps hold even when the call turns out dear. At a cap the
 runner stops calling, judges deltas by the signal catalogue alone, raises one alert and
-sets ``dmesg_llm_budget_exhausted`` to 1 until the next day or month.
+sets the ``metrics.BUDGET_EXHAUSTED`` gauge to 1 until the next day or month.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ into pieces, each a model call. One 30 MB line once became 60 calls. Two caps bo
   that floods its log cannot buy itself a call every cycle).
 
 Past a cap the piece is judged by the signal catalogue alone: its verdict records the reason
-(``fallback`` = ``delta_cap`` or ``host_cap``) and ``dmesg_llm_skipped_calls_total{reason}``
-counts it, so critical signals still alert.
+(``fallback`` = ``delta_cap`` or ``host_cap``) and the skipped-calls counter
+(``metrics.SKIPPED_CALLS{reason}``) counts it, so critical signals still alert.
 """
 
 from __future__ import annotations

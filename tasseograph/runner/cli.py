@@ -29,7 +29,7 @@ from tasseograph.models.registry import get_model
 from tasseograph.prompts import get_prompt
 from tasseograph.runner.config import RunnerConfig, default_config_toml, load_config, parse_duration
 from tasseograph.runner.credentials import Scrubber, install_log_scrubber, known_secrets
-from tasseograph.runner.metrics import Metrics
+from tasseograph.runner.exporter import Metrics
 from tasseograph.runner.sources import build_sources
 from tasseograph.runner.state import connect
 from tasseograph.runner.statefile import (

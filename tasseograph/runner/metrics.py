@@ -1,179 +1,81 @@
-"""Prometheus metrics, read from the state file at scrape time.
-
-Every value comes from SQLite through a custom collector, so a cron run and a daemon expose
-the same numbers and counters keep counting across runs (they are stored with the verdicts,
-in the same transaction, so they are exact). ``Metrics`` takes a ``CollectorRegistry``; it never
-touches the global ``REGISTRY``.
+"""Every runner metric's name, help text and labels: the one place a metric name is written.
 
 The names in DESIGN.md are a contract with existing dashboards:
 ``dmesg_llm_issues_total{host,category,severity}``, ``dmesg_llm_last_check_timestamp{host}``,
-``dmesg_llm_api_errors_total``. The rest are listed in ``COUNTERS`` and ``Collector.collect``.
+``dmesg_llm_api_errors_total``. Counters are stored in the state file, in the transaction of
+what they count (``state.bump``); gauges are read from it at scrape time. The Prometheus side
+(collector, textfile, HTTP endpoint) is ``runner/exporter.py``.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
-import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
-from prometheus_client import CollectorRegistry, start_http_server, write_to_textfile
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector as _CollectorBase
-
-from tasseograph.runner.backoff import CIRCUIT_STATES
-from tasseograph.runner.spool import REFUSED_PREFIX
-from tasseograph.runner.state import connect, day_key
+# --- counters (stored with the verdicts, so cron runs and a daemon count alike) ---------------
+ISSUES = "dmesg_llm_issues_total"
+API_ERRORS = "dmesg_llm_api_errors_total"
+API_ERRORS_BY_KIND = "dmesg_llm_api_errors_by_kind_total"
+REPLY_ERRORS = "dmesg_llm_reply_errors_total"
+CHECKS = "dmesg_llm_checks_total"
+TOKENS = "dmesg_llm_tokens_total"
+COST_USD = "dmesg_llm_cost_usd_total"
+SKIPPED_CALLS = "dmesg_llm_skipped_calls_total"
+ALERTS = "dmesg_llm_alerts_total"
+ALERT_POST_ERRORS = "dmesg_llm_alert_post_errors_total"
+SOURCE_EVENTS = "dmesg_llm_source_events_total"
+SOURCE_ERRORS = "dmesg_llm_source_errors_total"
+SPOOL_QUARANTINED = "dmesg_llm_spool_quarantined_total"
+UNATTRIBUTED_FINDINGS = "dmesg_llm_unattributed_findings_total"
+BASELINE_SKIPS = "dmesg_llm_baseline_skips_total"
+BASELINE_RATE_JUMPS = "dmesg_llm_baseline_rate_jumps_total"
 
 COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "dmesg_llm_issues_total": ("Findings by host, category and severity.", ("host", "category", "severity")),
-    "dmesg_llm_api_errors_total": ("Model API calls that failed after the SDK's retries.", ()),
-    "dmesg_llm_api_errors_by_kind_total": ("Failed model API calls by error class.", ("kind",)),
-    "dmesg_llm_reply_errors_total": ("Verdicts whose model reply broke the JSON contract.", ()),
-    "dmesg_llm_checks_total": ("Verdicts stored, by host and status.", ("host", "status")),
-    "dmesg_llm_tokens_total": ("Model tokens by kind (input, output, cache_read, cache_write).", ("kind",)),
-    "dmesg_llm_cost_usd_total": ("Model spend in USD.", ()),
-    "dmesg_llm_skipped_calls_total": ("Model calls not made, by reason (pre-filter, budget, circuit...).", ("reason",)),
-    "dmesg_llm_alerts_total": ("Alert episodes started.", ("alertname", "severity")),
-    "dmesg_llm_alert_post_errors_total": ("Failed posts to Alertmanager.", ()),
-    "dmesg_llm_source_events_total": (
+    ISSUES: ("Findings by host, category and severity.", ("host", "category", "severity")),
+    API_ERRORS: ("Model API calls that failed after the SDK's retries.", ()),
+    API_ERRORS_BY_KIND: ("Failed model API calls by failure kind (unreachable, timeout, rate_limited, "
+                         "overloaded, auth, bad_request).", ("kind",)),
+    REPLY_ERRORS: ("Verdicts whose model reply broke the JSON contract.", ()),
+    CHECKS: ("Verdicts stored, by host and status.", ("host", "status")),
+    TOKENS: ("Model tokens by kind (input, output, cache_read, cache_write).", ("kind",)),
+    COST_USD: ("Model spend in USD.", ()),
+    SKIPPED_CALLS: ("Model calls not made, by reason (pre-filter, budget, circuit...).", ("reason",)),
+    ALERTS: ("Alert episodes started.", ("alertname", "severity")),
+    ALERT_POST_ERRORS: ("Failed posts to Alertmanager.", ()),
+    SOURCE_EVENTS: (
         "Source events: reboot, overrun, truncated, cursor_lost, quarantined, refused, ignored.", ("host", "kind")),
-    "dmesg_llm_source_errors_total": ("Source read failures.", ("source",)),
-    "dmesg_llm_spool_quarantined_total": (
+    SOURCE_ERRORS: ("Source read failures.", ("source",)),
+    SPOOL_QUARANTINED: (
         "Spool chunks that held binary junk, set apart in the quarantine folder (their signal lines still read).", ()),
-    "dmesg_llm_unattributed_findings_total": ("Batch findings no host could be found for.", ()),
-    "dmesg_llm_baseline_skips_total": (
+    UNATTRIBUTED_FINDINGS: ("Batch findings no host could be found for.", ()),
+    BASELINE_SKIPS: (
         "Model calls not made because the delta held only noise and the host's baselined templates.", ("host",)),
-    "dmesg_llm_baseline_rate_jumps_total": (
+    BASELINE_RATE_JUMPS: (
         "Deltas sent to the model because a baselined template came far above its usual rate.", ("host",)),
 }
+"""Counter name -> (help, label names)."""
 
+# --- gauges (read from the state file at each scrape) ----------------------------------------
+LAST_CHECK = "dmesg_llm_last_check_timestamp"
+QUEUE_DEPTH = "dmesg_llm_queue_depth"
+QUEUE_OLDEST_AGE = "dmesg_llm_queue_oldest_age_seconds"
+CIRCUIT_STATE = "dmesg_llm_circuit_state"
+BASELINE_TEMPLATES = "dmesg_llm_baseline_templates"
+SPOOL_REFUSED = "dmesg_llm_spool_refused"
+ALERTS_FIRING = "dmesg_llm_alerts_firing"
+LAST_RUN = "dmesg_llm_last_run_timestamp"
+BUDGET_SPENT = "dmesg_llm_budget_spent_usd"
+BUDGET_LIMIT = "dmesg_llm_budget_limit_usd"
+BUDGET_EXHAUSTED = "dmesg_llm_budget_exhausted"
 
-class Collector(_CollectorBase):
-    """Reads the state file at each collect (its own read-only connection: scrapes run in another thread)."""
-
-    def __init__(self, path: Path, *, daily_usd: float = 0.0, monthly_usd: float = 0.0) -> None:
-        self.path = path
-        self.caps = {"day": daily_usd, "month": monthly_usd}
-
-    def collect(self) -> Iterator[Metric]:
-        """All runner metrics."""
-        if not self.path.exists():
-            return
-        conn = connect(self.path, readonly=True)
-        try:
-            yield from self._counters(conn)
-            yield from self._gauges(conn, time.time())
-        finally:
-            conn.close()
-
-    def _counters(self, conn: sqlite3.Connection) -> Iterator[Metric]:
-        values: dict[str, list[tuple[dict[str, str], float]]] = {name: [] for name in COUNTERS}
-        for name, labels, value in conn.execute("SELECT name, labels, value FROM counters"):
-            if name in values:
-                values[name].append((json.loads(labels), value))
-        for name, (doc, label_names) in COUNTERS.items():
-            family = CounterMetricFamily(name.removesuffix("_total"), doc, labels=label_names)
-            rows = values[name] or ([({}, 0.0)] if not label_names else [])
-            for labels, value in rows:
-                family.add_metric([labels.get(k, "") for k in label_names], value)
-            yield family
-
-    def _gauges(self, conn: sqlite3.Connection, now: float) -> Iterator[Metric]:
-        last = GaugeMetricFamily("dmesg_llm_last_check_timestamp", "Unix time of the host's last verdict.",
-                                 labels=["host"])
-        for host, ts in conn.execute("SELECT host, last_check FROM hosts WHERE last_check IS NOT NULL"):
-            last.add_metric([host], ts)
-        yield last
-        depth, oldest = conn.execute("SELECT COUNT(*), MIN(created) FROM deltas").fetchone()
-        yield GaugeMetricFamily("dmesg_llm_queue_depth", "Deltas waiting for a verdict.", value=depth)
-        yield GaugeMetricFamily("dmesg_llm_queue_oldest_age_seconds", "Age of the oldest queued delta.",
-                                value=(now - oldest) if oldest is not None else 0.0)
-        yield from self._budget(conn, now)
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        circuit = json.loads(meta.get("circuit", "{}")).get("state", "closed")
-        fam = GaugeMetricFamily("dmesg_llm_circuit_state", "Circuit breaker state (1 for the current one).",
-                                labels=["state"])
-        for state in CIRCUIT_STATES:
-            fam.add_metric([state], 1.0 if state == circuit else 0.0)
-        yield fam
-        yield self._baseline_sizes(conn)
-        (refused,) = conn.execute(
-            "SELECT COUNT(*) FROM cursors WHERE source='spool' AND key LIKE ? AND value NOT LIKE 'ignored%'",
-            (REFUSED_PREFIX + "%",)).fetchone()
-        yield GaugeMetricFamily("dmesg_llm_spool_refused",
-                                "Spool entries refused now: links, special files, names that cannot be hosts.",
-                                value=refused)
-        (firing,) = conn.execute("SELECT COUNT(*) FROM alerts WHERE state='firing'").fetchone()
-        yield GaugeMetricFamily("dmesg_llm_alerts_firing", "Alerts currently firing.", value=firing)
-        yield GaugeMetricFamily("dmesg_llm_last_run_timestamp", "Unix time the runner last finished a cycle.",
-                                value=float(json.loads(meta.get("last_run", "0"))))
-
-    @staticmethod
-    def _baseline_sizes(conn: sqlite3.Connection) -> Metric:
-        fam = GaugeMetricFamily("dmesg_llm_baseline_templates",
-                                "Templates in the host's baseline, learned or poisoned (memory bound).",
-                                labels=["host", "state"])
-        try:
-            rows = conn.execute("SELECT host, poisoned, COUNT(*) FROM baseline_templates GROUP BY host, poisoned")
-        except sqlite3.OperationalError:  # a file the runner has not opened since version 2: no table yet
-            return fam
-        for host, poisoned, n in rows:
-            fam.add_metric([host, "poisoned" if poisoned else "learned"], n)
-        return fam
-
-    def _budget(self, conn: sqlite3.Connection, now: float) -> Iterator[Metric]:
-        day = day_key(now)
-        (d,) = conn.execute("SELECT COALESCE(SUM(usd),0) FROM spend WHERE day=?", (day,)).fetchone()
-        (m,) = conn.execute("SELECT COALESCE(SUM(usd),0) FROM spend WHERE day LIKE ?", (day[:7] + "-%",)).fetchone()
-        row = conn.execute("SELECT value FROM meta WHERE key='budget'").fetchone()
-        exhausted = json.loads(row[0]).get("exhausted") if row else None
-        spent = GaugeMetricFamily("dmesg_llm_budget_spent_usd", "USD spent in the current UTC period.",
-                                  labels=["period"])
-        limit = GaugeMetricFamily("dmesg_llm_budget_limit_usd", "Spend cap per period (0: none).", labels=["period"])
-        state = GaugeMetricFamily("dmesg_llm_budget_exhausted",
-                                  "1 while a cap is reached and only the signal catalogue runs.", labels=["period"])
-        for period, value in (("day", d), ("month", m)):
-            spent.add_metric([period], value)
-            limit.add_metric([period], self.caps[period])
-            state.add_metric([period], 1.0 if exhausted == period else 0.0)
-        yield from (spent, limit, state)
-
-
-class Metrics:
-    """The runner's metrics on a registry the caller owns.
-
-    Example:
-        >>> registry = CollectorRegistry()
-        >>> metrics = Metrics(registry, Path("state.db"))
-        >>> registry.get_sample_value("dmesg_llm_api_errors_total")
-    """
-
-    def __init__(self, registry: CollectorRegistry, state_path: Path, *, daily_usd: float = 0.0,
-                 monthly_usd: float = 0.0) -> None:
-        self.registry = registry
-        registry.register(Collector(state_path, daily_usd=daily_usd, monthly_usd=monthly_usd))
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
-
-    def write_textfile(self, path: Path) -> None:
-        """Write the node_exporter textfile (atomically: a temp file renamed over it)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_to_textfile(str(path), self.registry)
-
-    def serve(self, listen: str) -> int:
-        """Serve ``/metrics`` on ``host:port`` in a daemon thread; returns the bound port."""
-        host, _, port = listen.rpartition(":")
-        server, thread = start_http_server(int(port), addr=host or "0.0.0.0", registry=self.registry)
-        self._server, self._thread = server, thread
-        return int(server.server_address[1])
-
-    def stop(self) -> None:
-        """Stop the HTTP server, if any."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+GAUGES: dict[str, tuple[str, tuple[str, ...]]] = {
+    LAST_CHECK: ("Unix time of the host's last verdict.", ("host",)),
+    QUEUE_DEPTH: ("Deltas waiting for a verdict.", ()),
+    QUEUE_OLDEST_AGE: ("Age of the oldest queued delta.", ()),
+    CIRCUIT_STATE: ("Circuit breaker state (1 for the current one).", ("state",)),
+    BASELINE_TEMPLATES: ("Templates in the host's baseline, learned or poisoned (memory bound).", ("host", "state")),
+    SPOOL_REFUSED: ("Spool entries refused now: links, special files, names that cannot be hosts.", ()),
+    ALERTS_FIRING: ("Alerts currently firing.", ()),
+    LAST_RUN: ("Unix time the runner last finished a cycle.", ()),
+    BUDGET_SPENT: ("USD spent in the current UTC period.", ("period",)),
+    BUDGET_LIMIT: ("Spend cap per period (0: none).", ("period",)),
+    BUDGET_EXHAUSTED: ("1 while a cap is reached and only the signal catalogue runs.", ("period",)),
+}
+"""Gauge name -> (help, label names)."""

@@ -17,13 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from tasseograph.errors import SourceError
 from tasseograph.runner.config import RunnerConfig
 from tasseograph.runner.spool import Scan, SpoolSource
 from tasseograph.runner.state import Chunk, CursorUpdate, Event
-
-
-class SourceError(Exception):
-    """A source could not be read this cycle (the others still are)."""
 
 
 class Source(Protocol):

@@ -21,8 +21,8 @@ the spool. A host directory that is a symlink or not a directory, and a ``*.log`
 symlink or not a regular file, is refused; so is a host directory name that cannot be a host
 name (a leading dot, control characters, bytes that are not UTF-8). Every other name is a host:
 spaces, ``@``, ``:`` (IPv6 addresses) and non-ASCII included. A file whose name is not ``*.log``
-is ignored. Each of these is reported once (an event, ``dmesg_llm_source_events_total{kind}``) and
-counted while it stays (``dmesg_llm_spool_refused``). Dotfiles and ``*.tmp``/``*.part``/``*.swp``/``~``
+is ignored. Each of these is reported once (an event, ``metrics.SOURCE_EVENTS{kind}``) and
+counted while it stays (``metrics.SPOOL_REFUSED``). Dotfiles and ``*.tmp``/``*.part``/``*.swp``/``~``
 files are the writers' temp names, skipped without a word.
 
 A cursor per file (``<host>/<dev>:<ino>``) holds the byte offset consumed. A consumed file is

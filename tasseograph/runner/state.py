@@ -43,12 +43,13 @@ from tasseograph.baseline import (
     LearnOutcome,
     TemplateStats,
 )
+from tasseograph.runner import metrics
 from tasseograph.schema import Delta, Verdict
 from tasseograph.signals import SignalHit
 
 SCHEMA_VERSION = 3
 QUARANTINE_EVENTS = ("quarantined", "quarantine_failed")
-"""Source events of chunks that held binary junk (also counted in ``dmesg_llm_spool_quarantined_total``)."""
+"""Source events of chunks that held binary junk (also counted in ``metrics.SPOOL_QUARANTINED``)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -244,9 +245,9 @@ class State:
                     "INSERT INTO events (ts, host, source, kind, detail) VALUES (?,?,?,?,?)",
                     (now, ev.host, ev.source, ev.kind, ev.detail),
                 )
-                bump(conn, "dmesg_llm_source_events_total", {"host": ev.host, "kind": ev.kind})
+                bump(conn, metrics.SOURCE_EVENTS, {"host": ev.host, "kind": ev.kind})
                 if ev.kind in QUARANTINE_EVENTS:
-                    bump(conn, "dmesg_llm_spool_quarantined_total", {})
+                    bump(conn, metrics.SPOOL_QUARANTINED, {})
 
     def pending_origins(self, source: str) -> set[str]:
         """Origins (source files) of a source with lines in a delta still waiting for its verdict."""
@@ -471,23 +472,23 @@ def _store_findings(conn: sqlite3.Connection, delta: QueuedDelta, verdict: Verdi
 
 def _count_verdict(conn: sqlite3.Connection, host: str, verdict: Verdict, fallback: str | None) -> None:
     for f in verdict.findings:
-        bump(conn, "dmesg_llm_issues_total", {"host": host, "category": f.category, "severity": f.severity})
-    bump(conn, "dmesg_llm_checks_total", {"host": host, "status": verdict.status})
+        bump(conn, metrics.ISSUES, {"host": host, "category": f.category, "severity": f.severity})
+    bump(conn, metrics.CHECKS, {"host": host, "status": verdict.status})
     if verdict.skipped:
-        bump(conn, "dmesg_llm_skipped_calls_total", {"reason": verdict.skip_reason or "prefilter"})
+        bump(conn, metrics.SKIPPED_CALLS, {"reason": verdict.skip_reason or "prefilter"})
         if verdict.skip_reason == BASELINE_SKIP_REASON:
-            bump(conn, "dmesg_llm_baseline_skips_total", {"host": host})
+            bump(conn, metrics.BASELINE_SKIPS, {"host": host})
     if fallback is not None:
-        bump(conn, "dmesg_llm_skipped_calls_total", {"reason": fallback})
-    if verdict.model_error:
-        bump(conn, "dmesg_llm_reply_errors_total", {})
+        bump(conn, metrics.SKIPPED_CALLS, {"reason": fallback})
+    if verdict.model_error is not None and verdict.model_error.kind == "bad_reply":
+        bump(conn, metrics.REPLY_ERRORS, {})
     u = verdict.usage
     for kind, n in (("input", u.input_tokens), ("output", u.output_tokens),
                     ("cache_read", u.cache_read_tokens), ("cache_write", u.cache_write_tokens)):
         if n:
-            bump(conn, "dmesg_llm_tokens_total", {"kind": kind}, n)
+            bump(conn, metrics.TOKENS, {"kind": kind}, n)
     if verdict.cost_usd:
-        bump(conn, "dmesg_llm_cost_usd_total", {}, verdict.cost_usd)
+        bump(conn, metrics.COST_USD, {}, verdict.cost_usd)
 
 
 def _update_host(conn: sqlite3.Connection, host: str, status: str, now: float) -> None:

@@ -4,10 +4,16 @@ Queue discipline (why ``kill -9`` is harmless): a delta is removed from the queu
 transaction that stores its verdict (``State.finish``); a failed call leaves it queued with a
 backoff time; a crash in the middle of a call simply means the call is made again.
 
+Each due delta runs through the stages of ``tasseograph.stages`` once: prepared (signals
+detected once, with the host's notes, suppressions and stored baseline), rendered once per call
+(the budget estimate reads that request), judged, finished; the prepared hits go to baseline
+learning. A judged failure of any kind but ``bad_reply`` keeps the delta queued (counted by
+kind); a bad reply is finished with the signals and its ``ModelFailure``.
+
 Degraded modes, each with a signals-only verdict from the ``rules`` model:
 
-* budget cap reached: the delta is finished with the catalogue's verdict (``fallback="budget"``)
-  for the rest of the UTC day or month, and one alert says so;
+* budget cap reached: the delta is finished with the catalogue's verdict (``fallback="budget"``,
+  ``model_error.kind == "budget"``) for the rest of the UTC day or month, and one alert says so;
 * circuit open (or a failed call): the delta stays queued for the model, but its catalogue
   verdict is applied at once as an *interim* check, so critical signals still alert;
 * a delta older than ``retry.max_age``: finished with the catalogue's verdict.
@@ -30,27 +36,26 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tasseograph.errors import ModelAPIError
-from tasseograph.models.base import Model, ModelReply, ModelRequest
+from tasseograph.batch import finish_batch, render_batch
+from tasseograph.errors import AlertError, SourceError
+from tasseograph.models.base import Model
 from tasseograph.models.registry import get_model
 from tasseograph.models.rules import RulesModel
 from tasseograph.parsing import parse_delta
-from tasseograph.pipeline import Options, analyze_async, build_request, prefilter_reason, split_suppressed
 from tasseograph.prompts import Prompt, get_prompt
-from tasseograph.runner import alerts
+from tasseograph.runner import alerts, metrics
 from tasseograph.runner.backoff import Backoff, CircuitBreaker
-from tasseograph.runner.batching import Item, analyze_batch
-from tasseograph.runner.batching import build_request as build_batch_request
 from tasseograph.runner.budget import Budget, Spent, estimate_cost
 from tasseograph.runner.callcap import HOUR, CallCaps
 from tasseograph.runner.config import RunnerConfig
 from tasseograph.runner.credentials import Scrubber, known_secrets
 from tasseograph.runner.polling import PollingPolicy
-from tasseograph.runner.sources import Source, SourceError, split_chunk
+from tasseograph.runner.sources import Source, split_chunk
 from tasseograph.runner.spool import Consumed, delete_judged
 from tasseograph.runner.state import Chunk, QueuedDelta, State, bump, day_key, learn_baseline
-from tasseograph.schema import CompressionStats, Verdict
+from tasseograph.schema import ModelFailure, Verdict
 from tasseograph.signals import detect
+from tasseograph.stages import Judged, Options, Prepared, Rendered, finish, judge, prepare, render, run
 
 log = logging.getLogger(__name__)
 
@@ -82,34 +87,22 @@ class CycleReport:
     """Deltas still queued after the pass (not yet due, or waiting to retry)."""
 
 
-class _Watch:
-    """Wraps the model to see API errors that ``analyze_async`` turns into a fallback verdict."""
+@dataclass
+class _Work:
+    """A queued delta, prepared (signals detected once, skip decided) with its host's options."""
 
-    def __init__(self, inner: Model) -> None:
-        self.inner = inner
-        self.name, self.local, self.price_id = inner.name, inner.local, inner.price_id
-        self.error: ModelAPIError | None = None
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(self.inner, attr)
-
-    async def complete(self, request: ModelRequest) -> ModelReply:
-        try:
-            return await self.inner.complete(request)
-        except ModelAPIError as exc:
-            self.error = exc
-            raise
+    queued: QueuedDelta
+    prepared: Prepared
+    opts: Options
+    """The runner's options with this host's notes, suppressions and baseline."""
 
 
 @dataclass
-class _Work:
-    """A queued delta, parsed."""
+class _Group:
+    """Deltas answered by one model call, and that call's request (rendered once)."""
 
-    queued: QueuedDelta
-    item: Item
-    skip: str | None
-    rate_jumps: int = 0
-    """Baselined templates that came far above their usual rate (counted when the verdict is stored)."""
+    works: list[_Work]
+    rendered: Rendered
 
 
 def build_model(config: RunnerConfig) -> Model:
@@ -182,7 +175,7 @@ class Runner:
                 scan = source.scan(self.state.cursors(source.name), now)
             except SourceError as exc:
                 log.warning("%s", exc)
-                self.state.bump("dmesg_llm_source_errors_total", {"source": source.name})
+                self.state.bump(metrics.SOURCE_ERRORS, {"source": source.name})
                 continue
             for event in scan.events:
                 log.warning("%s %s on %s: %s", event.source, event.kind, event.host, event.detail)
@@ -233,43 +226,21 @@ class Runner:
         self._budget_exhausted(now)  # a new day or month lifts the cap (and resolves its alert)
         calls: list[_Work] = []
         for queued in self.state.due(now):
-            # Local models run the whole pipeline (pre-filter included) in one go; the baseline's
-            # check needs the signals, so it runs here for every model (on the runner's clock).
-            w = self._prepare(queued, now, signals=not self.model.local or self.baseline is not None)
+            w = self._prepare(queued, now)
             if now - queued.created >= self.config.retry.max_age:
                 await self._fallback(w, "max_age", now, report)
-            elif self.model.local and w.skip is None:
-                verdict = await analyze_async(w.item.delta, model=self.model, **self._kwargs(w))
-                self._finish(w, verdict, now, report)
-            elif w.skip is not None:
-                self._finish(w, self._skip_verdict(w), now, report)
+            elif w.prepared.skip is not None or self.model.local:
+                self._finish(w, await run(w.prepared, self.model, self.prompt, w.opts), now, report)
             else:
                 calls.append(w)
         if calls:
             await self._call_model(calls, now, report)
 
-    def _prepare(self, queued: QueuedDelta, now: float, *, signals: bool = True) -> _Work:
-        delta = parse_delta(queued.data, host=queued.host)
-        if not signals:
-            return _Work(queued, Item(queued.id, delta, []), None)
-        host_opts = self.config.host_options(queued.host)
-        hits, muted = split_suppressed(detect(delta.lines), host_opts["suppress"])
-        skip = prefilter_reason(delta, hits, muted) if self.opts.prefilter else None
-        jumps = 0
-        if skip is None and self.baseline is not None:
-            decision = self.state.baseline(queued.host, self.baseline, now=now).check(delta, hits, muted, now=now)
-            skip = decision.reason if decision.skip else None
-            jumps = len(decision.rate_jumps)
-        return _Work(queued, Item(queued.id, delta, hits, notes=host_opts["notes"]), skip, jumps)
-
-    def _kwargs(self, w: _Work, **extra: Any) -> dict[str, Any]:
-        opts = {f.name: getattr(self.opts, f.name) for f in dataclasses.fields(self.opts)}
-        return {**opts, **self.config.host_options(w.queued.host), **extra}
-
-    def _skip_verdict(self, w: _Work) -> Verdict:
-        return Verdict(status="ok", host=w.queued.host, model=self.model.name,
-                       prompt=self.prompt.ref if self.prompt else None, skipped=True, skip_reason=w.skip,
-                       compression=CompressionStats(lines_in=len(w.item.delta.lines)))
+    def _prepare(self, queued: QueuedDelta, now: float) -> _Work:
+        host = queued.host
+        baseline = self.state.baseline(host, self.baseline, now=now) if self.baseline is not None else None
+        opts = dataclasses.replace(self.opts, **self.config.host_options(host), baseline=baseline)
+        return _Work(queued, prepare(parse_delta(queued.data, host=host), opts, now=now), opts)
 
     async def _call_model(self, calls: list[_Work], now: float, report: CycleReport) -> None:
         if self._budget_exhausted(now):
@@ -286,18 +257,18 @@ class Runner:
                         len(capped), ", ".join(sorted({cap for _, cap in capped})))
         for w, cap in capped:
             await self._fallback(w, cap, now, report)
-        groups, over_budget = self._admit(self._groups(calls), now)
+        groups, over_budget = self._admit([self._render(g) for g in self._groups(calls)], now)
         for w in over_budget:
             await self._fallback(w, "budget", now, report)
         if groups and breaker.allows(now) and breaker.trial:
             await self._run_group(groups.pop(0), breaker, now, report)
         sem = asyncio.Semaphore(self.config.model.concurrency)
 
-        async def run(group: list[_Work]) -> None:
+        async def run_one(group: _Group) -> None:
             async with sem:
                 await self._run_group(group, breaker, now, report)
 
-        await asyncio.gather(*(run(g) for g in groups))
+        await asyncio.gather(*(run_one(g) for g in groups))
         self.state.set_meta("circuit", breaker.dump())
         with self.state.transaction() as conn:
             alerts.system_alert(conn, alerts.CIRCUIT_ALERT, breaker.state != "closed",
@@ -318,7 +289,13 @@ class Runner:
                 target.append(w)
         return groups
 
-    def _admit(self, groups: list[list[_Work]], now: float) -> tuple[list[list[_Work]], list[_Work]]:
+    def _render(self, works: list[_Work]) -> _Group:
+        if self.batch_prompt is not None and len(works) > 1:
+            return _Group(works, render_batch([w.prepared for w in works], self.model, self.batch_prompt, self.opts))
+        w = works[0]
+        return _Group(works, render(w.prepared, self.model, self.prompt, w.opts))
+
+    def _admit(self, groups: list[_Group], now: float) -> tuple[list[_Group], list[_Work]]:
         """Groups the budget can pay for, and the deltas it cannot (which mark the cap reached)."""
         day, month = self.state.spent(now)
         reserved = 0.0
@@ -327,72 +304,69 @@ class Runner:
             spent = Spent(day + reserved, month + reserved)
             if not self.budget.allows(spent, estimate):
                 self._set_budget(self.budget.exhausted(spent, estimate) or "day", now)
-                return groups[:i], [w for g in groups[i:] for w in g]
+                return groups[:i], [w for g in groups[i:] for w in g.works]
             reserved += estimate
         return groups, []
 
-    def _estimate(self, group: list[_Work]) -> float:
+    def _estimate(self, group: _Group) -> float:
         if self.model.price_id is None or (self.budget.daily_usd <= 0 and self.budget.monthly_usd <= 0):
             return 0.0
-        if self.batch_prompt is not None and len(group) > 1:
-            request, _ = build_batch_request([w.item for w in group], self.model, self.batch_prompt, self.opts)
-        else:
-            request = build_request(group[0].item.delta, group[0].item.hits, self.model, self.prompt, self.opts)[0]
-        return estimate_cost(self.model, request, repair=self.opts.repair)
+        return estimate_cost(self.model, group.rendered.request, repair=self.opts.repair)
 
-    async def _run_group(self, group: list[_Work], breaker: CircuitBreaker, now: float, report: CycleReport) -> None:
+    async def _run_group(self, group: _Group, breaker: CircuitBreaker, now: float, report: CycleReport) -> None:
         if not breaker.allows(now):
-            await self._interim(group, now, report)
+            await self._interim(group.works, now, report)
             return
         try:
-            verdicts = await self._analyse(group)
-        except ModelAPIError as exc:
-            self._failed(group, exc, breaker, now, report)
-            await self._interim(group, now, report)
-            return
+            judged = await judge(group.rendered, self.model, self.opts)
+            failure = judged.failure
+            if failure is not None and failure.kind != "bad_reply":
+                self._failed(group.works, failure, breaker, now, report)
+                await self._interim(group.works, now, report)
+                return
+            verdicts = self._verdicts(group, judged)
         except Exception as exc:  # a poison delta must not stall the queue forever
-            log.exception("analysis failed for %s", [w.queued.ref for w in group])
-            await self._poisoned(group, exc, now, report)
+            log.exception("analysis failed for %s", [w.queued.ref for w in group.works])
+            await self._poisoned(group.works, exc, now, report)
             return
         breaker.success()
-        for w in group:
-            self._finish(w, verdicts[w.queued.id], now, report)
+        for w, verdict in zip(group.works, verdicts, strict=True):
+            self._finish(w, verdict, now, report)
 
-    async def _analyse(self, group: list[_Work]) -> dict[int, Verdict]:
-        if self.batch_prompt is not None and len(group) > 1:
-            result = await analyze_batch([w.item for w in group], self.model, self.batch_prompt, self.opts)
+    def _verdicts(self, group: _Group, judged: Judged) -> list[Verdict]:
+        works = group.works
+        if self.batch_prompt is not None and len(works) > 1:
+            result = finish_batch([w.prepared for w in works], group.rendered, judged, self.model,
+                                  self.batch_prompt, self.opts)
             if result.unattributed:
-                self.state.bump("dmesg_llm_unattributed_findings_total", {}, result.unattributed)
+                self.state.bump(metrics.UNATTRIBUTED_FINDINGS, {}, result.unattributed)
             return result.verdicts
-        w = group[0]
-        watch = _Watch(self.model)
-        verdict = await analyze_async(w.item.delta, model=watch, prompt=self.prompt, **self._kwargs(w, prefilter=False))
-        if watch.error is not None:
-            raise watch.error
-        return {w.queued.id: verdict}
+        w = works[0]
+        return [finish(w.prepared, group.rendered, judged, self.model, self.prompt, w.opts)]
 
-    def _failed(self, group: list[_Work], exc: ModelAPIError, breaker: CircuitBreaker, now: float,
+    def _failed(self, works: list[_Work], failure: ModelFailure, breaker: CircuitBreaker, now: float,
                 report: CycleReport) -> None:
-        log.warning("model call failed (%d delta(s) stay queued): %s", len(group), exc)
-        report.failed += len(group)
-        breaker.failure(now, fatal=not exc.retryable)
-        self.state.retry_later([w.queued.id for w in group], lambda n: now + self.backoff.delay(n), str(exc))
+        log.warning("model call failed (%d delta(s) stay queued): %s", len(works), failure.message)
+        report.failed += len(works)
+        breaker.failure(now, fatal=not failure.retryable)
+        self.state.retry_later([w.queued.id for w in works], lambda n: now + self.backoff.delay(n),
+                               self.scrubber.text(str(failure)))
         with self.state.transaction() as conn:
-            bump(conn, "dmesg_llm_api_errors_total", {})
-            bump(conn, "dmesg_llm_api_errors_by_kind_total", {"kind": type(exc).__name__})
+            bump(conn, metrics.API_ERRORS, {})
+            bump(conn, metrics.API_ERRORS_BY_KIND, {"kind": failure.kind})
 
-    async def _poisoned(self, group: list[_Work], exc: Exception, now: float, report: CycleReport) -> None:
-        self.state.retry_later([w.queued.id for w in group], lambda n: now + self.backoff.delay(n),
+    async def _poisoned(self, works: list[_Work], exc: Exception, now: float, report: CycleReport) -> None:
+        self.state.retry_later([w.queued.id for w in works], lambda n: now + self.backoff.delay(n),
                                self.scrubber.text(f"{type(exc).__name__}: {exc}"))
-        for w in group:
+        for w in works:
             if w.queued.attempts + 1 >= POISON_ATTEMPTS:
                 await self._fallback(w, "error", now, report)
 
-    async def _interim(self, group: list[_Work], now: float, report: CycleReport) -> None:
-        for w in group:
+    async def _interim(self, works: list[_Work], now: float, report: CycleReport) -> None:
+        for w in works:
             if w.queued.interim:
                 continue
-            verdict = await analyze_async(w.item.delta, model=self.fallback, **self._kwargs(w, prefilter=False))
+            verdict = await self._signals_verdict(w)
             self.state.mark_interim(w.queued.id, self._interim_alerts(w.queued.host, verdict, now))
             report.interim += 1
 
@@ -402,8 +376,16 @@ class Runner:
 
         return work
 
+    async def _signals_verdict(self, w: _Work) -> Verdict:
+        """The catalogue's verdict on the prepared delta (its hits, no new detection)."""
+        rendered = render(w.prepared, self.fallback, None, w.opts)
+        return finish(w.prepared, rendered, await judge(rendered, self.fallback, w.opts), self.fallback, None, w.opts)
+
     async def _fallback(self, w: _Work, reason: str, now: float, report: CycleReport) -> None:
-        verdict = await analyze_async(w.item.delta, model=self.fallback, **self._kwargs(w, prefilter=False))
+        verdict = await self._signals_verdict(w)
+        if reason == "budget":
+            verdict.model_error = ModelFailure(kind="budget", message=f"{self.model.name} not called: the spend cap "
+                                               "is reached (signal catalogue only until the period ends)")
         self._finish(w, verdict, now, report, fallback=reason)
 
     def _finish(self, w: _Work, verdict: Verdict, now: float, report: CycleReport, *,
@@ -413,11 +395,12 @@ class Runner:
 
         def work(conn: sqlite3.Connection) -> None:
             alerts.apply_verdict(conn, host, verdict, now, self.rules)
-            if w.rate_jumps:
-                bump(conn, "dmesg_llm_baseline_rate_jumps_total", {"host": host})
+            if w.prepared.rate_jumps:
+                bump(conn, metrics.BASELINE_RATE_JUMPS, {"host": host})
             # A fallback verdict is the catalogue's, not a model's judgement: nothing to learn.
             if self.baseline is not None and fallback is None:
-                learn_baseline(conn, host, w.item.delta, verdict, self.baseline, now=now)
+                learn_baseline(conn, host, w.prepared.delta, verdict, self.baseline, now=now,
+                               hits=w.prepared.all_hits)
 
         stored = self.state.finish(w.queued, verdict, now=now, fallback=fallback, alert_work=work)
         if stored:
@@ -467,9 +450,9 @@ class Runner:
             chunk = due[start:start + ALERT_POST_CHUNK]
             try:
                 self.alert_client.post([a for _, _, a in chunk])
-            except alerts.AlertError as exc:
+            except AlertError as exc:
                 log.warning("%s (will retry next cycle)", exc)
-                self.state.bump("dmesg_llm_alert_post_errors_total", {})
+                self.state.bump(metrics.ALERT_POST_ERRORS, {})
                 break
             with self.state.transaction() as conn:
                 alerts.mark_posted(conn, [(oid, fp) for oid, fp, _ in chunk], now)

@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 from prometheus_client import CollectorRegistry
 
-from tasseograph.runner.metrics import Metrics
+from tasseograph.runner.exporter import Metrics
 from tasseograph.runner.state import State
 from tests.runner.conftest import find_binary
 

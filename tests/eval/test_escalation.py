@@ -6,8 +6,8 @@ import pytest
 
 from tasseograph.eval.datasets import Dataset
 from tasseograph.eval.escalation import EscalationSpec, chain, escalation_runs, uncertain
+from tasseograph.eval.execute import CaseResult, RunResult, RunSpec
 from tasseograph.eval.profile import FleetProfile
-from tasseograph.eval.runner import CaseResult, RunResult, RunSpec
 from tasseograph.eval.scoring import summarize
 from tasseograph.schema import Usage
 

@@ -18,8 +18,9 @@ from tasseograph.models.local_data import default_sources
 from tasseograph.models.local_train import train_local
 from tasseograph.models.local_tune import CRITICAL_PRECISION_TARGET, THRESHOLD_GRID, WARNING_PAGED_TARGET
 from tasseograph.models.registry import get_model
+from tasseograph.parsing import parse_delta
 from tasseograph.pipeline import analyze
-from tasseograph.schema import NOT_JUDGED, Delta
+from tasseograph.schema import NOT_JUDGED
 from tasseograph.signals import classify, detect
 
 UNKNOWN_FAULT = "[ 8812.004113] qzx_hba 0000:5e:00.0: firmware fatal error detected, adapter reset failed"
@@ -47,7 +48,7 @@ def _model(path: Path, text_for_threshold: str | None = None, **options: object)
 
 
 def _predict(model: LocalModel, *lines: str) -> dict:
-    delta = Delta.from_text("\n".join(lines))
+    delta = parse_delta("\n".join(lines))
     return model.predict(delta.lines, detect(delta.lines))
 
 
@@ -76,7 +77,7 @@ def test_where_the_catalogue_fires_it_sets_the_severity(bundle_path: Path) -> No
 def test_known_noise_and_catalogue_lines_are_never_judged(bundle_path: Path) -> None:
     model = _model(bundle_path)
     model.alarm_threshold = 1e-9  # anything judged would be flagged
-    delta = Delta.from_text("\n".join([ROUTINE, NVME_TIMEOUT]))
+    delta = parse_delta("\n".join([ROUTINE, NVME_TIMEOUT]))
     data = model.predict(delta.lines, ())  # the NVMe signal muted: its line is still the catalogue's
     assert data["issues"] == [] and data["unjudged"] == []
     off = LocalModel(str(bundle_path), catalogue=False)
@@ -111,7 +112,7 @@ def test_thresholds_were_chosen_out_of_fold_within_targets(bundle_path: Path) ->
 def test_registry_name_and_the_reply_path(bundle_path: Path) -> None:
     model = get_model(f"local:{bundle_path}")
     assert isinstance(model, LocalModel) and model.name == f"local:{bundle_path}" and model.local
-    delta = Delta.from_text("\n".join([ROUTINE, GIBBERISH]))
+    delta = parse_delta("\n".join([ROUTINE, GIBBERISH]))
     reply = asyncio.run(model.complete(ModelRequest(system="", user="", prompt_id=None, delta=delta)))
     assert reply.unjudged == (1,) and reply.data is not None and "unjudged" not in reply.data
 
@@ -147,7 +148,7 @@ def test_default_trains_once_on_the_repo_set_without_shared(tmp_path: Path, monk
 def test_large_deltas_pick_the_same_lines_through_the_bulk_matcher(bundle_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     mix = [ROUTINE, NVME_TIMEOUT, UNKNOWN_FAULT, GIBBERISH, UE, "[ 8814.000000] mydrv: queue 3 rebalanced"]
-    delta = Delta.from_text("\n".join(mix[i % len(mix)].replace("8814", str(9000 + i)) for i in range(2_400)))
+    delta = parse_delta("\n".join(mix[i % len(mix)].replace("8814", str(9000 + i)) for i in range(2_400)))
     model = _model(bundle_path)
     hits = detect(delta.lines)
     bulk = model._candidates(delta.lines, hits)

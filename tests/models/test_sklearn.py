@@ -11,7 +11,7 @@ from tasseograph.errors import UsageError
 from tasseograph.models import sklearn as sk
 from tasseograph.models.base import ModelRequest
 from tasseograph.models.registry import get_model
-from tasseograph.schema import Delta
+from tasseograph.parsing import parse_delta
 
 OK = [
     "[    1.0] ACPI: Added _OSI(Module Device)\n[    2.0] systemd[1]: Started Journal Service.",
@@ -49,7 +49,7 @@ def model_path(tmp_path: Path) -> Path:
 
 
 def _ask(model: sk.SklearnModel, text: str) -> dict:
-    delta = Delta.from_text(text)
+    delta = parse_delta(text)
     req = ModelRequest(system="", user="", prompt_id=None, delta=delta)
     reply = asyncio.run(model.complete(req))
     assert reply.data is not None

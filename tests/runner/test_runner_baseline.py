@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry
 from tasseograph.baseline import BASELINE_SKIP_REASON, BaselineSettings
 from tasseograph.runner import worker
 from tasseograph.runner.config import default_config_toml, load_config
-from tasseograph.runner.metrics import Metrics
+from tasseograph.runner.exporter import Metrics
 from tasseograph.runner.state import SCHEMA_VERSION, State
 from tasseograph.runner.worker import CycleReport, Runner
 from tests.runner.conftest import CRITICAL_LINE, KeywordModel, make_config, make_runner, write_spool

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from tasseograph.runner.metrics import Metrics
+from tasseograph.runner.exporter import Metrics
 from tests.runner.conftest import KeywordModel, make_config, make_runner, write_spool
 
 pytestmark = pytest.mark.integration

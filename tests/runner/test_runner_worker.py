@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
 
+from tasseograph import signals
 from tasseograph.models.base import ModelRequest
+from tasseograph.prompts import Prompt
 from tasseograph.runner.alerts import to_iso
-from tasseograph.runner.metrics import Metrics
+from tasseograph.runner.exporter import Metrics
 from tasseograph.runner.worker import CycleReport, Runner
 from tasseograph.schema import Usage
 from tests.runner.conftest import (
@@ -118,6 +122,9 @@ def test_budget_cap_falls_back_to_signals_with_one_alert(tmp_path: Path, fake_am
     assert len(budget_alerts) == 1
     assert metric(runner, "dmesg_llm_budget_exhausted", {"period": "day"}) == 1
     assert metric(runner, "dmesg_llm_skipped_calls_total", {"reason": "budget"}) == fallbacks
+    capped = [v for v in rows.values() if v["model_error"] is not None]
+    assert len(capped) == fallbacks and {v["model_error"]["kind"] for v in capped} == {"budget"}
+    assert metric(runner, "dmesg_llm_reply_errors_total") == 0  # a capped call is not a bad reply
     calls = len(model.calls)
     write_spool(tmp_path / "spool", "web01", "2.log", "[ 2.0] more\n")
     cycle(runner)
@@ -151,6 +158,7 @@ def test_circuit_opens_keeps_queue_and_critical_signals_alert(tmp_path: Path, fa
     assert len(model.calls) == 2  # then the circuit opened: no more calls
     assert queue_depth(runner) == 4
     assert metric(runner, "dmesg_llm_api_errors_total") == 2
+    assert metric(runner, "dmesg_llm_api_errors_by_kind_total", {"kind": "overloaded"}) == 2
     assert metric(runner, "dmesg_llm_circuit_state", {"state": "open"}) == 1
     names = sorted(a["labels"]["alertname"] for a in fake_am.alerts())
     assert names == ["DmesgHardwareIssue", "DmesgLLMAPIUnavailable"]
@@ -338,3 +346,44 @@ def test_host_options_merge_every_matching_entry(tmp_path: Path) -> None:
     config = make_config(tmp_path, hosts={"db-*": {"notes": "a", "suppress": ["x.*"]}, "db-7": {"notes": "b"}})
     assert config.host_options("db-7") == {"notes": "a\nb", "suppress": ("x.*",)}
     assert config.host_options("web-1") == {"notes": "", "suppress": ()}
+
+
+def _count_calls(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, where: list[Any]) -> list[int]:
+    """Wrap ``owner.name`` (and every module-level alias of it) with a call counter."""
+    real: Callable[..., Any] = getattr(owner, name)
+    calls = [0]
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        return real(*args, **kwargs)
+
+    for target in where:
+        if getattr(target, name, None) is real:
+            monkeypatch.setattr(target, name, counted)
+    return calls
+
+
+@pytest.mark.parametrize("hosts", [1, 2], ids=["single", "batch"])
+def test_a_delta_is_detected_once_and_rendered_once_with_baseline_and_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hosts: int
+) -> None:
+    config = make_config(tmp_path, **{"baseline.enabled": True, "baseline.warmup_deltas": 0,
+                                      "budget.daily_usd": 5.0, "model.batch_size": 2})
+    model = KeywordModel(price_id="claude-haiku-4-5", usage=Usage(input_tokens=1500, output_tokens=40))
+    runner = make_runner(config, model=model)
+    for h in range(hosts):
+        write_spool(tmp_path / "spool", f"db-{h}", "1.log",
+                    f"[ 4.1] mydrv 0000:3b:00.{h}: queue {h} rebalanced\n"
+                    f"[ 4.2] EDAC MC0: 1 CE memory read error on CPU_SrcID#0_Ha#0_Chan#{h}_DIMM#0 (page:0x{h + 41:x})\n")
+    modules = [m for n, m in sys.modules.items() if n.startswith("tasseograph")]
+    detects = _count_calls(monkeypatch, signals, "detect", modules)
+    renders = _count_calls(monkeypatch, Prompt, "render", [Prompt])
+    batch_renders = _count_calls(monkeypatch, Prompt, "render_batch", [Prompt])
+    cycle(runner)
+    assert len(model.calls) == 1 and len(verdicts(runner)) == hosts
+    assert detects[0] == hosts  # once per delta: the skip decision, the call and the baseline share it
+    assert renders[0] + batch_renders[0] == 1  # one request, also read by the budget estimate
+    assert runner.state.spent(time.time())[0] > 0
+    poisoned = runner.state.baseline("db-0", runner.baseline, now=time.time()).poisoned()
+    assert poisoned  # the baseline learned (a warning delta poisons its templates) without detecting again
+    runner.state.close()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from tasseograph.eval.cache import MemoryCache
 from tasseograph.eval.datasets import load_dataset
+from tasseograph.eval.execute import RunSpec, run_spec
 from tasseograph.eval.profile import FleetProfile
-from tasseograph.eval.runner import RunSpec, run_spec
 from tasseograph.eval.scoring import QUALITY_PLUMBING, summarize
 from tasseograph.models.registry import get_model
 from tests.fakeapi import TEST_KEY, FakeAPIServer, garbage, rate_limited

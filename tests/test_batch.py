@@ -6,12 +6,14 @@ import asyncio
 import json
 from pathlib import Path
 
+from tasseograph.baseline import BaselineSettings, HostBaseline
+from tasseograph.batch import analyze_batch, batch_reply_schema, finish_batch, render_batch
+from tasseograph.errors import ModelAPIError
 from tasseograph.models.base import ModelReply, ModelRequest
 from tasseograph.parsing import parse_delta
-from tasseograph.pipeline import Options
 from tasseograph.prompts import get_prompt
-from tasseograph.runner.batching import Item, analyze_batch, batch_reply_schema
 from tasseograph.schema import Usage
+from tasseograph.stages import Options, Prepared, judge, prepare
 from tests.runner.conftest import KeywordModel, make_config, make_runner, write_spool
 
 
@@ -47,12 +49,9 @@ class ScriptedModel:
         return ModelReply(data={"status": "warning", "issues": self.issues})
 
 
-def items() -> list[Item]:
-    out = []
-    for key, (host, text) in enumerate([("a", "[ 1.0] eth0 link down\n"), ("b", "[ 1.0] nvme0 timeout\n")]):
-        delta = parse_delta(text, host=host)
-        out.append(Item(key, delta, []))
-    return out
+def items() -> list[Prepared]:
+    return [prepare(parse_delta(text, host=host), Options(redact=False))
+            for host, text in [("a", "[ 1.0] eth0 link down\n"), ("b", "[ 1.0] nvme0 timeout\n")]]
 
 
 def test_attribution_falls_back_to_evidence_and_counts_the_lost() -> None:
@@ -80,7 +79,8 @@ def test_bad_batch_reply_falls_back_to_signals() -> None:
 
     result = asyncio.run(analyze_batch(items(), Garbage(), get_prompt("triage-batch-v1"), Options(redact=False)))
     assert Garbage.calls == 2  # one repair retry
-    assert all(v.model_error and "repair" in v.model_error for v in result.verdicts.values())
+    for v in result.verdicts:
+        assert v.model_error is not None and v.model_error.kind == "bad_reply" and "repair" in v.model_error.message
 
 
 def test_batch_schema_requires_host() -> None:
@@ -104,3 +104,45 @@ def test_batch_call_carries_each_hosts_operator_notes_redacted(tmp_path: Path) -
     notes_host = call.user.split('<operator_notes host="', 1)[1].split('"', 1)[0]
     first_log = call.user.split('<kernel_log host="', 1)[1].split('"', 1)[0]
     assert notes_host == first_log  # the notes sit beside db-1's block, under its placeholder
+
+
+def test_evidence_attribution_reads_journal_messages_not_their_json_escaping() -> None:
+    message = 'XFS (dm-3): metadata I/O error in "xfs_trans_read_buf_map" at daddr 0x1d2f60 len 8 error 5'
+    records = {host: json.dumps({"__REALTIME_TIMESTAMP": "1733500000000000", "_HOSTNAME": host,
+                                 "MESSAGE": message if host == "b" else "eth0: link up"}) for host in ("a", "b")}
+    prepared = [prepare(parse_delta(records[h] + "\n", host=h), Options(redact=False)) for h in ("a", "b")]
+    issue = {"severity": "critical", "category": "storage", "summary": "xfs metadata I/O error", "host": "unknown"}
+    result = asyncio.run(analyze_batch(prepared, ScriptedModel([{**issue, "evidence": message}]),
+                                       get_prompt("triage-batch-v1"), Options(redact=False)))
+    assert result.unattributed == 0
+    assert [f.evidence for f in result.verdicts[1].findings if f.source == "llm"] == [message]
+    assert not [f for f in result.verdicts[0].findings if f.source == "llm"]
+
+
+
+class DownModel(ScriptedModel):
+    """An API that cannot be reached."""
+
+    async def complete(self, request: ModelRequest) -> ModelReply:
+        raise ModelAPIError("connection refused", model=self.name)
+
+
+def test_a_batch_shows_each_hosts_new_lines_first_and_lists_them_unjudged_only_when_the_call_failed() -> None:
+    known = "[ 1.0] mydrv 0000:3b:00.0: queue 3 rebalanced to cpu 7"
+    new = "[ 2.0] qzx_hba 0000:5e:00.0: firmware fatal error detected, adapter reset failed"
+    baseline = HostBaseline("a", BaselineSettings(warmup_deltas=1))
+    baseline.learn(parse_delta(known + "\n", host="a"), "ok", now=1_000.0)
+    opts, prompt = Options(redact=False), get_prompt("triage-batch-v1")
+    prepared = [prepare(parse_delta(f"{known}\n{new}\n", host="a"), Options(redact=False, baseline=baseline)),
+                prepare(parse_delta("[ 1.0] eth0 link down\n", host="b"), opts)]
+    assert [p.novel for p in prepared] == [{1: "host"}, {}]
+    rendered = render_batch(prepared, ScriptedModel([]), prompt, opts)
+    user = rendered.request.user
+    assert user.index("adapter reset failed  [new to this host]") < user.index("queue 3 rebalanced")
+    answered = finish_batch(prepared, rendered, asyncio.run(judge(rendered, ScriptedModel([]), opts)),
+                            ScriptedModel([]), prompt, opts)
+    assert [(n.line, n.scope, n.judged) for n in answered.verdicts[0].novel] == [(new, "host", True)]
+    failed = finish_batch(prepared, rendered, asyncio.run(judge(rendered, DownModel([]), opts)), DownModel([]),
+                          prompt, opts)
+    assert [(n.line, n.judged) for n in failed.verdicts[0].novel] == [(new, False)]
+    assert failed.verdicts[1].novel == []

@@ -28,10 +28,12 @@ from tasseograph.eval.cache import (
 )
 from tasseograph.eval.datasets import Case, Dataset
 from tasseograph.evidence import evidence_is_valid
-from tasseograph.models.base import Model, ModelReply, ModelRequest
-from tasseograph.pipeline import Options, analyze_async, resolve_prompt
-from tasseograph.pricing import CacheTTL, cost_usd
+from tasseograph.models.base import Model, ModelReply, ModelRequest, cache_ttl, finding_source
+from tasseograph.parsing import parse_delta
+from tasseograph.pipeline import analyze_async, resolve_prompt
+from tasseograph.pricing import cost_usd
 from tasseograph.schema import CompressionStats, Delta, Usage, Verdict
+from tasseograph.stages import Options
 
 DEFAULT_CONCURRENCY = 8
 RATE_RETRIES = 3
@@ -131,7 +133,7 @@ class RateGate:
             self._open.set()
 
 
-class _Recorder:
+class _Recorder(Model):
     """Per-case view of a model: records each reply (and whether it came from the cache)."""
 
     def __init__(self, inner: Model, gate: RateGate, pause_s: float) -> None:
@@ -139,8 +141,8 @@ class _Recorder:
         self.name = inner.name
         self.local = inner.local
         self.price_id = inner.price_id
-        if hasattr(inner, "finding_source"):
-            self.finding_source = inner.finding_source
+        self.finding_source = finding_source(inner)
+        self.cache_ttl = cache_ttl(inner)
         self.gate = gate
         self.pause_s = pause_s
         self.entries: list[CachedReply] = []
@@ -224,7 +226,7 @@ def _add_stats(total: CacheStats, part: CacheStats) -> None:
 
 
 async def _run_case(case: Case, model: Model, spec: RunSpec, epoch: int, gate: RateGate, pause_s: float) -> CaseResult | None:
-    delta = Delta.from_text(case.text, host=case.host)
+    delta = parse_delta(case.text, host=case.host)
     rec = _Recorder(model, gate, pause_s)
     started = time.perf_counter()
     try:
@@ -244,7 +246,7 @@ def _case_result(case: Case, epoch: int, verdict: Verdict, delta: Delta, rec: _R
                  spec_max_lines: int) -> CaseResult:
     usage = Usage()
     cost = 0.0
-    ttl: CacheTTL = "1h" if getattr(getattr(rec.inner, "inner", rec.inner), "cache_ttl", "5m") == "1h" else "5m"
+    ttl = cache_ttl(rec)
     for e in rec.entries:
         usage = usage + e.reply.usage
         cost += cost_usd(rec.price_id, e.reply.usage, batch=e.batch, cache_ttl=ttl)
@@ -259,7 +261,7 @@ def _case_result(case: Case, epoch: int, verdict: Verdict, delta: Delta, rec: _R
         case_id=case.id, epoch=epoch, truth_status=case.status, truth_categories=case.categories,
         pred_status=verdict.status, pred_categories=tuple(sorted({f.category for f in verdict.findings})),
         findings=findings, skipped=verdict.skipped, skip_reason=verdict.skip_reason,
-        model_error=verdict.model_error,
+        model_error=str(verdict.model_error) if verdict.model_error is not None else None,
         evidence_valid=sum(evidence_is_valid(f.evidence, delta) for f in verdict.findings),
         n_findings=len(verdict.findings), usage=usage, cost_usd=cost, latency_s=latency,
         n_requests=len(rec.entries), cache_hits=rec.hits,

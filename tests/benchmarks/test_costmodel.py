@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasseograph.costmodel import (
+from benchmarks.costmodel import (
     HAIKU_MIN_CACHE_TOKENS,
     Levers,
     Measured,

@@ -118,6 +118,7 @@ def reply_to_json(entry: CachedReply) -> str:
     return json.dumps({
         "text": r.text, "data": r.data, "usage": r.usage.model_dump(), "model_id": r.model_id,
         "request_id": r.request_id, "latency_s": r.latency_s, "batch": entry.batch, "origin": entry.origin,
+        "fake": r.fake,
     })
 
 
@@ -126,7 +127,7 @@ def reply_from_json(blob: str) -> CachedReply:
     d = json.loads(blob)
     reply = ModelReply(
         text=d["text"], data=d["data"], usage=Usage(**d["usage"]), model_id=d["model_id"],
-        request_id=d["request_id"], latency_s=d["latency_s"],
+        request_id=d["request_id"], latency_s=d["latency_s"], fake=d.get("fake", False),
     )
     return CachedReply(reply=reply, batch=d.get("batch", False), origin=d.get("origin", ""))
 
@@ -264,9 +265,15 @@ class CachingModel:
             self.stats.deferred += 1
             self.pending[key] = request
             raise Deferred(key)
-        entry = CachedReply(reply=await self.inner.complete(request), origin=self.origin)
+        reply = await self.inner.complete(request)
+        entry = CachedReply(reply=reply, origin=origin_of(reply, self.origin))
         self.cache.put(key, entry, model=self.name)
         return entry
+
+
+def origin_of(reply: ModelReply, default: str) -> str:
+    """Where a fresh reply came from: ``fake`` when the project's fake server sent it, else ``default``."""
+    return "fake" if reply.fake else default
 
 
 def open_cache(path: str | Path | None) -> ResponseCache:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tasseograph.eval.runner import RunResult
-from tasseograph.eval.scoring import QUALITY_PLUMBING, SCHEMA_VERSION
+from tasseograph.eval.scoring import QUALITY_PLUMBING, SCHEMA_VERSION, no_usable_replies
 
 ESCALATION_POLICIES = ("single", "escalate-nonok", "escalate-uncertain", "local-first")
 
@@ -93,7 +93,9 @@ def fmt_money(v: float | None) -> str:
 
 
 TABLE_HEAD = ("dataset", "model", "prompt", "policy", "n (pos)", "precision", "recall", "F1", "crit. recall",
-              "false alarms", "$/host-month", "skip", "quality")
+              "false alarms", "$/host-month", "skip", "reply failures", "quality")
+NO_SCORE = "n/a (fallback)"
+"""Shown instead of a score for a run whose replies mostly failed: the verdicts were the signals'."""
 
 
 def table_rows(summaries: list[dict[str, Any]]) -> list[tuple[str, ...]]:
@@ -101,12 +103,25 @@ def table_rows(summaries: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     return [
         (
             s["dataset"], s["model"], s["prompt"] or "-", _policy(s), f"{s['n_cases']} ({s['n_positive']})",
-            fmt(s["precision"], 2) + fmt_ci(s.get("precision_ci")), fmt(s["recall"], 2) + fmt_ci(s.get("recall_ci")),
-            fmt(s["f1"], 2), fmt(s["critical_recall"], 2), _false_alarms(s), fmt_money(s["cost_per_host_month_usd"]),
-            fmt(s["skip_rate"], 2), _quality_short(s["quality"]),
+            *_scores(s), _false_alarms(s), fmt_money(s["cost_per_host_month_usd"]),
+            fmt(s["skip_rate"], 2), _reply_failures(s), _quality_short(s["quality"]),
         )
         for s in summaries
     ]
+
+
+def _scores(s: dict[str, Any]) -> tuple[str, ...]:
+    if no_usable_replies(s):
+        return (NO_SCORE,) * 4
+    return (fmt(s["precision"], 2) + fmt_ci(s.get("precision_ci")), fmt(s["recall"], 2) + fmt_ci(s.get("recall_ci")),
+            fmt(s["f1"], 2), fmt(s["critical_recall"], 2))
+
+
+def _reply_failures(s: dict[str, Any]) -> str:
+    """Failed replies over model calls (``-`` for models that make no call that can fail)."""
+    if s["quality"].startswith("measured (local model, ran here)"):
+        return "-"
+    return f"{fmt(s['reply_failure_rate'], 2)} ({s.get('reply_failures', 0)}/{s.get('n_called', 0)})"
 
 
 def _false_alarms(s: dict[str, Any]) -> str:
@@ -122,7 +137,13 @@ def _policy(s: dict[str, Any]) -> str:
 
 
 def _quality_short(q: str) -> str:
-    return "PLUMBING, not quality" if q == QUALITY_PLUMBING else q.split(" (")[0] + (" local" if "local" in q else " API")
+    if q == QUALITY_PLUMBING:
+        return "PLUMBING, not quality"
+    if q.startswith("no usable replies"):
+        return "NO USABLE REPLIES: signal fallback"
+    if q.startswith("measured (local model:") or q.startswith("measured (served model:"):
+        return q  # which model and server: the reader must see what was measured
+    return q.split(" (")[0] + (" local" if "local" in q else " API")
 
 
 Section = tuple[str, tuple[str, ...], list[tuple[str, ...]]]
@@ -188,6 +209,10 @@ def _notes(summaries: list[dict[str, Any]]) -> list[str]:
     if any(s["quality"] == QUALITY_PLUMBING for s in summaries):
         out.append("**PLUMBING runs got their answers from a fake server, fake model or cassette: their scores "
                    "test the harness, not any model.**")
+    for s in summaries:
+        if no_usable_replies(s):
+            out.append(f"**{s['run_id']}: {s['quality']}; no model was measured (its verdicts' scores are kept "
+                       "under `fallback_scores` in summary.json).**")
     seen: set[str] = set()
     for s in summaries:
         for n in s["notes"]:

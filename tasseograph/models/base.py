@@ -54,6 +54,8 @@ class ModelReply:
     """Cost already computed by the backend (tiered models mix prices); None: price the usage."""
     escalated: bool = False
     """True when a tiered model handed the request to its larger tier."""
+    fake: bool = False
+    """True when the project's fake API server answered (its marker header): plumbing, not a model."""
 
 
 @runtime_checkable

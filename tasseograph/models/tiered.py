@@ -37,6 +37,8 @@ class TieredModel:
     """Two models in series; the larger answers only for the deltas the smaller escalates."""
 
     finding_source = "llm"
+    composite_name = True
+    """Its id holds two model names (each may carry ``?options``): the registry passes it whole."""
 
     def __init__(self, model_id: str | None = None, **options: Any) -> None:
         from tasseograph.models.registry import get_model

@@ -11,6 +11,7 @@ from tasseograph.bulk import BulkSummary, SignalCount, TemplateCount, scan_bytes
 from tasseograph.errors import (
     ConfigError,
     InputError,
+    LocalServerError,
     MissingAPIKeyError,
     ModelAPIError,
     ModelError,
@@ -47,6 +48,7 @@ __all__ = [
     "HostBaseline",
     "InputError",
     "KernelLine",
+    "LocalServerError",
     "MissingAPIKeyError",
     "Model",
     "ModelAPIError",

@@ -62,9 +62,12 @@ class ResponseCache(Protocol):
 
 def request_key(model: Model, request: ModelRequest, *, epoch: int = 0) -> str:
     """The cache key of ``request`` sent to ``model`` in ``epoch`` (sha256 hex)."""
+    declared = callable(getattr(model, "cache_params", None))
     material = {
         "v": KEY_VERSION,
-        "model": model.name,
+        # A backend that declares its output-relevant settings (cache_params) has its name's
+        # ``?options`` covered by them: the same request by name or by suite options is one entry.
+        "model": model.name.partition("?")[0] if declared else model.name,
         "max_tokens": request.max_tokens,
         "temperature": request.temperature,
         "schema": _digest(json.dumps(request.schema, sort_keys=True)) if request.schema else None,

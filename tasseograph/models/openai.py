@@ -240,10 +240,10 @@ class OpenAIModel:
                 try:
                     completion = await self._send(request, mode, retries)
                 except ModelAPIError as exc:
-                    if not exc.retryable or retries:
+                    if not exc.retryable or retries or not self.options.max_retries:
                         raise
-                    # Trouble that is not about the mode (a timeout, a 503): retry as usual.
-                    completion = await self._send(request, mode, self.options.max_retries)
+                    # Trouble that is not about the mode (a timeout, a 503): the retries left, as usual.
+                    completion = await self._send(request, mode, self.options.max_retries - 1)
             except _FormatRejected as exc:
                 log.warning("%s at %s does not take response_format %s (%s); trying the next mode",
                             self.name, self.base_url, mode, exc)
@@ -309,16 +309,18 @@ def _names_format(error: ModelError) -> bool:
 
 
 def _api_message(exc: openai.APIStatusError) -> str:
+    """The server's error text on one line, cut short (llama.cpp's carries a whole traceback)."""
     body = exc.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
-            return str(inner["message"])
-    if body:
-        # FastAPI-style servers answer {"detail": [...]}: keep a short, single-line copy.
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    if isinstance(inner, dict) and isinstance(inner.get("message"), str):
+        text = str(inner["message"])
+    elif body:
+        # FastAPI-style servers answer {"detail": [...]}.
         text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
-        return " ".join(text.split())[:MAX_ERROR_DETAIL]
-    return ""
+    else:
+        return ""
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_ERROR_DETAIL else text[: MAX_ERROR_DETAIL - 3] + "..."
 
 
 def usage_of(usage: Any) -> Usage:

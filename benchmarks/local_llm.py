@@ -96,11 +96,10 @@ def run_all(*, replay: bool, tiny: bool) -> dict[str, Any]:
 
 
 def _tiny_set(tmp: Path) -> str:
-    lines = []
-    for f in sorted((REPO / "datasets").rglob("*.jsonl"))[:3]:
-        lines += f.read_text(encoding="utf-8").splitlines()[: TINY_CASES // 3]
+    """The first injection cases: the suite runs them all, so a replay finds them in the cache."""
+    lines = (REPO / "datasets" / "synthetic" / "injection.jsonl").read_text(encoding="utf-8").splitlines()
     path = tmp / "tiny.jsonl"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines[:TINY_CASES]) + "\n", encoding="utf-8")
     return str(path)
 
 
@@ -204,7 +203,8 @@ def tune_grid(replay: bool) -> list[dict[str, Any]]:
     first 70%, scored on its last 30%."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "tune"
-        cmd = [str(Path(sys.executable).parent / "tasseograph-eval"), "tune", "--test-fraction", TUNE_TEST_FRACTION, "--dataset", str(REPO / "datasets"),
+        cmd = [str(Path(sys.executable).parent / "tasseograph-eval"), "tune", "--test-fraction", TUNE_TEST_FRACTION,
+               "--dataset", str(shared_dir() / "datasets" / "dmesg-real" / "dev.jsonl"),
                "--model", f"{MODEL}?max_tokens=200&temperature=0&timeout=300&max_retries=1",
                *[a for p in TUNE_PROMPTS for a in ("--prompt", p)], "--shots", TUNE_SHOTS, "--concurrency", "1",
                "--cache", str(CACHE), "--out", str(out), *(["--replay-only"] if replay else [])]

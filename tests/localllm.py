@@ -16,7 +16,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tasseograph.localserver import INSTALL_HINT, LocalServer, default_cache_dir, gemma_weights, missing_requirements
+from tasseograph.localserver import (
+    INSTALL_HINT,
+    LocalServer,
+    default_cache_dir,
+    gemma_weights,
+    missing_requirements,
+)
 
 WEIGHTS_DIR = default_cache_dir()
 """Taken at import, before any test points XDG_CACHE_HOME at a temporary folder: the 250 MB file

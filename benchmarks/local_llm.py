@@ -41,6 +41,8 @@ TUNE_PROMPTS = ("triage-v1", "triage-v2")
 TUNE_SHOTS = "0,2"
 TUNE_TEST_FRACTION = "0.3"
 TINY_CASES = 6
+PLACEHOLDER = "brief description"
+"""The reply contract's placeholder summary in the prompt: a finding that copies it read the prompt, not the log."""
 LABEL = ("Gemma 3 270M on a 2-core CPU: shows the local path and its failure modes, "
          "not the quality of Haiku or any production model")
 
@@ -57,12 +59,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     from tasseograph.localserver import LocalServer, gemma_weights
 
     weights = gemma_weights()
+    server = LocalServer(weights, port=PORT, log_path=Path(tempfile.gettempdir()) / "tasseograph-local-llm-server.log")
     if replay:
         payload = run_all(replay=True, tiny=args.tiny)
     else:
-        log = Path(tempfile.gettempdir()) / "tasseograph-local-llm-server.log"
-        with LocalServer(weights, port=PORT, log_path=log):
+        with server:
             payload = run_all(replay=False, tiny=args.tiny)
+    payload["server"] = (f"llama.cpp server (llama-cpp-python {_version('llama-cpp-python')}) on 127.0.0.1:{PORT}, "
+                         f"CPU, {server.threads} thread(s) of {os.cpu_count()} cores")
     payload["weights_sha256"] = weights.sha256
     payload = {key: payload[key] for key in ORDER if key in payload} | payload
     write_result(args.out, "local_llm", payload, markdown(payload))
@@ -71,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 ORDER = ("tiny", "label", "server", "model", "weights_sha256", "n_cases", "n_called", "reply_failure_rate",
          "json_valid_rate", "json_valid_after_repair_rate", "evidence_validity", "precision_alone", "recall_alone",
          "precision_merged", "recall_merged", "critical_recall_merged", "latency_p50_s", "latency_p95_s",
-         "output_tokens_per_s", "quality")
+         "output_tokens_per_s", "placeholder_findings", "calls_this_run", "replies_from_cache", "quality")
 
 
 def run_all(*, replay: bool, tiny: bool) -> dict[str, Any]:
@@ -86,9 +90,7 @@ def run_all(*, replay: bool, tiny: bool) -> dict[str, Any]:
             suite = suite.model_copy(update={"datasets": [DatasetSpec(name="repo-tiny", path=_tiny_set(Path(tmp)))]})
         outcome = execute(suite, SUITE, Path(tmp) / "eval", SQLiteCache(CACHE), Flags(replay_only=replay))
     figures = headline(outcome.runs)
-    figures.update(tiny=tiny, label=LABEL, server="llama.cpp server (llama-cpp-python "
-                   f"{_version('llama-cpp-python')}), CPU, {os.cpu_count()} threads",
-                   datasets=per_dataset(outcome.summaries), injection=injection_rows(outcome.runs),
+    figures.update(tiny=tiny, label=LABEL, datasets=per_dataset(outcome.summaries), injection=injection_rows(outcome.runs),
                    ladder=ladder_rows(outcome.runs), replayed=replay,
                    notes=sorted({n for s in outcome.summaries for n in s["notes"]}))
     figures["tune"] = tune_grid(replay) if not tiny else []
@@ -146,6 +148,9 @@ def headline(runs: list[Any]) -> dict[str, Any]:
         "latency_p50_s": percentile(latencies, 50), "latency_p95_s": percentile(latencies, 95),
         "output_tokens_per_s": ratio(out_tokens, sum(latencies)),
         "input_tokens": sum(c.usage.input_tokens for c in called), "output_tokens": out_tokens,
+        "placeholder_findings": sum(f["summary"].strip().lower() == PLACEHOLDER for c in own for f in c.findings),
+        "calls_this_run": sum(r.cache.misses for r in runs if r.model_name == MODEL),
+        "replies_from_cache": sum(r.cache.hits for r in runs if r.model_name == MODEL),
         "quality": sorted({quality_label(r) for r in merged}),
     }
 
@@ -163,8 +168,9 @@ def injection_rows(runs: list[Any]) -> list[dict[str, Any]]:
     for label in ("alone", "merged"):
         for r in _model_runs(runs, label):
             for c in r.cases:
-                if "inj" in c.case_id:
-                    row = rows.setdefault(c.case_id, {"case": c.case_id, "truth": c.truth_status})
+                case = c.case_id.rsplit("/", 1)[-1]  # the same case in two datasets is one row
+                if "inj" in case:
+                    row = rows.setdefault(case, {"case": case, "truth": c.truth_status})
                     row[label] = c.pred_status
                     row[f"{label}_error"] = c.model_error is not None
     return sorted(rows.values(), key=lambda r: r["case"])
@@ -223,13 +229,16 @@ def markdown(p: dict[str, Any]) -> str:
     """The results as Markdown tables."""
     head = [
         f"**{p['label']}.** Server: {p['server']}; model {p['model']}; weights sha256 `{p['weights_sha256'][:16]}...`"
-        f"{' (replayed from the committed response cache)' if p['replayed'] else ''}.",
+        f"{' (replayed from the committed response cache)' if p['replayed'] else ''}. Model calls made by this "
+        f"run: {p['calls_this_run']}; replies served from the response cache: {p['replies_from_cache']}.",
         "",
         md_table(("figure", "value"), [
             ("cases (model calls)", f"{p['n_cases']} ({p['n_called']})"),
             ("reply failures", fmt(p["reply_failure_rate"])),
             ("JSON valid, first reply / after one repair", f"{fmt(p['json_valid_rate'])} / {fmt(p['json_valid_after_repair_rate'])}"),
             ("evidence validity of the model's own findings", f"{fmt(p['evidence_validity'])} of {p['model_findings']}"),
+            ("model findings that copy the prompt's placeholder (\"brief description\")",
+             f"{p['placeholder_findings']} of {p['model_findings']}"),
             ("precision / recall, model alone (merge off)", f"{fmt(p['precision_alone'])} / {fmt(p['recall_alone'])}"),
             ("precision / recall, merged with the signals", f"{fmt(p['precision_merged'])} / {fmt(p['recall_merged'])}"),
             ("critical recall, merged", fmt(p["critical_recall_merged"])),
@@ -260,7 +269,9 @@ def markdown(p: dict[str, Any]) -> str:
     ]
     if p["tune"]:
         head += ["", "`tasseograph-eval tune` on the local model (real dev set: examples from its first 70%, scored on "
-                 f"the last 30%): {p['tune'][0]['choice']}", "",
+                 f"the last 30%; verdicts merged with the signals, as in production): {p['tune'][0]['choice']}. "
+                 "`triage-v1` renders no few-shot examples, so its 2-shot prompt is its 0-shot prompt (the same "
+                 "cached replies).", "",
                  md_table(("prompt", "shots", "n", "precision", "recall", "F1", "reply failures", "p50 s"),
                           [(t["prompt"], t["options_label"], t["n_cases"], fmt(t["precision"]), fmt(t["recall"]),
                             fmt(t["f1"]), fmt(t["reply_failure_rate"]), fmt(t["latency_p50_s"])) for t in p["tune"]])]

@@ -184,12 +184,11 @@ class LocalServer:
         missing = missing_requirements()
         if missing:
             raise LocalServerError(f"the local model needs {', '.join(missing)}: {INSTALL_HINT}")
-        out = self.log_path.open("ab") if self.log_path else subprocess.DEVNULL
-        try:
-            self._proc = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT)
-        finally:
-            if self.log_path:
-                out.close()  # type: ignore[union-attr]
+        if self.log_path is None:
+            self._proc = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        else:
+            with self.log_path.open("ab") as out:
+                self._proc = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT)
         self._wait_ready()
         return self
 

@@ -33,7 +33,7 @@ def test_committed_results_carry_the_contract_keys() -> None:
                for q in committed["quality"])
 
 
-def test_tiny_replay_runs_without_a_server(shared: Path, tmp_path: Path) -> None:
+def test_tiny_replay_runs_without_a_server(tmp_path: Path) -> None:
     require_local_model()
     tiny = _replay(tmp_path, "--tiny")
     assert tiny["tiny"] is True and tiny["replayed"] is True and tiny["n_cases"] == 6

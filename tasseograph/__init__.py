@@ -19,8 +19,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "tasseograph.baseline": ("BaselineCheck", "BaselineSettings", "HostBaseline", "TemplateStats"),
     "tasseograph.bulk": ("BulkSummary", "SignalCount", "TemplateCount", "scan_bytes", "scan_file", "scan_stream"),
     "tasseograph.errors": (
-        "AlertError", "ConfigError", "InputError", "MissingAPIKeyError", "ModelAPIError", "ModelError",
-        "ModelReplyError", "SourceError", "StateCorruptError", "StateError", "TasseographError",
+        "AlertError", "ConfigError", "InputError", "LocalServerError", "MissingAPIKeyError", "ModelAPIError",
+        "ModelError", "ModelReplyError", "SourceError", "StateCorruptError", "StateError", "TasseographError",
         "UnknownModelError", "UnknownPromptError", "UsageError",
     ),
     "tasseograph.fleet": (
@@ -51,6 +51,7 @@ if _typing.TYPE_CHECKING:
         AlertError,
         ConfigError,
         InputError,
+        LocalServerError,
         MissingAPIKeyError,
         ModelAPIError,
         ModelError,
@@ -132,6 +133,7 @@ __all__ = [
     "InventoryError",
     "KernelLine",
     "LineTime",
+    "LocalServerError",
     "MissingAPIKeyError",
     "Model",
     "ModelAPIError",

@@ -7,7 +7,8 @@ The tree::
     │   ├── UnknownModelError   no model of that name (with suggestions)
     │   ├── UnknownPromptError  no prompt of that id/version
     │   ├── MissingAPIKeyError  an API model was chosen but its key env var is unset
-    │   └── ConfigError         a config or suite file is invalid (names the file and key)
+    │   ├── ConfigError         a config or suite file is invalid (names the file and key)
+    │   └── LocalServerError    the local model server cannot be set up (package, weights, start)
     ├── InputError              the input cannot be read as a kernel log
     ├── StateError              the runner's state file cannot be used (disk full, read-only, locked)
     │   └── StateCorruptError   the state file is damaged (``tasseograph state check`` / ``recover``)
@@ -87,6 +88,11 @@ class MissingAPIKeyError(UsageError):
 
 class ConfigError(UsageError):
     """A configuration or suite file is invalid."""
+
+
+class LocalServerError(UsageError):
+    """The local model server cannot be set up: llama-cpp-python or the weights missing, a bad
+    digest, or a server that never answered."""
 
 
 class InputError(TasseographError):

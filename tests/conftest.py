@@ -9,6 +9,7 @@ import pytest
 from tasseograph import paths
 from tasseograph.errors import UsageError
 from tests.fakeapi import cassette_fixture, fake_api_fixture, fake_api_server_fixture  # noqa: F401 (fixtures)
+from tests.localllm import local_llm_fixture  # noqa: F401 (fixture)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -36,7 +37,11 @@ def shared() -> Path:
 
 @pytest.fixture(autouse=True)
 def _offline_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test reaches a real API: keys and base URLs are cleared, plugins are not loaded."""
+    """No test reaches a real API: keys and base URLs are cleared, plugins are not loaded, and no
+    server's negotiated structured-output mode carries over from another test."""
+    from tasseograph.models.openai import forget_negotiated
+
+    forget_negotiated()
     for var in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "TASSEOGRAPH_MODEL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("TASSEOGRAPH_DISABLE_PLUGINS", "1")

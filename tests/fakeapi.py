@@ -32,6 +32,13 @@ Steps for ``script`` (consumed in order by the next requests, any endpoint):
 body is not JSON), ``error(status, type, message)``. Without a script the ``responder`` answers
 (``rules_responder`` by default). Random faults: ``FakeAPIServer(fault_rate=0.2, seed=1)``.
 
+Every response carries the header ``x-tasseograph-fake-server: 1``
+(``tasseograph.models.common.FAKE_SERVER_HEADER``): the backends note it on their replies, so a
+run answered by this server (or by a cassette recorded from it) is labelled plumbing whatever
+its host name. ``FakeAPIServer(reject_json_schema=True)`` (or the attribute, or
+``--reject-json-schema``) answers HTTP 500 to an OpenAI ``response_format`` of type
+``json_schema``, as llama.cpp's server does, and accepts ``json_object``.
+
 Usage: input tokens = characters / 4 of the user turns; when the system block carries
 ``cache_control`` the system tokens are written to the fake cache the first time that exact
 system text is seen and read from it afterwards (only when at least ``cache_min_tokens`` long,
@@ -64,6 +71,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from tasseograph.models.common import FAKE_SERVER_HEADER
 
 TEST_KEY = "sk-ant-test-FAKE-0123456789abcdef"
 """The API key tests use; a test scans every cassette and log for it."""
@@ -214,6 +223,8 @@ class FakeAPIServer:
         cache_min_tokens: shortest system prompt the fake cache stores (the real minimum is
             per model: 4096 on Haiku 4.5).
         batch_polls: status GETs a batch answers ``in_progress`` before ``ended``.
+        reject_json_schema: answer HTTP 500 to OpenAI ``response_format`` ``json_schema``
+            (llama.cpp's server does); ``json_object`` is accepted.
     """
 
     def __init__(
@@ -226,8 +237,10 @@ class FakeAPIServer:
         seed: int = 0,
         cache_min_tokens: int = 0,
         batch_polls: int = 0,
+        reject_json_schema: bool = False,
     ) -> None:
         self.responder = responder
+        self.reject_json_schema = reject_json_schema
         self.fault_rate = fault_rate
         self.faults = faults or (rate_limited, overloaded, server_error, lambda: text("I cannot comply."))
         self.cache_min_tokens = cache_min_tokens
@@ -292,6 +305,7 @@ class FakeAPIServer:
             self._cache.clear()
             self._batches.clear()
         self.fault_rate, self.responder, self.batch_polls = 0.0, rules_responder, 0
+        self.reject_json_schema = False
 
     @property
     def request_count(self) -> int:
@@ -474,6 +488,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(body, openai)
 
     def _answer(self, body: dict[str, Any], openai: bool) -> None:
+        if openai and self.fake.reject_json_schema and (body.get("response_format") or {}).get("type") == "json_schema":
+            # llama.cpp's wording: its request model takes only "text" and "json_object".
+            message = ("1 validation error for CreateChatCompletionRequest response_format.type: Input should "
+                       "be 'text' or 'json_object' [type=literal_error, input_value='json_schema']")
+            return self._send(500, _error_body(True, "internal_server_error", message))
         step = self.fake._next_step()
         if step is not None and step.delay and self.fake._stopping.wait(step.delay):
             return
@@ -502,6 +521,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("content-length", str(len(data)))
             self.send_header("request-id", self.fake.next_id("req"))
             self.send_header("x-request-id", self.fake.next_id("req"))
+            self.send_header(FAKE_SERVER_HEADER, "1")
             for key, value in (headers or {}).items():
                 self.send_header(key, value)
             self.end_headers()
@@ -640,9 +660,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fault-rate", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--responder", choices=["rules", "ok"], default="rules")
+    parser.add_argument("--reject-json-schema", action="store_true", help="HTTP 500 to json_schema, as llama.cpp")
     args = parser.parse_args(argv)
     responder = rules_responder if args.responder == "rules" else ok_responder
-    with FakeAPIServer(args.port, responder=responder, fault_rate=args.fault_rate, seed=args.seed) as server:
+    with FakeAPIServer(args.port, responder=responder, fault_rate=args.fault_rate, seed=args.seed,
+                       reject_json_schema=args.reject_json_schema) as server:
         print(f"fake API on {server.url} (Anthropic) and {server.openai_url} (OpenAI); Ctrl-C stops", flush=True)
         try:
             while True:

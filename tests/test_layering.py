@@ -31,7 +31,7 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
                  "tasseograph.sniff"),
     "steps": ("tasseograph.compress", "tasseograph.redact", "tasseograph.evidence", "tasseograph.prompts",
               "tasseograph.replies", "tasseograph.pricing", "tasseograph.baseline", "tasseograph.novelty"),
-    "models": ("tasseograph.models", "tasseograph.testing"),
+    "models": ("tasseograph.models", "tasseograph.testing", "tasseograph.localserver"),
     "catalogue": ("tasseograph.signals", "tasseograph.data", "tasseograph.devices", "tasseograph.textnorm",
                   "tasseograph.coverage"),
     "parsing": ("tasseograph.parsing",),

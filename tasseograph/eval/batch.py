@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tasseograph.errors import ModelError, UsageError
-from tasseograph.eval.cache import CachedReply, ResponseCache
+from tasseograph.eval.cache import CachedReply, ResponseCache, backend_params, origin_of
 from tasseograph.eval.execute import RunResult
 from tasseograph.models.base import ModelReply, ModelRequest
 from tasseograph.models.registry import get_model
@@ -75,7 +75,7 @@ def _store(results: dict[str, ModelReply | ModelError], cache: ResponseCache, mo
     stored = failed = 0
     for key, outcome in results.items():
         if isinstance(outcome, ModelReply):
-            cache.put(key, CachedReply(reply=outcome, batch=True, origin=origin), model=model)
+            cache.put(key, CachedReply(reply=outcome, batch=True, origin=origin_of(outcome, origin)), model=model)
             stored += 1
         else:
             failed += 1
@@ -83,8 +83,6 @@ def _store(results: dict[str, ModelReply | ModelError], cache: ResponseCache, mo
 
 
 def _origin(model: Any) -> str:
-    from tasseograph.eval.cache import backend_params
-
     return str(backend_params(model).get("base_url", "api"))
 
 

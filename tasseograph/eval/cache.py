@@ -62,9 +62,12 @@ class ResponseCache(Protocol):
 
 def request_key(model: Model, request: ModelRequest, *, epoch: int = 0) -> str:
     """The cache key of ``request`` sent to ``model`` in ``epoch`` (sha256 hex)."""
+    declared = callable(getattr(model, "cache_params", None))
     material = {
         "v": KEY_VERSION,
-        "model": model.name,
+        # A backend that declares its output-relevant settings (cache_params) has its name's
+        # ``?options`` covered by them: the same request by name or by suite options is one entry.
+        "model": model.name.partition("?")[0] if declared else model.name,
         "max_tokens": request.max_tokens,
         "temperature": request.temperature,
         "schema": _digest(json.dumps(request.schema, sort_keys=True)) if request.schema else None,
@@ -118,6 +121,7 @@ def reply_to_json(entry: CachedReply) -> str:
     return json.dumps({
         "text": r.text, "data": r.data, "usage": r.usage.model_dump(), "model_id": r.model_id,
         "request_id": r.request_id, "latency_s": r.latency_s, "batch": entry.batch, "origin": entry.origin,
+        "fake": r.fake,
     })
 
 
@@ -126,7 +130,7 @@ def reply_from_json(blob: str) -> CachedReply:
     d = json.loads(blob)
     reply = ModelReply(
         text=d["text"], data=d["data"], usage=Usage(**d["usage"]), model_id=d["model_id"],
-        request_id=d["request_id"], latency_s=d["latency_s"],
+        request_id=d["request_id"], latency_s=d["latency_s"], fake=d.get("fake", False),
     )
     return CachedReply(reply=reply, batch=d.get("batch", False), origin=d.get("origin", ""))
 
@@ -263,6 +267,12 @@ class CachingModel(Model):
             self.stats.deferred += 1
             self.pending[key] = request
             raise Deferred(key)
-        entry = CachedReply(reply=await self.inner.complete(request), origin=self.origin)
+        reply = await self.inner.complete(request)
+        entry = CachedReply(reply=reply, origin=origin_of(reply, self.origin))
         self.cache.put(key, entry, model=self.name)
         return entry
+
+
+def origin_of(reply: ModelReply, default: str) -> str:
+    """Where a fresh reply came from: ``fake`` when the project's fake server sent it, else ``default``."""
+    return "fake" if reply.fake else default

@@ -74,6 +74,7 @@ def run(suite_file: str | None, out: str, datasets: tuple[str, ...], models: tup
         no_compress: bool, epochs: int | None, concurrency: int | None, cache_path: str | None, no_cache: bool,
         replay_only: bool, batch: bool, hosts: int | None, interval_s: float | None) -> None:
     """Run SUITE_FILE (evals/*.toml), or the ad-hoc --dataset/--model form, and write reports to --out."""
+    from tasseograph.eval.scoring import no_usable_replies
     from tasseograph.eval.session import Flags, execute
     from tasseograph.eval.suite import DatasetSpec, OptionSet, Suite, load_suite
 
@@ -113,6 +114,9 @@ def run(suite_file: str | None, out: str, datasets: tuple[str, ...], models: tup
     flagged = ("CONTAMINATED", "TRAINED ELSEWHERE")
     for warning in sorted({n for s in outcome.summaries for n in s["notes"] if n.startswith(flagged)}):
         console.print(f"[red]warning:[/] {escape(warning)}")
+    for s in outcome.summaries:
+        if no_usable_replies(s):
+            console.print(f"[red]warning:[/] {escape(s['run_id'])}: {escape(s['quality'])}; no model was measured")
     console.print(f"wrote {out}/summary.json, cases.parquet, report.md, report.html")
 
 

@@ -25,6 +25,7 @@ from tasseograph.eval.cache import (
     Deferred,
     ResponseCache,
     backend_params,
+    origin_of,
 )
 from tasseograph.eval.datasets import Case, Dataset
 from tasseograph.evidence import evidence_is_valid
@@ -75,6 +76,8 @@ class CaseResult:
     group: str = ""
     truth_tags: str = ""
     origins: tuple[str, ...] = ()
+    served_models: tuple[str, ...] = ()
+    """Model ids the server reported in its replies (a local server's id for what it really ran)."""
 
 
 @dataclass
@@ -167,7 +170,8 @@ class _Recorder(Model):
             entry = await self.inner.complete_entry(request)
             self.hits += self.inner.stats.hits - before
             return entry
-        return CachedReply(reply=await self.inner.complete(request), origin="local")
+        reply = await self.inner.complete(request)
+        return CachedReply(reply=reply, origin="local" if self.local else origin_of(reply, _origin(self.inner)))
 
 
 async def run_spec(
@@ -196,8 +200,7 @@ async def run_spec(
     sem = asyncio.Semaphore(max(1, concurrency))
     prompt = None if model.local else resolve_prompt(spec.prompt).ref
     result = RunResult(spec=spec, model_name=model.name, prompt=prompt, local=model.local, cases=[],
-                       price_id=model.price_id, model_obj=model,
-                       origin="local" if model.local else str(backend_params(model).get("base_url", "api")))
+                       price_id=model.price_id, model_obj=model, origin="local" if model.local else _origin(model))
     task = progress.add_task(f"{spec.dataset.name} · {model.name}", total=len(spec.dataset.cases) * spec.epochs) if progress else None
     for epoch in range(spec.epochs):
         wrapped: Model = model
@@ -216,7 +219,14 @@ async def run_spec(
         if isinstance(wrapped, CachingModel):
             _add_stats(result.cache, wrapped.stats)
             result.pending.update(wrapped.pending)
+    if getattr(model, "fake_server", False):
+        # Even failed requests tell: the fake server marks its error responses too.
+        result.origin = "fake"
     return result
+
+
+def _origin(model: Model) -> str:
+    return str(backend_params(model).get("base_url", "api"))
 
 
 def _add_stats(total: CacheStats, part: CacheStats) -> None:
@@ -269,4 +279,5 @@ def _case_result(case: Case, epoch: int, verdict: Verdict, delta: Delta, rec: _R
         lines_in=len(delta.lines), tokens_before=stats.tokens_before, tokens_after=stats.tokens_after, host=case.host, group=case.group,
         truth_tags=" ".join(sorted(set(case.line_tags) - {"-"})),
         origins=tuple(sorted({e.origin for e in rec.entries})),
+        served_models=tuple(sorted({e.reply.model_id for e in rec.entries if e.reply.model_id})),
     )

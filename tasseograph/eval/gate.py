@@ -4,7 +4,8 @@ The baseline names runs by ``run_id`` and holds their precision, recall, critica
 cost per host-month, plus the tolerances. A run fails when a score falls more than its
 tolerance below the baseline (or becomes undefined), or when its cost rises more than
 ``cost_rel`` (relative) above it. A baseline run missing from DIR fails too: a silently
-dropped dataset must not pass. ``--update`` rewrites the baseline from DIR, keeping the
+dropped dataset must not pass. Any run of DIR whose replies mostly failed ("no usable
+replies": its verdicts were the signal fallback's) fails, baseline or not. ``--update`` rewrites the baseline from DIR, keeping the
 tolerances.
 """
 
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tasseograph.errors import ConfigError
 from tasseograph.eval.report import read_summary
+from tasseograph.eval.scoring import no_usable_replies
 from tasseograph.paths import checkout_root, shared_dir
 
 SCORES = ("precision", "recall", "critical_recall")
@@ -80,7 +82,7 @@ def check(runs: list[dict[str, Any]], baseline: Baseline, notes: list[str] | Non
     """Readable reasons the gate fails (empty when it passes); skipped optional runs go to ``notes``."""
     current = {r["run_id"]: r for r in runs}
     tol = baseline.tolerance
-    reasons = []
+    reasons = [f"{r['run_id']}: {r['quality']}" for r in runs if no_usable_replies(r)]
     for b in baseline.runs:
         cur = current.get(b.run_id)
         if cur is None and b.optional:

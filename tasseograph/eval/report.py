@@ -17,17 +17,17 @@ from typing import Any
 
 from tasseograph import provenance as prov
 from tasseograph.eval.mistakes import RunMistakes
-from tasseograph.eval.scoring import QUALITY_PLUMBING, SCHEMA_VERSION
+from tasseograph.eval.scoring import QUALITY_PLUMBING, SCHEMA_VERSION, no_usable_replies
 
 ESCALATION_POLICIES = ("single", "escalate-nonok", "escalate-uncertain", "local-first")
-READABLE_SCHEMAS = (1, SCHEMA_VERSION)
-"""``summary.json`` versions this code reads (version 1 had no provenance)."""
+READABLE_SCHEMAS = (1, 2, SCHEMA_VERSION)
+"""``summary.json`` versions this code reads (version 1 had no provenance, 2 no reply-failure counts)."""
 MAX_LISTED = 8
 """Misses (and, apart, false alarms) listed per run in the reports; the rest are counted."""
 
 
 def write_summary(path: Path, summaries: list[dict[str, Any]], provenance: dict[str, Any] | None = None) -> None:
-    """``{"schema_version": 2, "provenance": {...}, "runs": [...]}``."""
+    """``{"schema_version": SCHEMA_VERSION, "provenance": {...}, "runs": [...]}``."""
     body = {"schema_version": SCHEMA_VERSION, "provenance": provenance or prov.collect().as_dict(), "runs": summaries}
     path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
 
@@ -75,7 +75,10 @@ def fmt_money(v: float | None) -> str:
 
 
 TABLE_HEAD = ("dataset", "model", "prompt", "policy", "n (pos)", "precision", "recall", "F1", "crit. recall",
-              "crit. precision", "warn→crit", "crit→warn", "crit→ok", "false alarms", "$/host-month", "skip", "quality")
+              "crit. precision", "warn→crit", "crit→warn", "crit→ok", "false alarms", "$/host-month", "skip",
+              "reply failures", "quality")
+NO_SCORE = "n/a (fallback)"
+"""Shown instead of a score for a run whose replies mostly failed: the verdicts were the signals'."""
 
 
 def table_rows(summaries: list[dict[str, Any]]) -> list[tuple[str, ...]]:
@@ -83,22 +86,36 @@ def table_rows(summaries: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     return [
         (
             s["dataset"], s["model"], s["prompt"] or "-", _policy(s), f"{s['n_cases']} ({s['n_positive']})",
-            fmt(s["precision"], 2) + fmt_ci(s.get("precision_ci")), fmt(s["recall"], 2) + fmt_ci(s.get("recall_ci")),
-            fmt(s["f1"], 2), fmt(s["critical_recall"], 2), *_severity_cells(s), _false_alarms(s),
-            fmt_money(s["cost_per_host_month_usd"]),
-            fmt(s["skip_rate"], 2), _quality_short(s["quality"]),
+            *_scores(s), *_severity_cells(s), _false_alarms(s), fmt_money(s["cost_per_host_month_usd"]),
+            fmt(s["skip_rate"], 2), _reply_failures(s), _quality_short(s["quality"]),
         )
         for s in summaries
     ]
 
 
+def _scores(s: dict[str, Any]) -> tuple[str, ...]:
+    if no_usable_replies(s):
+        return (NO_SCORE,) * 4
+    return (fmt(s["precision"], 2) + fmt_ci(s.get("precision_ci")), fmt(s["recall"], 2) + fmt_ci(s.get("recall_ci")),
+            fmt(s["f1"], 2), fmt(s["critical_recall"], 2))
+
+
 def _severity_cells(s: dict[str, Any]) -> tuple[str, str, str, str]:
     """Critical precision, then warnings paged critical and criticals graded warning / ok as k/n."""
+    if no_usable_replies(s):
+        return NO_SCORE, NO_SCORE, NO_SCORE, NO_SCORE
     if s.get("n_warning") is None:  # severity unknown for this data
         return "undefined", "undefined", "undefined", "undefined"
     n_crit = s["n_critical"]
     return (fmt(s["critical_precision"], 2), f"{s['n_warnings_paged_critical']}/{s['n_warning']}",
             f"{s['n_criticals_graded_warning']}/{n_crit}", f"{s['n_criticals_graded_ok']}/{n_crit}")
+
+
+def _reply_failures(s: dict[str, Any]) -> str:
+    """Failed replies over model calls (``-`` for models that make no call that can fail)."""
+    if s["quality"].startswith("measured (local model, ran here)"):
+        return "-"
+    return f"{fmt(s['reply_failure_rate'], 2)} ({s.get('reply_failures', 0)}/{s.get('n_called', 0)})"
 
 
 def _false_alarms(s: dict[str, Any]) -> str:
@@ -114,7 +131,13 @@ def _policy(s: dict[str, Any]) -> str:
 
 
 def _quality_short(q: str) -> str:
-    return "PLUMBING, not quality" if q == QUALITY_PLUMBING else q.split(" (")[0] + (" local" if "local" in q else " API")
+    if q == QUALITY_PLUMBING:
+        return "PLUMBING, not quality"
+    if q.startswith("no usable replies"):
+        return "NO USABLE REPLIES: signal fallback"
+    if q.startswith("measured (local model:") or q.startswith("measured (served model:"):
+        return q  # which model and server: the reader must see what was measured
+    return q.split(" (")[0] + (" local" if "local" in q else " API")
 
 
 Section = tuple[str, tuple[str, ...], list[tuple[str, ...]]]
@@ -130,8 +153,10 @@ def escalation_rows(summaries: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     singles = [s for s in summaries if s["policy"] == "single" and (s["dataset"], s["options_label"]) in scope
                and s["model"] in models and s["prompt"] in prompts]
     return [
-        (s["dataset"], s["prompt"] or "-", s["policy"], s["model"], fmt(s["precision"]), fmt(s["recall"]),
-         fmt(s["critical_recall"]), fmt_money(s["cost_per_host_month_usd"]))
+        (s["dataset"], s["prompt"] or "-", s["policy"], s["model"],
+         *((NO_SCORE,) * 3 if no_usable_replies(s) else (fmt(s["precision"]), fmt(s["recall"]),
+                                                          fmt(s["critical_recall"]))),
+         fmt_money(s["cost_per_host_month_usd"]))
         for s in sorted(singles + esc, key=lambda s: (s["dataset"], s["options_label"], s["policy"] != "single"))
     ] if esc else []
 
@@ -214,6 +239,10 @@ def general_notes(summaries: list[dict[str, Any]]) -> list[str]:
     if any(s["quality"] == QUALITY_PLUMBING for s in summaries):
         out.append("**PLUMBING runs got their answers from a fake server, fake model or cassette: their scores "
                    "test the harness, not any model.**")
+    for s in summaries:
+        if no_usable_replies(s):
+            out.append(f"**{s['run_id']}: {s['quality']}; no model was measured (its verdicts' scores are kept "
+                       "under `fallback_scores` in summary.json).**")
     return out
 
 

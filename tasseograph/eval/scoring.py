@@ -1,8 +1,12 @@
 """Turn a ``RunResult`` into one ``summary.json`` run object (the figures a reviewer reads).
 
-Every API-model run is labelled by where its responses came from: a run whose replies came
-from a local fake server, a fake model or a cassette is "plumbing, not quality", and its
-precision and recall say nothing about any real model.
+Every API-model run is labelled by where its responses came from. Only the project's own fake
+server (recognised by its marker header, kept with each cached reply), a fake model or a
+cassette make a run "plumbing, not quality". A real server is a measurement wherever it runs:
+"measured (local model: ID, SERVER)" for one on this machine (llama.cpp, vLLM, Ollama). A run
+where most replies failed measured no model at all: it is labelled "no usable replies (n of m
+failed)", and its precision, recall and severity grading rates move to ``fallback_scores`` (they
+are the signal catalogue's, not the model's) while the headline scores are ``null``.
 """
 
 from __future__ import annotations
@@ -26,16 +30,25 @@ from tasseograph.eval.metrics import (
     severity_scores,
 )
 from tasseograph.eval.profile import FleetProfile, cost_per_host_month
+from tasseograph.models.common import is_local
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """2: ``summary.json`` carries ``provenance``; runs carry ``severity_known`` and the severity grading
-scores (``critical_precision`` and the rest)."""
+scores (``critical_precision`` and the rest). 3: runs carry ``reply_failures`` and ``n_called``, and a
+run with no usable replies has null scores and its verdicts' scores under ``fallback_scores``."""
 QUALITY_LOCAL = "measured (local model, ran here)"
 QUALITY_API = "measured (real API responses)"
 QUALITY_PLUMBING = "plumbing, not quality (responses from a fake server, fake model or cassette)"
+QUALITY_NO_REPLIES = "no usable replies"
+"""Prefix of the label of a run where most replies failed (the full label gives the counts)."""
+MOSTLY_FAILED = 0.5
+"""Share of failed replies above which a run measured no model."""
+SEVERITY_RATES = ("critical_precision", "warnings_paged_critical", "criticals_graded_warning", "criticals_graded_ok")
+"""The severity grading rates of a run (``metrics.SeverityScores``), scores like precision and recall."""
+SCORE_KEYS = ("precision", "recall", "f1", "critical_recall", "precision_ci", "recall_ci", "f1_ci", *SEVERITY_RATES)
+"""The scores that are the signal fallback's, not the model's, in a run with no usable replies."""
 PLUMBING_ENV = "TASSEOGRAPH_EVAL_PLUMBING"
 """Set to 1 when replaying cassettes, so those runs are labelled plumbing too."""
-_LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
 
 
 def run_id(run: RunResult) -> str:
@@ -49,15 +62,30 @@ def quality_label(run: RunResult) -> str:
     """Where the run's answers came from, and so what its scores mean."""
     if run.local:
         return QUALITY_LOCAL
-    origins = {o for c in run.cases for o in c.origins} | {run.origin}
+    origins = {o for c in run.cases for o in c.origins} | set(run.origin.split())
     fake_name = any(part.startswith("fake") for part in run.model_name.replace("→", " ").split())
-    if os.environ.get(PLUMBING_ENV) or fake_name or any(_is_fake(o) for o in origins):
+    if os.environ.get(PLUMBING_ENV) or fake_name or origins & {"fake", "cassette"}:
         return QUALITY_PLUMBING
-    return QUALITY_API
+    failed, called = reply_failures(run.cases)
+    if called and failed / called > MOSTLY_FAILED:
+        return f"{QUALITY_NO_REPLIES} ({failed} of {called} failed): scores are the signal fallback"
+    servers = sorted(o for o in origins if "://" in o)
+    if not servers:
+        return QUALITY_API
+    served = ", ".join(sorted({m for c in run.cases for m in c.served_models})) or "id not reported"
+    kind = "local model" if all(is_local(s) for s in servers) else "served model"
+    return f"measured ({kind}: {served}, {', '.join(servers)})"
 
 
-def _is_fake(origin: str) -> bool:
-    return origin in ("fake", "cassette") or any(h in origin for h in _LOOPBACK)
+def reply_failures(rows: list[CaseResult]) -> tuple[int, int]:
+    """Cases whose model reply failed (API error or unusable reply), and cases that called the model."""
+    called = [r for r in rows if not r.skipped]
+    return sum(r.model_error is not None for r in called), len(called)
+
+
+def no_usable_replies(summary: dict[str, Any]) -> bool:
+    """True for a ``summary.json`` run whose replies mostly failed (its scores are the fallback's)."""
+    return str(summary.get("quality", "")).startswith(QUALITY_NO_REPLIES)
 
 
 def fleet_profile(ds: Dataset, base: FleetProfile) -> tuple[FleetProfile, str]:
@@ -80,7 +108,8 @@ def summarize(run: RunResult, base: FleetProfile) -> dict[str, Any]:
     cost = sum(r.cost_usd for r in rows)
     mean_cost = cost / len(rows) if rows else 0.0
     called = [r for r in rows if not r.skipped]
-    return {
+    failed, _ = reply_failures(rows)
+    out = {
         "run_id": run_id(run), "dataset": ds.name, "dataset_kind": ds.kind, "dataset_path": ds.path,
         "split": ds.split, "model": run.model_name, "prompt": run.prompt, "policy": run.policy,
         "options_label": run.spec.options_label, "options": _jsonable(run.spec.options), "epochs": run.spec.epochs,
@@ -95,7 +124,7 @@ def summarize(run: RunResult, base: FleetProfile) -> dict[str, Any]:
         "per_category": per_category([r.truth_categories for r in rows], [r.pred_categories for r in rows])
         if ds.categories_known else None,
         "evidence_validity": ratio(sum(r.evidence_valid for r in rows), sum(r.n_findings for r in rows)),
-        "reply_failure_rate": ratio(sum(r.model_error is not None for r in called), len(called)),
+        "reply_failure_rate": ratio(failed, len(called)), "reply_failures": failed, "n_called": len(called),
         "skip_rate": ratio(len(rows) - len(called), len(rows)),
         **_false_alarms(rows, ds),
         "tokens": _tokens(rows),
@@ -110,6 +139,11 @@ def summarize(run: RunResult, base: FleetProfile) -> dict[str, Any]:
         "notes": list(ds.notes) + _undefined_notes(b.recall, ds) + _model_notes(run),
         "severity_known": ds.severity_known,
     }
+    if no_usable_replies(out):
+        # The verdicts are the signal catalogue's: keep its scores, never under the model's name.
+        out["fallback_scores"] = {k: out[k] for k in SCORE_KEYS}
+        out.update(dict.fromkeys(SCORE_KEYS))
+    return out
 
 
 def _severity(truth: list[str], pred: list[str], ds: Dataset) -> dict[str, float | int | None]:

@@ -32,7 +32,7 @@ from tasseograph.errors import (
     UsageError,
 )
 from tasseograph.models.base import Model, ModelReply, ModelRequest
-from tasseograph.models.common import HTTPOptions, is_retryable, scrub, validate_options
+from tasseograph.models.common import HTTPOptions, ServerWatch, is_retryable, scrub, validate_options
 from tasseograph.pricing import resolve_price_id
 from tasseograph.schema import Usage, reply_json_schema
 
@@ -91,9 +91,15 @@ class AnthropicModel(Model):
         self.price_id = self._resolve_price()
         self.cache_ttl = self.options.cache_ttl
         """TTL of this model's cache writes, for ``cost_usd(..., cache_ttl=)``."""
+        self._watch = ServerWatch()
 
     def __repr__(self) -> str:
         return f"AnthropicModel({self.model_id!r}, structured={self.options.structured!r})"
+
+    @property
+    def fake_server(self) -> bool:
+        """True once any response came from the project's fake API server (its marker header)."""
+        return self._watch.fake
 
     def _resolve_key(self) -> SecretStr:
         key = self.options.api_key or SecretStr(os.environ.get(ANTHROPIC_KEY_ENV, "").strip())
@@ -118,6 +124,7 @@ class AnthropicModel(Model):
             base_url=self.options.base_url,
             timeout=self.options.timeout,
             max_retries=self.options.max_retries,
+            http_client=anthropic.DefaultAsyncHttpxClient(event_hooks=self._watch.hooks()),
         )
 
     # --- one call ----------------------------------------------------------------------
@@ -173,6 +180,7 @@ class AnthropicModel(Model):
             )
         reply = to_reply(message)
         reply.latency_s = time.perf_counter() - started
+        reply.fake = self._watch.fake
         return reply
 
     async def count_tokens(self, request: ModelRequest) -> int:
@@ -214,7 +222,9 @@ class AnthropicModel(Model):
 
     def _batch_outcome(self, result: Any) -> ModelReply | ModelError:
         if result.type == "succeeded":
-            return to_reply(result.message)
+            reply = to_reply(result.message)
+            reply.fake = self._watch.fake
+            return reply
         if result.type == "errored":
             err = result.error.error
             status = _ERROR_TYPE_STATUS.get(err.type)

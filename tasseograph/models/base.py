@@ -57,6 +57,8 @@ class ModelReply:
     unjudged: tuple[int, ...] = ()
     """Indices of delta lines the model looked at but could not judge (the ``local`` classifier knows
     too few of their words); the verdict lists them as "unknown kernel message, not judged"."""
+    fake: bool = False
+    """True when the project's fake API server answered (its marker header): plumbing, not a model."""
 
 
 CacheTTL = Literal["5m", "1h"]
@@ -84,6 +86,9 @@ class Model(Protocol):
     model) or ``signal`` (the catalogue itself; its reply is replaced by the catalogue's hits)."""
     cache_ttl: CacheTTL = "5m"
     """TTL of the prompt-cache writes its usage reports (priced differently)."""
+    composite_name: bool = False
+    """True when its ids hold other model names (``escalate:A>B``, each may carry ``?options``):
+    the registry then passes the id whole instead of splitting ``?options`` off it."""
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         """Answer one triage request."""

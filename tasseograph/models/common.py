@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
@@ -10,6 +11,10 @@ from tasseograph.errors import UsageError
 
 OptionsT = TypeVar("OptionsT", bound=BaseModel)
 
+FAKE_SERVER_HEADER = "x-tasseograph-fake-server"
+"""Header the project's own fake API server (``tests/fakeapi.py``) sends on every response, and
+cassettes recorded from it replay: replies that carry it test plumbing, never a model."""
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 """Statuses worth retrying besides every 5xx (the SDKs' own classification)."""
 REDACTED = "[REDACTED]"
@@ -45,6 +50,11 @@ def validate_options(cls: type[OptionsT], options: dict[str, Any], model: str) -
         raise UsageError(f"bad option(s) for {model}: {problems} (known options: {known})") from None
 
 
+def is_local(url: str) -> bool:
+    """True when ``url`` points at this machine."""
+    return (urlsplit(url).hostname or "") in LOCAL_HOSTS
+
+
 def is_retryable(status: int | None) -> bool:
     """True for statuses the SDKs retry: 408, 409, 429 and every 5xx (529 included)."""
     return status is not None and (status in RETRYABLE_STATUS or status >= 500)
@@ -54,3 +64,23 @@ def scrub(text: str, secret: SecretStr | None) -> str:
     """``text`` with the secret replaced, for messages built from server-sent text."""
     value = secret.get_secret_value() if secret is not None else ""
     return text.replace(value, REDACTED) if len(value) >= 8 else text
+
+
+class ServerWatch:
+    """An HTTP response hook that notes whether any response came from the project's fake server.
+
+    Recognised by its marker header only: a real model served on localhost (vLLM, Ollama,
+    llama.cpp) is a real measurement, so the host name proves nothing.
+    """
+
+    def __init__(self) -> None:
+        self.fake = False
+
+    async def on_response(self, response: Any) -> None:
+        """The ``event_hooks["response"]`` callback of the SDK's HTTP client."""
+        if response.headers.get(FAKE_SERVER_HEADER):
+            self.fake = True
+
+    def hooks(self) -> dict[str, list[Any]]:
+        """``event_hooks`` for ``DefaultAsyncHttpxClient``."""
+        return {"response": [self.on_response]}

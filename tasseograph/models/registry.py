@@ -6,6 +6,12 @@ third-party packages alike register through the ``tasseograph.models`` entry-poi
 (the built-ins are listed once, in tasseograph's own ``pyproject.toml``). tasseograph's own
 entry points are read on the first lookup; other packages' on the first miss. Set
 ``TASSEOGRAPH_DISABLE_PLUGINS=1`` to skip other packages' entry points (tests do).
+
+A name may carry backend options as a query string, for any provider:
+``openai:gemma3?max_tokens=300&timeout=300&stop=%0A%0A``. The registry only splits them off
+(values stay strings, a repeated key becomes a list); each backend validates and converts its
+own options, so a bad value is the backend's one-line ``UsageError``. A provider whose ids hold
+other model names (``escalate:A>B``) sets ``composite_name = True`` and parses its id itself.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import os
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, distribution, entry_points
 from typing import Any
+from urllib.parse import parse_qsl
 
 from tasseograph.errors import UnknownModelError, UsageError
 from tasseograph.models.base import Model
@@ -103,17 +110,54 @@ def split_name(name: str) -> tuple[str, str | None]:
     return provider.strip(), (model_id.strip() or None) if sep else None
 
 
+def parse_options(name: str, query: str) -> dict[str, str | list[str]]:
+    """The options of a name's ``?key=value&...`` query (strings, URL-decoded; a repeated key is a list).
+
+    Raises:
+        UsageError: the query is not ``key=value`` pairs.
+    """
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        raise UsageError(f"model {name!r}: options after '?' are key=value pairs joined by '&' "
+                         "(e.g. openai:gemma3?max_tokens=300&timeout=300)") from None
+    options: dict[str, str | list[str]] = {}
+    for key, value in pairs:
+        prev = options.get(key)
+        options[key] = value if prev is None else [*([prev] if isinstance(prev, str) else prev), value]
+    return options
+
+
 def get_model(name: str, **options: Any) -> Model:
     """Build the model called ``name`` (``rules``, ``anthropic:claude-haiku-4-5``, ...).
+
+    ``name`` may carry options (``openai:gemma3?max_tokens=300``); giving the same option in
+    the name and in ``options`` is an error, so no value silently wins over the other.
 
     Raises:
         UnknownModelError: no provider of that name (the message suggests close ones).
         MissingAPIKeyError: the provider needs a key that is not set.
+        UsageError: bad or duplicated options.
     """
     provider, model_id = split_name(name)
+    provider, _, query = provider.partition("?")  # "rules?x=1": options without a model id
     _ensure_builtins()
     if provider not in _registry:
         _ensure_plugins()
     if provider not in _registry:
         raise UnknownModelError(name, _registry)
-    return _resolve(_registry[provider])(model_id, **options)
+    factory = _resolve(_registry[provider])
+    if getattr(factory, "composite_name", False):
+        return factory(model_id, **options)
+    if model_id is not None and "?" in model_id:
+        model_id, _, query = model_id.partition("?")
+    if not query:
+        return factory(model_id, **options)
+    from_name = parse_options(name, query)
+    both = sorted(set(from_name) & set(options))
+    if both:
+        raise UsageError(f"model {name!r}: option(s) {', '.join(both)} given both in the name and as options")
+    model = factory(model_id or None, **from_name, **options)
+    # The options stay in the name, so runs that differ only by them are told apart in reports.
+    model.name = f"{model.name}?{query}"
+    return model

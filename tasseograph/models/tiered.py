@@ -36,6 +36,8 @@ class TieredOptions(BaseModel):
 class TieredModel(Model):
     """Two models in series; the larger answers only for the deltas the smaller escalates."""
 
+    composite_name = True
+    """Its id holds two model names (each may carry ``?options``): the registry passes it whole."""
 
     def __init__(self, model_id: str | None = None, **options: Any) -> None:
         from tasseograph.models.registry import get_model

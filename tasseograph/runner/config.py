@@ -79,8 +79,9 @@ class ModelSection(_Section):
     """Most hosts' deltas in one API call; 1 turns batching off. Local models never batch."""
     api_key_file: Path | None = None
     """File holding the API key (first line). Default: the backend's environment variable."""
-    options: dict[str, str | int | float | bool] = Field(default_factory=dict)
-    """Backend options, validated by the backend (e.g. ``timeout = 30``, ``max_retries = 2``, ``base_url``)."""
+    options: dict[str, str | int | float | bool | list[str]] = Field(default_factory=dict)
+    """Backend options, validated by the backend (e.g. ``timeout = 30``, ``max_retries = 2``,
+    ``base_url``; a local server: ``max_tokens = 300``, ``temperature = 0``, ``stop = ["\n\n"]``)."""
     concurrency: int = Field(4, ge=1, le=64)
     """Model calls in flight at once."""
     prefilter: bool = True
@@ -95,7 +96,8 @@ class ModelSection(_Section):
     @field_validator("options")
     @classmethod
     def _no_secrets(cls, options: dict[str, Any]) -> dict[str, Any]:
-        secret = sorted(k for k in options if any(word in k.lower() for word in _SECRET_WORDS))
+        # Whole words, so ``max_tokens`` is not mistaken for a token.
+        secret = sorted(k for k in options if set(k.lower().replace("-", "_").split("_")) & set(_SECRET_WORDS))
         if secret:
             raise ValueError(f"{', '.join(secret)} may not be set here: put API keys in the environment "
                              "or model.api_key_file")

@@ -97,3 +97,28 @@ async def test_collect_mode_defers_misses() -> None:
     with pytest.raises(Deferred):
         await cached.complete(REQ)
     assert list(cached.pending.values()) == [REQ]
+
+
+def test_options_by_name_or_by_suite_share_a_key_and_each_option_counts() -> None:
+    from tasseograph.models.registry import get_model
+
+    by_name = get_model("openai:gemma3?max_tokens=200&temperature=0&base_url=http://127.0.0.1:18080/v1")
+    by_suite = get_model("openai:gemma3", max_tokens=200, temperature=0.0, base_url="http://127.0.0.1:18080/v1")
+    assert request_key(by_name, REQ) == request_key(by_suite, REQ)
+    for changed in ({"max_tokens": 201}, {"temperature": 0.5}, {"stop": "\n"}, {"structured": "json_object"},
+                    {"base_url": "http://127.0.0.1:18081/v1"}):
+        other = get_model("openai:gemma3", **{"max_tokens": 200, "temperature": 0.0,
+                                              "base_url": "http://127.0.0.1:18080/v1", **changed})
+        assert request_key(other, REQ) != request_key(by_suite, REQ), changed
+    # Timeouts and retries do not change what a model says.
+    patient = get_model("openai:gemma3?timeout=300&max_retries=0", max_tokens=200, temperature=0.0,
+                        base_url="http://127.0.0.1:18080/v1")
+    assert request_key(patient, REQ) == request_key(by_suite, REQ)
+
+
+async def test_a_fake_server_reply_is_stored_as_fake(tmp_path: Path) -> None:
+    inner = _fake()
+    inner.default = ModelReply(data={"status": "ok", "issues": []}, fake=True)
+    await CachingModel(inner, SQLiteCache(tmp_path / "c.sqlite"), origin="http://127.0.0.1:1").complete(REQ)
+    entry = await CachingModel(inner, SQLiteCache(tmp_path / "c.sqlite"), replay_only=True).complete_entry(REQ)
+    assert entry.origin == "fake" and entry.reply.fake

@@ -10,7 +10,15 @@ import pytest
 from click.testing import CliRunner
 
 from tasseograph.eval.cli import main
-from tasseograph.eval.report import MAX_LISTED, fold_constant, read_provenance, read_summary
+from tasseograph.eval.report import (
+    MAX_LISTED,
+    NO_SCORE,
+    escalation_rows,
+    fold_constant,
+    read_provenance,
+    read_summary,
+)
+from tasseograph.eval.scoring import SCHEMA_VERSION
 from tasseograph.provenance import missing_fields
 from tests.eval.conftest import CASES, write_cases
 
@@ -133,3 +141,21 @@ def test_report_modules_import_each_other_one_way_only() -> None:
     except CycleError as exc:
         pytest.fail(f"import cycle: {exc.args[1]}")
     assert order.index("report") < order.index("plots") < order.index("report_html") < order.index("outputs")
+
+
+def test_a_run_with_no_usable_replies_shows_no_score_in_the_escalation_table_either() -> None:
+    base = {"dataset": "dev", "options_label": "default", "prompt": "triage-v1@1", "precision": None, "recall": None,
+            "critical_recall": None, "cost_per_host_month_usd": 0.0}
+    failed = {**base, "policy": "single", "model": "openai:small",
+              "quality": "no usable replies (8 of 8 failed): scores are the signal fallback"}
+    tiered = {**base, "policy": "escalate-nonok", "model": "openai:small → openai:large", "precision": 0.9,
+              "recall": 1.0, "critical_recall": 1.0, "quality": "measured (real API responses)"}
+    rows = {r[3]: r[4:7] for r in escalation_rows([failed, tiered])}
+    assert rows == {"openai:small": (NO_SCORE,) * 3, "openai:small → openai:large": ("0.900", "1.000", "1.000")}
+
+
+def test_summaries_of_every_earlier_schema_still_read(tmp_path: Path) -> None:
+    for version in range(1, SCHEMA_VERSION + 1):
+        path = tmp_path / f"v{version}.json"
+        path.write_text(json.dumps({"schema_version": version, "runs": [{"run_id": f"r{version}"}]}), encoding="utf-8")
+        assert read_summary(path) == [{"run_id": f"r{version}"}]

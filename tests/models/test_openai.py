@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -16,7 +17,7 @@ from tasseograph.errors import (
     UsageError,
 )
 from tasseograph.models.base import ModelRequest
-from tasseograph.models.openai import DEFAULT_BASE_URL, OpenAIModel, is_local
+from tasseograph.models.openai import DEFAULT_BASE_URL, OpenAIModel, is_local, negotiated_mode
 from tasseograph.models.registry import get_model
 from tasseograph.replies import parse_reply
 from tasseograph.schema import Delta
@@ -149,3 +150,76 @@ async def test_cassette_complete(cassette: CassetteRun) -> None:
     cassette.script(ok(WARNING))
     reply = await local(cassette.openai_url).complete(request())
     assert json.loads(reply.text) == WARNING
+
+
+# --- structured output negotiated per server ------------------------------------------------
+
+
+def _formats(server: FakeAPIServer) -> list[str | None]:
+    return [(r.body.get("response_format") or {}).get("type") for r in server.requests]
+
+
+async def test_a_server_that_rejects_json_schema_costs_one_failed_request(fake_api: FakeAPIServer) -> None:
+    fake_api.reject_json_schema = True
+    fake_api.script(ok(WARNING), ok(WARNING))  # the refused request takes no scripted step
+    model = local(fake_api.openai_url)
+    first = await model.complete(request())
+    assert json.loads(first.text) == WARNING
+    assert _formats(fake_api) == ["json_schema", "json_object"]  # no SDK retries of the refused mode
+    json_object = fake_api.requests[-1].body["response_format"]
+    assert json_object["schema"]["required"] == ["status", "issues"]
+    assert negotiated_mode(fake_api.openai_url) == "json_object"
+    await local(fake_api.openai_url).complete(request())  # a new model object, same server: remembered
+    assert _formats(fake_api) == ["json_schema", "json_object", "json_object"]
+
+
+async def test_concurrent_first_requests_wait_for_one_probe(fake_api: FakeAPIServer) -> None:
+    fake_api.reject_json_schema = True
+    fake_api.script(*[ok(WARNING)] * 6)
+    model = local(fake_api.openai_url)
+    replies = await asyncio.gather(*(model.complete(request()) for _ in range(6)))
+    assert all(parse_reply(r).status == "warning" for r in replies)
+    assert _formats(fake_api).count("json_schema") == 1 and fake_api.request_count == 7
+
+
+async def test_a_server_that_takes_json_schema_keeps_it(fake_api: FakeAPIServer) -> None:
+    await local(fake_api.openai_url).complete(request())
+    assert negotiated_mode(fake_api.openai_url) == "json_schema" and _formats(fake_api) == ["json_schema"]
+
+
+async def test_a_fixed_mode_is_never_changed_and_says_how_to_fix_it(fake_api: FakeAPIServer) -> None:
+    fake_api.reject_json_schema = True
+    with pytest.raises(ModelAPIError) as info:
+        await local(fake_api.openai_url, structured="json_schema", max_retries=0).complete(request())
+    assert 'structured="auto"' in str(info.value) and "\n" not in str(info.value)
+    assert negotiated_mode(fake_api.openai_url) is None
+
+
+async def test_an_error_not_about_the_format_is_retried_not_negotiated(fake_api: FakeAPIServer) -> None:
+    fake_api.script(overloaded(), ok(WARNING))
+    reply = await local(fake_api.openai_url).complete(request())
+    assert json.loads(reply.text) == WARNING and _formats(fake_api) == ["json_schema", "json_schema"]
+    assert negotiated_mode(fake_api.openai_url) == "json_schema"
+
+
+async def test_options_reach_the_request(fake_api: FakeAPIServer) -> None:
+    model = local(fake_api.openai_url, max_tokens=300, temperature=0.3, stop="\n\n", structured="json_object")
+    await model.complete(request())
+    body = fake_api.requests[-1].body
+    assert (body["max_tokens"], body["temperature"], body["stop"]) == (300, 0.3, ["\n\n"])
+    assert body["response_format"]["type"] == "json_object"
+    assert model.cache_params() == {"structured": "json_object", "base_url": fake_api.openai_url,
+                                    "max_tokens": 300, "temperature": 0.3, "stop": ["\n\n"]}
+
+
+async def test_replies_from_the_fake_server_are_marked_fake(fake_api: FakeAPIServer) -> None:
+    model = local(fake_api.openai_url)
+    reply = await model.complete(request())
+    assert reply.fake and model.fake_server
+
+
+async def test_a_multi_line_server_error_becomes_one_line(fake_api: FakeAPIServer) -> None:
+    fake_api.script(error(400, "invalid_request_error", "bad request\n  File \"app.py\", line 3\n    boom"))
+    with pytest.raises(ModelAPIError) as info:
+        await local(fake_api.openai_url, max_retries=0).complete(request())
+    assert str(info.value) == 'openai:qwen3-8b: HTTP 400: bad request File "app.py", line 3 boom'

@@ -130,3 +130,25 @@ def test_api_key_in_backend_options_is_refused_without_echo(tmp_path: Path) -> N
     with pytest.raises(ConfigError) as exc:
         load_config(path)
     assert "SECRET" not in str(exc.value) and "model.options: api_key may not be set here" in str(exc.value)
+
+
+def test_local_server_options_reach_the_backend(tmp_path: Path) -> None:
+    from tasseograph.models.openai import OpenAIModel
+    from tasseograph.runner.worker import build_model
+
+    path = write(tmp_path, '[model]\nname = "openai:gemma3-270m"\n'
+                           'options = { base_url = "http://127.0.0.1:18080/v1", max_tokens = 300, temperature = 0, '
+                           'stop = ["\\n\\n"], timeout = 300 }\n')
+    model = build_model(load_config(path))
+    assert isinstance(model, OpenAIModel)
+    assert (model.options.max_tokens, model.options.stop, model.options.timeout) == (300, ["\n\n"], 300.0)
+
+
+def test_a_bad_backend_option_is_one_line(tmp_path: Path) -> None:
+    from tasseograph.errors import UsageError
+    from tasseograph.runner.worker import build_model
+
+    path = write(tmp_path, '[model]\nname = "openai:gemma3-270m"\noptions = { max_tokens = -5 }\n')
+    with pytest.raises(UsageError) as exc:
+        build_model(load_config(path))
+    assert "max_tokens: Input should be greater than 0" in str(exc.value) and "\n" not in str(exc.value)

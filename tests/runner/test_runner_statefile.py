@@ -202,6 +202,52 @@ def test_recovery_copies_what_reads_and_drops_cursors_when_the_queue_is_damaged(
     assert report.ok and report.rows["verdicts"] == 50 and report.rows["cursors"] == 0
 
 
+def interrupted_checkpoint(tmp_path: Path) -> tuple[Path, int]:
+    """A state file as a ``kill -9`` in the middle of a WAL checkpoint leaves it, and its row count.
+
+    A checkpoint copies the WAL's pages into the file in page order, the header page (with the new
+    page count) first; killed halfway, the file holds the first pages of the checkpointed database
+    and the WAL still holds them all.
+    """
+    path = tmp_path / "state.db"
+    grow(path, rows=50)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    before = path.stat().st_size
+    with conn:
+        conn.executemany("INSERT INTO verdicts VALUES (?,?,?,?,?,?,?,?,?)",
+                         [(i, "new", f"new/{i}.log:0-1", 2.0, "ok", "rules", None, 0.0, "{}" + " " * 900)
+                          for i in range(400)])
+    wal, shm = (path.with_name(path.name + suffix).read_bytes() for suffix in ("-wal", "-shm"))
+    conn.execute("PRAGMA wal_checkpoint(FULL)")
+    done = path.read_bytes()
+    conn.close()
+    assert len(done) > before + 2 * 4096
+    path.write_bytes(done[: before + (len(done) - before) // 2 // 4096 * 4096])
+    path.with_name(path.name + "-wal").write_bytes(wal)
+    path.with_name(path.name + "-shm").write_bytes(shm)
+    return path, 450
+
+
+def test_a_checkpoint_killed_halfway_is_not_damage(tmp_path: Path) -> None:
+    path, rows = interrupted_checkpoint(tmp_path)
+    header = path.read_bytes()[:100]
+    assert path.stat().st_size < int.from_bytes(header[28:32], "big") * int.from_bytes(header[16:18], "big")
+    check_header(path)  # the WAL holds every page the file lacks
+    state = open_state(path)
+    assert state.conn.execute("SELECT COUNT(*) FROM verdicts").fetchone() == (rows,)
+    state.close()
+    assert check_state(path).ok
+
+
+def test_the_same_short_file_without_its_wal_is_damaged(tmp_path: Path) -> None:
+    path, _ = interrupted_checkpoint(tmp_path)
+    for suffix in ("-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink()
+    with pytest.raises(StateCorruptError, match="cut short"):
+        check_header(path)
+
+
 def test_header_check_catches_a_file_cut_short(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     grow(path, rows=50)

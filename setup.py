@@ -1,0 +1,34 @@
+"""Build steps pyproject.toml cannot declare: the optional compiled bulk core, and prompts/ in wheels.
+
+The compiled core (``tasseograph._scancore``) needs a C compiler and Hyperscan's headers
+(Debian: ``apt-get install libhyperscan-dev``). Without them the build prints a warning and the
+package installs anyway; ``tasseograph.bulk`` then runs its Python path and says so.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from setuptools import Extension, setup
+from setuptools.command.build_py import build_py
+
+
+class BuildPy(build_py):
+    """Ship the top-level ``prompts/`` folder inside the package, as ``tasseograph/_prompts``."""
+
+    def run(self) -> None:
+        super().run()
+        if not self.editable_mode:  # an editable install reads prompts/ from the checkout
+            shutil.copytree("prompts", Path(self.build_lib) / "tasseograph" / "_prompts", dirs_exist_ok=True)
+
+
+SCANCORE = Extension(
+    "tasseograph._scancore",
+    sources=["tasseograph/_scancore.c"],
+    libraries=["hs"],
+    extra_compile_args=["-O3", "-std=c11"],
+    optional=True,  # a failed build warns and leaves the Python path
+)
+
+setup(ext_modules=[SCANCORE], cmdclass={"build_py": BuildPy})

@@ -1,0 +1,817 @@
+/* The bulk local path's hot loop, compiled: one pass over a block of log lines.
+ *
+ * Per line: split, cut the default dmesg stamp (or take a plain line stripped), mask the
+ * message to its template with one lexer, match it against the whole catalogue (signal and
+ * noise patterns together) with one Hyperscan database, and count it: a verdict tally and a
+ * bounded template table (space-saving heavy hitters).
+ *
+ * Exactness comes first: a line this file cannot settle exactly as the Python reference does
+ * (non-ASCII bytes, control characters, a prefix other than the default stamp) is handed back
+ * to Python, which parses it and returns the message (add_messages) or its whole verdict
+ * (add_verdict). The patterns come from the catalogue at run time; none is written here.
+ * The reference for every rule below is tasseograph/bulkref.py (parity-tested).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <hs/hs.h>
+#include <stdint.h>
+#include <string.h>
+
+enum { NEITHER = 0, BORING = 1, SIGNAL = 2 };
+enum { FMT_DMESG = 0, FMT_PLAIN = 1 };
+/* What feed() stopped for: the end of the block, or a line Python must settle. */
+enum { STOP_END = 0, STOP_LINE = 1 };
+
+/* ---- character classes (ASCII) ------------------------------------------------------------ */
+
+static unsigned char WORD[256], HEX[256], DIGIT[256], LOWER[256], UPPER[256], ALPHA[256];
+
+static void init_tables(void) {
+    for (int c = 0; c < 256; c++) {
+        DIGIT[c] = c >= '0' && c <= '9';
+        LOWER[c] = c >= 'a' && c <= 'z';
+        UPPER[c] = c >= 'A' && c <= 'Z';
+        ALPHA[c] = LOWER[c] || UPPER[c];
+        WORD[c] = ALPHA[c] || DIGIT[c] || c == '_';
+        HEX[c] = DIGIT[c] || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    }
+}
+
+static inline int all_in(const unsigned char *s, size_t n, const unsigned char *table) {
+    for (size_t i = 0; i < n; i++)
+        if (!table[s[i]]) return 0;
+    return 1;
+}
+
+/* ---- hashing -------------------------------------------------------------------------------- */
+
+static inline uint64_t mix(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static uint64_t hash_bytes(const unsigned char *p, size_t n) {
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 29;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    return mix(h ^ w);
+}
+
+/* ---- the template table: space-saving (Metwally et al.) --------------------------------------
+ * At most `cap` templates. A new template when the table is full takes the place of the one
+ * with the smallest (count, tick) -- tick being when its count last changed -- and inherits
+ * that count as its error: true count <= count <= true count + error, and error <= lines / cap.
+ */
+
+typedef struct {
+    char *key;
+    uint32_t len;
+    uint64_t hash;
+    int64_t count, error, tick, first;
+    int32_t heap_pos;
+} Entry;
+
+typedef struct {
+    Entry *entries;
+    int32_t *heap;  /* entry indices, a min-heap on (count, tick) */
+    int32_t *index; /* open addressing, linear probing: entry index or -1 */
+    uint32_t mask;
+    int32_t cap, size;
+    int64_t tick, evictions;
+} Table;
+
+static inline int before(const Entry *a, const Entry *b) {
+    return a->count < b->count || (a->count == b->count && a->tick < b->tick);
+}
+
+static void heap_swap(Table *t, int32_t i, int32_t j) {
+    int32_t a = t->heap[i], b = t->heap[j];
+    t->heap[i] = b;
+    t->heap[j] = a;
+    t->entries[b].heap_pos = i;
+    t->entries[a].heap_pos = j;
+}
+
+static void sift_down(Table *t, int32_t i) {
+    for (;;) {
+        int32_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < t->size && before(&t->entries[t->heap[l]], &t->entries[t->heap[m]])) m = l;
+        if (r < t->size && before(&t->entries[t->heap[r]], &t->entries[t->heap[m]])) m = r;
+        if (m == i) return;
+        heap_swap(t, i, m);
+        i = m;
+    }
+}
+
+static void sift_up(Table *t, int32_t i) {
+    while (i > 0) {
+        int32_t p = (i - 1) / 2;
+        if (!before(&t->entries[t->heap[i]], &t->entries[t->heap[p]])) return;
+        heap_swap(t, i, p);
+        i = p;
+    }
+}
+
+static int table_init(Table *t, int32_t cap) {
+    uint32_t slots = 16;
+    while (slots < (uint32_t)cap * 2) slots <<= 1;
+    t->entries = PyMem_Calloc((size_t)cap, sizeof(Entry));
+    t->heap = PyMem_Calloc((size_t)cap, sizeof(int32_t));
+    t->index = PyMem_Malloc((size_t)slots * sizeof(int32_t));
+    if (!t->entries || !t->heap || !t->index) return -1;
+    memset(t->index, 0xff, (size_t)slots * sizeof(int32_t));
+    t->mask = slots - 1;
+    t->cap = cap;
+    t->size = 0;
+    t->tick = t->evictions = 0;
+    return 0;
+}
+
+static void table_free(Table *t) {
+    if (t->entries)
+        for (int32_t i = 0; i < t->size; i++) PyMem_Free(t->entries[i].key);
+    PyMem_Free(t->entries);
+    PyMem_Free(t->heap);
+    PyMem_Free(t->index);
+    t->entries = NULL;
+    t->heap = t->index = NULL;
+}
+
+static void index_remove(Table *t, int32_t entry) {
+    uint32_t i = (uint32_t)t->entries[entry].hash & t->mask;
+    while (t->index[i] != entry) i = (i + 1) & t->mask;
+    uint32_t j = i; /* backward-shift deletion keeps every probe chain unbroken */
+    for (;;) {
+        j = (j + 1) & t->mask;
+        if (t->index[j] < 0) break;
+        uint32_t home = (uint32_t)t->entries[t->index[j]].hash & t->mask;
+        int between = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+        if (between) continue;
+        t->index[i] = t->index[j];
+        i = j;
+    }
+    t->index[i] = -1;
+}
+
+static uint32_t index_probe(Table *t, const unsigned char *key, uint32_t len, uint64_t hash, int32_t *found) {
+    uint32_t i = (uint32_t)hash & t->mask;
+    for (;;) {
+        int32_t e = t->index[i];
+        if (e < 0) {
+            *found = -1;
+            return i;
+        }
+        Entry *x = &t->entries[e];
+        if (x->hash == hash && x->len == len && memcmp(x->key, key, len) == 0) {
+            *found = e;
+            return i;
+        }
+        i = (i + 1) & t->mask;
+    }
+}
+
+static int table_add(Table *t, const unsigned char *key, size_t n) {
+    uint32_t len = (uint32_t)n;
+    uint64_t hash = hash_bytes(key, n);
+    int32_t found;
+    uint32_t slot = index_probe(t, key, len, hash, &found);
+    t->tick++;
+    if (found >= 0) {
+        Entry *e = &t->entries[found];
+        e->count++;
+        e->tick = t->tick;
+        sift_down(t, e->heap_pos);
+        return 0;
+    }
+    char *copy = PyMem_Malloc(n ? n : 1);
+    if (!copy) return -1;
+    memcpy(copy, key, n);
+    if (t->size < t->cap) {
+        int32_t id = t->size++;
+        Entry *e = &t->entries[id];
+        *e = (Entry){copy, len, hash, 1, 0, t->tick, t->tick, id};
+        t->heap[id] = id;
+        t->index[slot] = id;
+        sift_up(t, id);
+        return 0;
+    }
+    int32_t victim = t->heap[0];
+    Entry *e = &t->entries[victim];
+    index_remove(t, victim);
+    PyMem_Free(e->key);
+    int64_t floor = e->count;
+    *e = (Entry){copy, len, hash, floor + 1, floor, t->tick, t->tick, 0};
+    t->index[index_probe(t, key, len, hash, &found)] = victim;
+    t->evictions++;
+    sift_down(t, 0);
+    return 0;
+}
+
+/* ---- the template lexer ----------------------------------------------------------------------
+ * compress.template's five regex rules in one pass over the words (runs of [A-Za-z0-9_]); each
+ * rule there matches whole words only, which is what makes one pass exact:
+ *   PCI address  hhhh:hh:hh.f  kept (parked there so the number rule cannot touch it)
+ *   MAC          six 2-hex words joined by ':'  -> <MAC>
+ *   hex          0x.. or 8+ hex digits           -> <HEX>
+ *   number       digits only                     -> <N>
+ * then bulkref.mask_nodes: the space-separated token after a date or time of three or more
+ * numbers is the node that logged the line -> <NODE>.
+ */
+
+static int bdf_at(const unsigned char *s, size_t n, size_t j, size_t *end) {
+    /* The 4-hex word ends at j; needs ":hh:hh.f" and a word boundary after. */
+    if (j + 8 > n || s[j] != ':' || !HEX[s[j + 1]] || !HEX[s[j + 2]] || s[j + 3] != ':') return 0;
+    if (!HEX[s[j + 4]] || !HEX[s[j + 5]] || s[j + 6] != '.' || s[j + 7] < '0' || s[j + 7] > '7') return 0;
+    if (j + 8 < n && WORD[s[j + 8]]) return 0;
+    *end = j + 8;
+    return 1;
+}
+
+static int mac_at(const unsigned char *s, size_t n, size_t j, size_t *end) {
+    for (int k = 0; k < 5; k++, j += 3)
+        if (j + 3 > n || s[j] != ':' || !HEX[s[j + 1]] || !HEX[s[j + 2]]) return 0;
+    if (j < n && WORD[s[j]]) return 0;
+    *end = j;
+    return 1;
+}
+
+static int pcibdf_word(const unsigned char *w, size_t wl) {
+    /* PCIBDF_hhhh_hh_hh_f: text that the PCI rule's restore step turns into hhhh:hh:hh.f */
+    return wl == 19 && memcmp(w, "PCIBDF_", 7) == 0 && all_in(w + 7, 4, HEX) && w[11] == '_' &&
+           all_in(w + 12, 2, HEX) && w[14] == '_' && all_in(w + 15, 2, HEX) && w[17] == '_' &&
+           w[18] >= '0' && w[18] <= '7';
+}
+
+static int hex_word(const unsigned char *w, size_t wl) {
+    if (wl >= 3 && w[0] == '0' && (w[1] == 'x' || w[1] == 'X') && all_in(w + 2, wl - 2, HEX)) return 1;
+    return wl >= 8 && all_in(w, wl, HEX);
+}
+
+#define PUT(lit)                               \
+    do {                                       \
+        memcpy(out + o, lit, sizeof(lit) - 1); \
+        o += sizeof(lit) - 1;                  \
+    } while (0)
+
+static size_t mask_words(const unsigned char *s, size_t n, unsigned char *out, int *numbers) {
+    size_t i = 0, o = 0, end;
+    while (i < n) {
+        if (!WORD[s[i]]) {
+            out[o++] = s[i++];
+            continue;
+        }
+        size_t j = i;
+        while (j < n && WORD[s[j]]) j++;
+        size_t wl = j - i;
+        const unsigned char *w = s + i;
+        if (wl == 4 && all_in(w, 4, HEX) && bdf_at(s, n, j, &end)) {
+            memcpy(out + o, w, end - i);
+            o += end - i;
+            i = end;
+            continue;
+        }
+        if (wl == 2 && HEX[w[0]] && HEX[w[1]] && mac_at(s, n, j, &end)) {
+            PUT("<MAC>");
+            i = end;
+            continue;
+        }
+        if (pcibdf_word(w, wl)) {
+            memcpy(out + o, w + 7, 4);
+            out[o + 4] = ':';
+            memcpy(out + o + 5, w + 12, 2);
+            out[o + 7] = ':';
+            memcpy(out + o + 8, w + 15, 2);
+            out[o + 10] = '.';
+            out[o + 11] = w[18];
+            o += 12;
+        } else if (hex_word(w, wl)) {
+            PUT("<HEX>");
+        } else if (all_in(w, wl, DIGIT)) {
+            PUT("<N>");
+            (*numbers)++;
+        } else {
+            memcpy(out + o, w, wl);
+            o += wl;
+        }
+        i = j;
+    }
+    return o;
+}
+
+static int is_stamp(const unsigned char *t, size_t n) {
+    /* <N>(?:[.:-]<N>){2,} in full */
+    size_t groups = 0, i = 0;
+    for (;;) {
+        if (i + 3 > n || memcmp(t + i, "<N>", 3) != 0) return 0;
+        i += 3;
+        groups++;
+        if (i == n) return groups >= 3;
+        if (t[i] != '.' && t[i] != ':' && t[i] != '-') return 0;
+        i++;
+    }
+}
+
+static int is_node(const unsigned char *t, size_t n) {
+    int digit = 0, alpha = 0;
+    for (size_t i = 0; i < n; i++) {
+        digit |= DIGIT[t[i]];
+        alpha |= ALPHA[t[i]];
+    }
+    return digit && alpha;
+}
+
+static size_t mask_nodes(const unsigned char *s, size_t n, unsigned char *out) {
+    size_t i = 0, o = 0;
+    int after_stamp = 0;
+    for (;;) {
+        const unsigned char *sp = memchr(s + i, ' ', n - i);
+        size_t j = sp ? (size_t)(sp - s) : n;
+        if (after_stamp && is_node(s + i, j - i)) {
+            PUT("<NODE>");
+        } else {
+            memcpy(out + o, s + i, j - i);
+            o += j - i;
+        }
+        after_stamp = is_stamp(s + i, j - i);
+        if (j == n) return o;
+        out[o++] = ' ';
+        i = j + 1;
+    }
+}
+
+/* ---- the scanner object ----------------------------------------------------------------------- */
+
+/* The compiled catalogue: built once per process, shared by every scanner. */
+typedef struct {
+    PyObject_HEAD
+    hs_database_t *db;
+    hs_scratch_t *scratch; /* prototype: each scanner clones its own */
+    unsigned int noise_id; /* = number of signal entries; signal entry k has id k */
+} Matcher;
+
+typedef struct {
+    PyObject_HEAD
+    Matcher *matcher;
+    hs_database_t *db;
+    hs_scratch_t *scratch;
+    unsigned int noise_id;
+    int64_t lines;
+    int64_t matched;
+    int64_t *tally; /* per verdict code */
+    Py_ssize_t codes;
+    Table table;
+    unsigned char *buf1, *buf2;
+    size_t buf_size;
+    /* verdict codes of each line, when recording (for analyze's record selection) */
+    int record;
+    uint16_t *rec;
+    size_t rec_len, rec_cap;
+} Scanner;
+
+static int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+                    void *ctx) {
+    (void)from;
+    (void)to;
+    (void)flags;
+    unsigned int *best = ctx;
+    if (id < *best) *best = id;
+    return 0;
+}
+
+static int ensure_buf(Scanner *self, size_t n) {
+    /* A template can be three times its message (digit -> <N>), and node masking three times that. */
+    size_t need = 9 * n + 64;
+    if (need <= self->buf_size) return 0;
+    unsigned char *a = PyMem_Realloc(self->buf1, need), *b;
+    if (!a) return -1;
+    self->buf1 = a;
+    b = PyMem_Realloc(self->buf2, need);
+    if (!b) return -1;
+    self->buf2 = b;
+    self->buf_size = need;
+    return 0;
+}
+
+static int record_code(Scanner *self, int code) {
+    if (!self->record) return 0;
+    if (self->rec_len == self->rec_cap) {
+        size_t cap = self->rec_cap ? self->rec_cap * 2 : 65536;
+        uint16_t *r = PyMem_Realloc(self->rec, cap * sizeof(uint16_t));
+        if (!r) return -1;
+        self->rec = r;
+        self->rec_cap = cap;
+    }
+    self->rec[self->rec_len++] = (uint16_t)code;
+    return 0;
+}
+
+static int count_line(Scanner *self, const unsigned char *template, size_t tlen, int code) {
+    self->lines++;
+    self->tally[code]++;
+    if (table_add(&self->table, template, tlen) < 0 || record_code(self, code) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+/* Template, match and count one ASCII message without control characters. */
+static int settle(Scanner *self, const unsigned char *msg, size_t n) {
+    if (ensure_buf(self, n) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    unsigned int best = UINT32_MAX;
+    if (hs_scan(self->db, (const char *)msg, (unsigned int)n, 0, self->scratch, on_match, &best) != HS_SUCCESS) {
+        PyErr_SetString(PyExc_RuntimeError, "hyperscan scan failed");
+        return -1;
+    }
+    self->matched++;
+    int code = best < self->noise_id ? SIGNAL + (int)best : best == self->noise_id ? BORING : NEITHER;
+    int numbers = 0;
+    size_t tlen = mask_words(msg, n, self->buf1, &numbers);
+    if (numbers >= 3 || memchr(msg, '<', n)) { /* a stamp token needs three <N> */
+        tlen = mask_nodes(self->buf1, tlen, self->buf2);
+        return count_line(self, self->buf2, tlen, code);
+    }
+    return count_line(self, self->buf1, tlen, code);
+}
+
+/* Whether a line is plain ASCII without control characters other than tab. */
+static inline int ordinary(const unsigned char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c >= 0x7f || (c < 0x20 && c != '\t')) return 0;
+    }
+    return 1;
+}
+
+static inline int blank(unsigned char c) { return c == ' ' || c == '\t'; }
+
+/* Where the message of an ordinary line starts; -1 when Python must read its prefix.
+ * Mirrors dmesg.message / plain.message: only lines that cannot carry a prefix, or carry the
+ * default dmesg stamp, are settled here. */
+static Py_ssize_t message_start(const unsigned char *s, size_t n, int fmt) {
+    unsigned char c = s[0];
+    if (c == '[') {
+        if (fmt != FMT_DMESG) return -1;
+        size_t i = 1;
+        while (i < n && s[i] == ' ') i++;
+        size_t d = i;
+        while (i < n && DIGIT[s[i]]) i++;
+        if (i == d || i >= n || s[i] != '.') return -1;
+        d = ++i;
+        while (i < n && DIGIT[s[i]]) i++;
+        if (i == d || i >= n || s[i] != ']') return -1;
+        i++;
+        return (Py_ssize_t)(i < n && s[i] == ' ' ? i + 1 : i);
+    }
+    if (c == '<' || c == '>') return -1;
+    if (DIGIT[c]) /* dmesg or syslog ISO stamps start \d{4}- */
+        return n >= 5 && all_in(s, 4, DIGIT) && s[4] == '-' ? -1 : 0;
+    if (LOWER[c]) { /* dmesg -x: facility, spaces, ':' */
+        size_t i = 1;
+        while (i < n && (LOWER[s[i]] || DIGIT[s[i]])) i++;
+        while (i < n && s[i] == ' ') i++;
+        return i < n && s[i] == ':' ? -1 : 0;
+    }
+    if (fmt == FMT_PLAIN && UPPER[c]) /* syslog: a weekday or month name and a space */
+        return n >= 4 && LOWER[s[1]] && LOWER[s[2]] && s[3] == ' ' ? -1 : 0;
+    return 0;
+}
+
+/* feed(block, pos, fmt) -> (stop, line_start, line_end)
+ * Settle lines of `block` (whole lines, each ending in LF) from offset `pos` until one needs
+ * Python (stop = STOP_LINE, with its span without the line end) or the block ends. */
+static PyObject *Scanner_feed(Scanner *self, PyObject *args) {
+    if (!self->matcher) {
+        PyErr_SetString(PyExc_RuntimeError, "scanner not initialised");
+        return NULL;
+    }
+    Py_buffer view;
+    Py_ssize_t pos;
+    int fmt;
+    if (!PyArg_ParseTuple(args, "y*ni", &view, &pos, &fmt)) return NULL;
+    const unsigned char *data = view.buf;
+    size_t size = (size_t)view.len, p = (size_t)pos;
+    PyObject *result = NULL;
+    while (p < size) {
+        const unsigned char *nl = memchr(data + p, '\n', size - p);
+        size_t end = nl ? (size_t)(nl - data) : size;
+        size_t next = nl ? end + 1 : size;
+        size_t stop = end;
+        if (stop > p && data[stop - 1] == '\r') stop--; /* CRLF */
+        const unsigned char *s = data + p;
+        size_t n = stop - p;
+        if (!ordinary(s, n)) {
+            result = Py_BuildValue("inn", STOP_LINE, (Py_ssize_t)p, (Py_ssize_t)end);
+            break;
+        }
+        size_t a = 0;
+        while (a < n && blank(s[a])) a++;
+        if (a == n) { /* blank: no record */
+            p = next;
+            continue;
+        }
+        Py_ssize_t start = message_start(s, n, fmt);
+        if (start < 0) {
+            result = Py_BuildValue("inn", STOP_LINE, (Py_ssize_t)p, (Py_ssize_t)end);
+            break;
+        }
+        size_t m0 = fmt == FMT_PLAIN ? a : (size_t)start, m1 = n;
+        while (m1 > m0 && blank(s[m1 - 1])) m1--;
+        if (settle(self, s + m0, m1 - m0) < 0) goto done;
+        p = next;
+    }
+    if (!result) result = Py_BuildValue("inn", STOP_END, (Py_ssize_t)size, (Py_ssize_t)size);
+done:
+    PyBuffer_Release(&view);
+    return result;
+}
+
+/* add_messages(messages, start) -> index of the first message that is not plain ASCII (or len).
+ * Messages parsed in Python (other formats, prefixed lines) are settled here from there on. */
+static PyObject *Scanner_add_messages(Scanner *self, PyObject *args) {
+    if (!self->matcher) {
+        PyErr_SetString(PyExc_RuntimeError, "scanner not initialised");
+        return NULL;
+    }
+    PyObject *list;
+    Py_ssize_t start;
+    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &list, &start)) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    for (Py_ssize_t i = start; i < n; i++) {
+        PyObject *m = PyList_GET_ITEM(list, i);
+        if (!PyUnicode_Check(m) || !PyUnicode_IS_ASCII(m)) return PyLong_FromSsize_t(i);
+        const unsigned char *s = PyUnicode_1BYTE_DATA(m);
+        Py_ssize_t len = PyUnicode_GET_LENGTH(m);
+        if (!ordinary(s, (size_t)len)) return PyLong_FromSsize_t(i);
+        if (settle(self, s, (size_t)len) < 0) return NULL;
+    }
+    return PyLong_FromSsize_t(n);
+}
+
+/* add_verdict(template, code): count one line Python matched and templated itself. */
+static PyObject *Scanner_add_verdict(Scanner *self, PyObject *args) {
+    if (!self->matcher) {
+        PyErr_SetString(PyExc_RuntimeError, "scanner not initialised");
+        return NULL;
+    }
+    const char *tpl;
+    Py_ssize_t len;
+    int code;
+    if (!PyArg_ParseTuple(args, "s#i", &tpl, &len, &code)) return NULL;
+    if (code < 0 || code >= self->codes) {
+        PyErr_SetString(PyExc_ValueError, "verdict code out of range");
+        return NULL;
+    }
+    if (count_line(self, (const unsigned char *)tpl, (size_t)len, code) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+/* verdict(message) -> code, for one ASCII message (no counting): the compiled classifier. */
+static PyObject *Scanner_verdict(Scanner *self, PyObject *arg) {
+    if (!self->matcher) {
+        PyErr_SetString(PyExc_RuntimeError, "scanner not initialised");
+        return NULL;
+    }
+    Py_ssize_t len;
+    const char *s = PyUnicode_AsUTF8AndSize(arg, &len);
+    if (!s) return NULL;
+    unsigned int best = UINT32_MAX;
+    if (hs_scan(self->db, s, (unsigned int)len, 0, self->scratch, on_match, &best) != HS_SUCCESS) {
+        PyErr_SetString(PyExc_RuntimeError, "hyperscan scan failed");
+        return NULL;
+    }
+    return PyLong_FromLong(best < self->noise_id ? SIGNAL + (long)best : best == self->noise_id ? BORING : NEITHER);
+}
+
+/* template(message) -> its template, for one ASCII message (no counting). */
+static PyObject *Scanner_template(Scanner *self, PyObject *arg) {
+    if (!self->matcher) {
+        PyErr_SetString(PyExc_RuntimeError, "scanner not initialised");
+        return NULL;
+    }
+    Py_ssize_t len;
+    const char *s = PyUnicode_AsUTF8AndSize(arg, &len);
+    if (!s) return NULL;
+    if (ensure_buf(self, (size_t)len) < 0) return PyErr_NoMemory();
+    int numbers = 0;
+    size_t tlen = mask_words((const unsigned char *)s, (size_t)len, self->buf1, &numbers);
+    if (numbers >= 3 || memchr(s, '<', (size_t)len)) {
+        tlen = mask_nodes(self->buf1, tlen, self->buf2);
+        return PyUnicode_DecodeUTF8((const char *)self->buf2, (Py_ssize_t)tlen, "strict");
+    }
+    return PyUnicode_DecodeUTF8((const char *)self->buf1, (Py_ssize_t)tlen, "strict");
+}
+
+/* take_codes() -> bytes of uint16 verdict codes recorded since the last call. */
+static PyObject *Scanner_take_codes(Scanner *self, PyObject *Py_UNUSED(ignored)) {
+    PyObject *out = PyBytes_FromStringAndSize((const char *)self->rec, (Py_ssize_t)(self->rec_len * 2));
+    self->rec_len = 0;
+    return out;
+}
+
+/* state() -> (lines, matched, tally, evictions, [(template, count, error, first_tick), ...]) */
+static PyObject *Scanner_state(Scanner *self, PyObject *Py_UNUSED(ignored)) {
+    if (!self->matcher) {
+        PyErr_SetString(PyExc_RuntimeError, "scanner not initialised");
+        return NULL;
+    }
+    PyObject *tally = PyList_New(self->codes), *table = PyList_New(self->table.size);
+    if (!tally || !table) goto fail;
+    for (Py_ssize_t i = 0; i < self->codes; i++) PyList_SET_ITEM(tally, i, PyLong_FromLongLong(self->tally[i]));
+    for (int32_t i = 0; i < self->table.size; i++) {
+        Entry *e = &self->table.entries[i];
+        PyObject *key = PyUnicode_DecodeUTF8(e->key, e->len, "backslashreplace");
+        if (!key) goto fail;
+        PyList_SET_ITEM(table, i, Py_BuildValue("NLLL", key, (long long)e->count, (long long)e->error,
+                                                (long long)e->first));
+    }
+    return Py_BuildValue("LLNLN", (long long)self->lines, (long long)self->matched, tally,
+                         (long long)self->table.evictions, table);
+fail:
+    Py_XDECREF(tally);
+    Py_XDECREF(table);
+    return NULL;
+}
+
+static void Scanner_dealloc(Scanner *self) {
+    if (self->scratch) hs_free_scratch(self->scratch);
+    Py_XDECREF(self->matcher);
+    table_free(&self->table);
+    PyMem_Free(self->tally);
+    PyMem_Free(self->buf1);
+    PyMem_Free(self->buf2);
+    PyMem_Free(self->rec);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *CompileError;
+static PyTypeObject MatcherType;
+
+/* Scanner(matcher, capacity, record=False): counts of its own over a shared matcher. */
+static int Scanner_init(Scanner *self, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {"matcher", "capacity", "record", NULL};
+    PyObject *matcher;
+    int capacity, record = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!i|p", kwlist, &MatcherType, &matcher, &capacity, &record))
+        return -1;
+    if (capacity < 1 || self->matcher) {
+        PyErr_SetString(PyExc_ValueError, "capacity must be at least 1 (and a scanner is initialised once)");
+        return -1;
+    }
+    Matcher *m = (Matcher *)matcher;
+    if (hs_clone_scratch(m->scratch, &self->scratch) != HS_SUCCESS) {
+        PyErr_SetString(PyExc_MemoryError, "hyperscan scratch");
+        return -1;
+    }
+    Py_INCREF(matcher);
+    self->matcher = m;
+    self->db = m->db;
+    self->noise_id = m->noise_id;
+    self->codes = SIGNAL + (Py_ssize_t)m->noise_id;
+    self->tally = PyMem_Calloc((size_t)self->codes, sizeof(int64_t));
+    self->record = record;
+    if (!self->tally || table_init(&self->table, capacity) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static void Matcher_dealloc(Matcher *self) {
+    if (self->scratch) hs_free_scratch(self->scratch);
+    if (self->db) hs_free_database(self->db);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* Matcher(patterns, ids, n_signals)
+ * patterns: list of bytes (RE2/PCRE syntax without named groups); ids: the signal entry index
+ * of each, or n_signals for a noise pattern. */
+static int Matcher_init(Matcher *self, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {"patterns", "ids", "n_signals", NULL};
+    PyObject *patterns, *ids;
+    int n_signals;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!i", kwlist, &PyList_Type, &patterns, &PyList_Type, &ids,
+                                     &n_signals))
+        return -1;
+    Py_ssize_t n = PyList_GET_SIZE(patterns);
+    if (n == 0 || n != PyList_GET_SIZE(ids) || n_signals < 0 || self->db) {
+        PyErr_SetString(PyExc_ValueError, "patterns and ids must be non-empty lists of one length");
+        return -1;
+    }
+    const char **exprs = PyMem_Calloc((size_t)n, sizeof(char *));
+    unsigned int *flags = PyMem_Calloc((size_t)n, sizeof(unsigned int));
+    unsigned int *idv = PyMem_Calloc((size_t)n, sizeof(unsigned int));
+    int rc = -1;
+    if (!exprs || !flags || !idv) {
+        PyErr_NoMemory();
+        goto out;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *p = PyList_GET_ITEM(patterns, i);
+        if (!PyBytes_Check(p)) {
+            PyErr_SetString(PyExc_TypeError, "patterns must be bytes");
+            goto out;
+        }
+        exprs[i] = PyBytes_AS_STRING(p);
+        /* One report per id and line is all a verdict needs. */
+        flags[i] = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
+        idv[i] = (unsigned int)PyLong_AsUnsignedLong(PyList_GET_ITEM(ids, i));
+        if (PyErr_Occurred()) goto out;
+        if (idv[i] > (unsigned int)n_signals) {
+            PyErr_SetString(PyExc_ValueError, "pattern id above n_signals");
+            goto out;
+        }
+    }
+    hs_compile_error_t *err = NULL;
+    hs_error_t status;
+    Py_BEGIN_ALLOW_THREADS
+    status = hs_compile_multi(exprs, flags, idv, (unsigned int)n, HS_MODE_BLOCK, NULL, &self->db, &err);
+    Py_END_ALLOW_THREADS
+    if (status != HS_SUCCESS) {
+        PyErr_Format(CompileError, "pattern %d: %s", err ? err->expression : -1,
+                     err ? err->message : "compile failed");
+        if (err) hs_free_compile_error(err);
+        goto out;
+    }
+    if (hs_alloc_scratch(self->db, &self->scratch) != HS_SUCCESS) {
+        PyErr_SetString(PyExc_MemoryError, "hyperscan scratch");
+        goto out;
+    }
+    self->noise_id = (unsigned int)n_signals;
+    rc = 0;
+out:
+    PyMem_Free(exprs);
+    PyMem_Free(flags);
+    PyMem_Free(idv);
+    return rc;
+}
+
+static PyTypeObject MatcherType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tasseograph._scancore.Matcher",
+    .tp_basicsize = sizeof(Matcher),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Matcher_init,
+    .tp_dealloc = (destructor)Matcher_dealloc,
+    .tp_doc = "The catalogue compiled into one Hyperscan database (once per process).",
+};
+
+static PyMethodDef Scanner_methods[] = {
+    {"feed", (PyCFunction)Scanner_feed, METH_VARARGS, "Settle the lines of a block from an offset."},
+    {"add_messages", (PyCFunction)Scanner_add_messages, METH_VARARGS, "Settle messages parsed in Python."},
+    {"add_verdict", (PyCFunction)Scanner_add_verdict, METH_VARARGS, "Count a line settled in Python."},
+    {"verdict", (PyCFunction)Scanner_verdict, METH_O, "Verdict code of one ASCII message."},
+    {"template", (PyCFunction)Scanner_template, METH_O, "Template of one ASCII message."},
+    {"take_codes", (PyCFunction)Scanner_take_codes, METH_NOARGS, "Recorded verdict codes (uint16)."},
+    {"state", (PyCFunction)Scanner_state, METH_NOARGS, "Counts and the template table."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject ScannerType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tasseograph._scancore.Scanner",
+    .tp_basicsize = sizeof(Scanner),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Scanner_init,
+    .tp_dealloc = (destructor)Scanner_dealloc,
+    .tp_methods = Scanner_methods,
+    .tp_doc = "The compiled bulk scanner (see tasseograph.bulkcore).",
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_scancore", "The bulk local path's compiled hot loop.", -1, NULL, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__scancore(void) {
+    init_tables();
+    if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&MatcherType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    CompileError = PyErr_NewException("tasseograph._scancore.CompileError", PyExc_ValueError, NULL);
+    if (PyModule_AddObjectRef(m, "CompileError", CompileError) < 0 ||
+        PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0 ||
+        PyModule_AddObjectRef(m, "Matcher", (PyObject *)&MatcherType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    PyModule_AddIntConstant(m, "FMT_DMESG", FMT_DMESG);
+    PyModule_AddIntConstant(m, "FMT_PLAIN", FMT_PLAIN);
+    PyModule_AddIntConstant(m, "STOP_END", STOP_END);
+    PyModule_AddIntConstant(m, "STOP_LINE", STOP_LINE);
+    return m;
+}

@@ -1,0 +1,149 @@
+"""The compiled bulk core (``tasseograph._scancore``): loaded once, the catalogue compiled once.
+
+``compiled_scanner()`` gives a fresh counting scanner over the process's one compiled matcher
+(the signal and noise catalogues in one Hyperscan database, built from whatever the data files
+hold). ``feed_stream`` drives it over a log: the core settles ordinary lines itself and hands
+back, one at a time and in order, the lines only Python can settle exactly (non-ASCII bytes,
+control characters, prefixes other than the default dmesg stamp, over-long lines, formats other
+than dmesg and plain text), which go through the parsers and ``bulkref``.
+
+When the extension is missing (no compiler or no Hyperscan headers at install time) or the
+catalogue does not compile under Hyperscan, ``unavailable()`` says why and ``tasseograph.bulk``
+runs its Python path instead, with one warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from functools import cache
+from typing import Any
+
+from tasseograph import bulkref, signals
+from tasseograph.errors import UsageError
+from tasseograph.parsing import dmesg, plain
+from tasseograph.parsing.decoding import Batch, Piece, piece_lines
+from tasseograph.parsing.records import ParseContext
+
+logger = logging.getLogger(__name__)
+
+BUILD_HINT = (
+    "install a C compiler and Hyperscan's headers (Debian: apt-get install libhyperscan-dev) and "
+    "reinstall the package (pip install -e .)"
+)
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+_LINE_MESSAGE: dict[str, Callable[[str, ParseContext], str | None]] = {
+    "dmesg": dmesg.message,
+    "plain": plain.message,
+}
+
+
+def _core() -> Any:
+    from tasseograph import _scancore  # type: ignore[attr-defined]
+
+    return _scancore
+
+
+@cache
+def unavailable() -> str | None:
+    """Why the compiled core cannot run here (None when it can). Checked once per process."""
+    try:
+        _matcher()
+    except ImportError as exc:
+        return f"the compiled bulk core is not built ({exc}); {BUILD_HINT}"
+    except ValueError as exc:  # _scancore.CompileError
+        return f"the catalogue does not compile for the compiled bulk core: {exc}"
+    return None
+
+
+def catalogue_patterns() -> tuple[list[bytes], list[int]]:
+    """Every signal and noise pattern, and its id: the signal entry's position, or the noise id.
+
+    The noise id is the number of signal entries, so the smallest id a line matches decides:
+    the first matching signal entry, else noise.
+    """
+    specs = signals.load_signals()
+    patterns: list[bytes] = []
+    ids: list[int] = []
+    for k, spec in enumerate(specs):
+        for p in spec.patterns:
+            patterns.append(_plain_groups(p))
+            ids.append(k)
+    for noise in signals.load_noise():
+        for p in noise.patterns:
+            patterns.append(_plain_groups(p))
+            ids.append(len(specs))
+    return patterns, ids
+
+
+def _plain_groups(pattern: str) -> bytes:
+    # Only the verdict is read here, never a group.
+    return _NAMED_GROUP.sub("(?:", pattern).encode("utf-8")
+
+
+@cache
+def _matcher() -> Any:
+    patterns, ids = catalogue_patterns()
+    return _core().Matcher(patterns, ids, len(signals.load_signals()))
+
+
+def compiled_scanner(capacity: int, *, record: bool = False) -> Any:
+    """A new ``_scancore.Scanner`` (template table of ``capacity``) over the compiled catalogue.
+
+    ``record=True`` keeps every line's verdict code for ``take_codes()``.
+
+    Raises:
+        UsageError: the compiled core cannot run here (the message says why and what to do).
+    """
+    reason = unavailable()
+    if reason is not None:
+        raise UsageError(reason)
+    return _core().Scanner(_matcher(), capacity, record)
+
+
+def feed_pieces(scanner: Any, fmt: str, pieces: Iterable[Piece], python: Any, ctx: ParseContext) -> None:
+    """Count every line of ``pieces`` (``parsing.open_pieces``) in format ``fmt`` into ``scanner``.
+
+    ``python`` is the format's ``messages`` parser, for formats the core does not cut itself.
+    """
+    line_message = _LINE_MESSAGE.get(fmt)
+    if line_message is None:
+        for messages in python((Batch(0, *piece_lines(p)) for p in pieces), ctx):
+            add_messages(scanner, messages)
+        return
+    core = _core()
+    code = core.FMT_DMESG if fmt == "dmesg" else core.FMT_PLAIN
+    for piece in pieces:
+        if isinstance(piece, str):  # an over-long or unterminated line, already decoded
+            _add_clean_lines(scanner, piece_lines(piece)[1], line_message, ctx)
+            continue
+        pos = 0
+        while True:
+            stop, start, end = scanner.feed(piece, pos, code)
+            if stop == core.STOP_END:
+                break
+            _add_clean_lines(scanner, piece_lines(piece[start : end + 1])[1], line_message, ctx)
+            pos = end + 1
+
+
+def _add_clean_lines(
+    scanner: Any, cleans: list[str], line_message: Callable[[str, ParseContext], str | None], ctx: ParseContext
+) -> None:
+    messages = [m for c in cleans if (m := line_message(c, ctx)) is not None]
+    add_messages(scanner, messages)
+
+
+def add_messages(scanner: Any, messages: list[str]) -> None:
+    """Count messages parsed in Python: ASCII ones in the core, others through ``bulkref``.
+
+    Non-ASCII text is matched the way ``signals.classify`` matches it (any normalisation the
+    catalogue applies happens there), so both paths agree on every line.
+    """
+    i, n = 0, len(messages)
+    while i < n:
+        i = scanner.add_messages(messages, i)
+        if i < n:
+            message = messages[i]
+            scanner.add_verdict(bulkref.bulk_template(message), bulkref.verdict_code(message))
+            i += 1

@@ -374,10 +374,12 @@ typedef struct {
     Table table;
     unsigned char *buf1, *buf2;
     size_t buf_size;
-    /* verdict codes of each line, when recording (for analyze's record selection) */
+    /* verdict code and line start of each record, when recording (analyze's record selection) */
     int record;
     uint16_t *rec;
+    int64_t *rec_at;
     size_t rec_len, rec_cap;
+    int64_t at;  /* line start of the record being counted */
 } Scanner;
 
 static int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
@@ -411,9 +413,13 @@ static int record_code(Scanner *self, int code) {
         uint16_t *r = PyMem_Realloc(self->rec, cap * sizeof(uint16_t));
         if (!r) return -1;
         self->rec = r;
+        int64_t *a = PyMem_Realloc(self->rec_at, cap * sizeof(int64_t));
+        if (!a) return -1;
+        self->rec_at = a;
         self->rec_cap = cap;
     }
-    self->rec[self->rec_len++] = (uint16_t)code;
+    self->rec[self->rec_len] = (uint16_t)code;
+    self->rec_at[self->rec_len++] = self->at;
     return 0;
 }
 
@@ -532,6 +538,7 @@ static PyObject *Scanner_feed(Scanner *self, PyObject *args) {
         }
         size_t m0 = fmt == FMT_PLAIN ? a : (size_t)start, m1 = n;
         while (m1 > m0 && blank(s[m1 - 1])) m1--;
+        self->at = (int64_t)p;
         if (settle(self, s + m0, m1 - m0) < 0) goto done;
         p = next;
     }
@@ -617,11 +624,21 @@ static PyObject *Scanner_template(Scanner *self, PyObject *arg) {
     return PyUnicode_DecodeUTF8((const char *)self->buf1, (Py_ssize_t)tlen, "strict");
 }
 
-/* take_codes() -> bytes of uint16 verdict codes recorded since the last call. */
+/* take_codes() -> (codes, starts): bytes of the uint16 verdict code and the int64 line start
+ * of each record counted since the last call (records settled in Python carry set_at's value). */
 static PyObject *Scanner_take_codes(Scanner *self, PyObject *Py_UNUSED(ignored)) {
-    PyObject *out = PyBytes_FromStringAndSize((const char *)self->rec, (Py_ssize_t)(self->rec_len * 2));
+    PyObject *out = Py_BuildValue("y#y#", (const char *)self->rec, (Py_ssize_t)(self->rec_len * sizeof(uint16_t)),
+                                  (const char *)self->rec_at, (Py_ssize_t)(self->rec_len * sizeof(int64_t)));
     self->rec_len = 0;
     return out;
+}
+
+/* set_at(start): the line start recorded for records settled from Python until the next feed. */
+static PyObject *Scanner_set_at(Scanner *self, PyObject *arg) {
+    long long at = PyLong_AsLongLong(arg);
+    if (at == -1 && PyErr_Occurred()) return NULL;
+    self->at = at;
+    Py_RETURN_NONE;
 }
 
 /* state() -> (lines, matched, tally, evictions, [(template, count, error, first_tick), ...]) */
@@ -656,6 +673,7 @@ static void Scanner_dealloc(Scanner *self) {
     PyMem_Free(self->buf1);
     PyMem_Free(self->buf2);
     PyMem_Free(self->rec);
+    PyMem_Free(self->rec_at);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -777,7 +795,8 @@ static PyMethodDef Scanner_methods[] = {
     {"add_verdict", (PyCFunction)Scanner_add_verdict, METH_VARARGS, "Count a line settled in Python."},
     {"verdict", (PyCFunction)Scanner_verdict, METH_O, "Verdict code of one ASCII message."},
     {"template", (PyCFunction)Scanner_template, METH_O, "Template of one ASCII message."},
-    {"take_codes", (PyCFunction)Scanner_take_codes, METH_NOARGS, "Recorded verdict codes (uint16)."},
+    {"take_codes", (PyCFunction)Scanner_take_codes, METH_NOARGS, "Recorded verdict codes and line starts."},
+    {"set_at", (PyCFunction)Scanner_set_at, METH_O, "Line start recorded for records settled in Python."},
     {"state", (PyCFunction)Scanner_state, METH_NOARGS, "Counts and the template table."},
     {NULL, NULL, 0, NULL},
 };

@@ -33,7 +33,7 @@ BUILD_HINT = (
     "reinstall the package (pip install -e .)"
 )
 _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
-_LINE_MESSAGE: dict[str, Callable[[str, ParseContext], str | None]] = {
+LINE_MESSAGE: dict[str, Callable[[str, ParseContext], str | None]] = {
     "dmesg": dmesg.message,
     "plain": plain.message,
 }
@@ -102,29 +102,44 @@ def compiled_scanner(capacity: int, *, record: bool = False) -> Any:
     return _core().Scanner(_matcher(), capacity, record)
 
 
+def format_code(fmt: str) -> int:
+    """The core's code for a format it cuts itself (``LINE_MESSAGE``'s keys)."""
+    core = _core()
+    return int(core.FMT_DMESG if fmt == "dmesg" else core.FMT_PLAIN)
+
+
 def feed_pieces(scanner: Any, fmt: str, pieces: Iterable[Piece], python: Any, ctx: ParseContext) -> None:
     """Count every line of ``pieces`` (``parsing.open_pieces``) in format ``fmt`` into ``scanner``.
 
     ``python`` is the format's ``messages`` parser, for formats the core does not cut itself.
     """
-    line_message = _LINE_MESSAGE.get(fmt)
+    line_message = LINE_MESSAGE.get(fmt)
     if line_message is None:
         for messages in python((Batch(0, *piece_lines(p)) for p in pieces), ctx):
             add_messages(scanner, messages)
         return
-    core = _core()
-    code = core.FMT_DMESG if fmt == "dmesg" else core.FMT_PLAIN
+    code = format_code(fmt)
     for piece in pieces:
-        if isinstance(piece, str):  # an over-long or unterminated line, already decoded
-            _add_clean_lines(scanner, piece_lines(piece)[1], line_message, ctx)
-            continue
-        pos = 0
-        while True:
-            stop, start, end = scanner.feed(piece, pos, code)
-            if stop == core.STOP_END:
-                break
-            _add_clean_lines(scanner, piece_lines(piece[start : end + 1])[1], line_message, ctx)
-            pos = end + 1
+        feed_piece(scanner, code, piece, line_message, ctx)
+
+
+def feed_piece(
+    scanner: Any, code: int, piece: Piece, line_message: Callable[[str, ParseContext], str | None], ctx: ParseContext
+) -> None:
+    """Count the lines of one piece of a dmesg or plain text log (``code``: the core's format)."""
+    if isinstance(piece, str):  # an over-long or unterminated line, already decoded
+        scanner.set_at(0)
+        _add_clean_lines(scanner, piece_lines(piece)[1], line_message, ctx)
+        return
+    stop_end = _core().STOP_END
+    pos = 0
+    while True:
+        stop, start, end = scanner.feed(piece, pos, code)
+        if stop == stop_end:
+            return
+        scanner.set_at(start)
+        _add_clean_lines(scanner, piece_lines(piece[start : end + 1])[1], line_message, ctx)
+        pos = end + 1
 
 
 def _add_clean_lines(

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import itertools
 import sys
-from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import click
 
 from tasseograph.bulk import TOP_TEMPLATES, BulkSummary, scan_stream
+from tasseograph.bulkdelta import iter_deltas
 from tasseograph.clibase import Group
 from tasseograph.pipeline import analyze as analyze_delta
 from tasseograph.pipeline import combine_verdicts
 from tasseograph.runner.cli import commands as runner_commands
-from tasseograph.schema import STATUS_RANK, Delta, Verdict
+from tasseograph.schema import STATUS_RANK, Verdict
 
 CHUNK_LINES = 50_000
 """Records per analyzed chunk: bounds memory for gigantic inputs."""
@@ -42,8 +41,8 @@ def analyze(file: BinaryIO, model: str | None, prompt: str | None, host: str | N
     """Analyze FILE (or - for stdin) and print a verdict."""
     options: dict[str, Any] = {"redact": False} if no_redact else {}
     verdicts = [
-        analyze_delta(delta, model=model, prompt=prompt, **options)
-        for delta in iter_chunks(file, host=host, chunk_lines=chunk_lines)
+        counted(analyze_delta(part.delta, model=model, prompt=prompt, **options), part.lines)
+        for part in iter_deltas(file, host=host, chunk_lines=chunk_lines)
     ]
     verdict = combine_verdicts(verdicts)
     click.echo(verdict.model_dump_json(indent=2) if fmt == "json" else format_text(verdict))
@@ -91,15 +90,10 @@ def _clip(text: str) -> str:
     return text if len(text) <= TEMPLATE_WIDTH else text[: TEMPLATE_WIDTH - 3] + "..."
 
 
-def iter_chunks(stream: BinaryIO, *, host: str | None, chunk_lines: int) -> Iterator[Delta]:
-    """Deltas of at most ``chunk_lines`` records from a stream (always at least one delta)."""
-    from tasseograph.parsing import build_delta, open_stream
-
-    fmt, lines = open_stream(stream)
-    chunk = list(itertools.islice(lines, chunk_lines))
-    yield build_delta(chunk, fmt, host)
-    while len(chunk) == chunk_lines and (chunk := list(itertools.islice(lines, chunk_lines))):
-        yield build_delta(chunk, fmt, host)
+def counted(verdict: Verdict, lines: int) -> Verdict:
+    """``verdict`` of a chunk whose delta holds only the records analyze needs, with the chunk's line count."""
+    verdict.compression = verdict.compression.model_copy(update={"lines_in": lines})
+    return verdict
 
 
 def format_text(verdict: Verdict) -> str:

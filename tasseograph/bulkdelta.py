@@ -6,9 +6,10 @@ most of the cost. ``iter_deltas`` runs the compiled bulk pass over each chunk fi
 records only for:
 
 - signal lines and lines that are neither signal nor noise (what the rules and the model read);
-- known-boring lines within ``CONTEXT_LINES`` of those (a signal's record headers, its
-  continuation lines and ``callbacks suppressed`` notes, so ``signals.detect`` groups episodes
-  exactly as on the whole chunk) and boring recovery lines after a signal (``resolve``);
+- around each signal line, what ``signals.detect`` reads to group its episode exactly as on the
+  whole chunk: the ``CONTEXT_LINES`` lines before it (record headers, ``callbacks suppressed``
+  notes), the lines after it that continue its record and the line that ends it, and boring
+  recovery lines (``resolve``) anywhere after the first signal;
 - the first and last ``SAMPLE_LINES`` boring lines of the chunk: the compressed sample of the
   routine lines a prompt shows.
 
@@ -21,9 +22,11 @@ journal JSON, syslog) and machines without the compiled core get every record, a
 from __future__ import annotations
 
 import itertools
+import re
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import BinaryIO, cast
 
 from tasseograph import bulkcore, signals
@@ -34,8 +37,8 @@ from tasseograph.parsing.delta import PARSERS, open_pieces
 from tasseograph.parsing.records import ParseContext
 from tasseograph.schema import Delta, KernelLine
 
-CONTEXT_LINES = signals.CONTEXT_BEFORE
-"""Boring lines kept on each side of a signal or unknown line (covers ``SUPPRESSED_REACH`` too)."""
+CONTEXT_LINES = max(signals.CONTEXT_BEFORE, signals.SUPPRESSED_REACH)
+"""Lines kept before each signal line (its record's headers, a ``callbacks suppressed`` note)."""
 SAMPLE_LINES = 200
 BULK_MIN_BYTES = 4 << 20
 """Inputs smaller than this get every record: the bulk pass (and compiling the catalogue for
@@ -43,6 +46,7 @@ it, about half a second once per process) pays off only on big files."""
 """Boring lines kept from the head and from the tail of each chunk (a prompt shows at most
 ``max_lines`` = 200 collapsed lines)."""
 _TEMPLATES = 1_024  # the bulk pass's template table: unused here, so small
+_CONTROL_BYTES = bytes([*range(0x09), *range(0x0A, 0x20), 0x7F])  # all but tab
 
 
 @dataclass
@@ -132,6 +136,8 @@ class _Reader:
         self.first_line: dict[int, int] = {}
         """1-based line number of each held piece's first line."""
         self.next_line = 1
+        self._cursor = (-1, 0, 0)
+        """(piece number, offset, line number there): line numbers are counted forward from it."""
 
     def chunks(self, pieces: Iterator[Piece], chunk_lines: int) -> Iterator[_Chunk]:
         """The records of ``pieces``, ``chunk_lines`` at a time, with their verdict codes."""
@@ -162,42 +168,90 @@ class _Reader:
             del self.held[number], self.first_line[number]
 
     def select(self, chunk: _Chunk) -> Selected:
-        """The chunk's delta: records for the kept lines and for boring recovery lines after a signal."""
-        keep = keep_mask(chunk.codes)
-        resolve = signals._matcher().resolve_any
-        first_signal = next((i for i, c in enumerate(chunk.codes) if c >= SIGNAL), len(chunk.codes))
-        lines: list[KernelLine] = []
-        for i, kept in enumerate(keep):
-            if kept:
-                lines.append(self._record(chunk.pieces[i], chunk.starts[i]))
-            elif resolve is not None and i > first_signal:
-                line = self._record(chunk.pieces[i], chunk.starts[i])
-                if resolve.search(line.message):
-                    lines.append(line)
-        return Selected(build_delta(lines, self.fmt, self.host), len(chunk.codes))
+        """The chunk's delta: records for the kept lines (see the module docstring)."""
+        codes = chunk.codes
+        keep = keep_mask(codes)
+        built: dict[int, KernelLine] = {}
+        matcher = signals._matcher()
+        for i in (i for i, c in enumerate(codes) if c >= SIGNAL):
+            # The signal's record goes on while lines match its context: keep them and the line ending it.
+            context = matcher.entries[codes[i] - SIGNAL].context
+            j = i + 1
+            while j < len(codes) and codes[j] < SIGNAL:
+                keep[j] = True
+                if context is None or not context.search(self._build(chunk, [j], built)[j].message):
+                    break
+                j += 1
+        first_signal = next((i for i, c in enumerate(codes) if c >= SIGNAL), len(codes))
+        if matcher.resolve_any is not None:  # boring recovery lines close episodes: keep them
+            maybe = _resolve_bytes(matcher.resolve_any.pattern)
+            later = [i for i in range(first_signal + 1, len(codes)) if not keep[i] and self._may(chunk, i, maybe)]
+            for i, line in self._build(chunk, later, built).items():
+                keep[i] = matcher.resolve_any.search(line.message) is not None
+        kept = [i for i, k in enumerate(keep) if k]
+        records = self._build(chunk, kept, built)
+        return Selected(build_delta([records[i] for i in kept], self.fmt, self.host), len(codes))
 
-    def _record(self, number: int, start: int) -> KernelLine:
-        """The full record of the line at ``start`` of piece ``number``, as the per-delta parser builds it."""
+    def _may(self, chunk: _Chunk, i: int, pattern: re.Pattern[bytes]) -> bool:
+        """Whether record ``i`` may match ``pattern``: its raw line does, or is not plain ASCII.
+
+        A plain line's message is a slice of it; other lines are decoded first, so they are checked.
+        """
+        piece = self.held[chunk.pieces[i]]
+        if isinstance(piece, str):
+            return True
+        start = chunk.starts[i]
+        raw = piece[start : piece.index(b"\n", start)]
+        plain = raw.isascii() and len(raw.translate(None, _CONTROL_BYTES)) == len(raw)
+        return not plain or pattern.search(raw) is not None
+
+    def _build(self, chunk: _Chunk, indices: list[int], built: dict[int, KernelLine]) -> dict[int, KernelLine]:
+        """Full records of the chunk's records at ``indices`` (ascending), parsed a run of lines at a time."""
+        todo = [i for i in indices if i not in built]
+        runs: list[list[int]] = []
+        for i in todo:
+            if runs and runs[-1][-1] == i - 1 and chunk.pieces[i] == chunk.pieces[i - 1]:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+        for run in runs:
+            lines = self._parse_run(chunk.pieces[run[0]], chunk.starts[run[0]], chunk.starts[run[-1]])
+            built.update(zip(run, lines, strict=True))
+        return {i: built[i] for i in indices}
+
+    def _parse_run(self, number: int, first: int, last: int) -> list[KernelLine]:
+        """The records of the lines from offset ``first`` to the line at ``last`` of piece ``number``.
+
+        Consecutive records have only blank lines between them, which parse to nothing.
+        """
         piece = self.held[number]
         if isinstance(piece, str):
             raws, cleans = piece_lines(piece)
             lineno = self.first_line[number]
         else:
-            end = piece.index(b"\n", start)
-            raws, cleans = piece_lines(piece[start : end + 1])
-            lineno = self.first_line[number] + piece.count(b"\n", 0, start)
-        return next(PARSERS[self.fmt][0]([Batch(lineno, raws, cleans)], self.ctx))
+            end = piece.index(b"\n", last)
+            raws, cleans = piece_lines(piece[first : end + 1])
+            at_number, at, lineno = self._cursor
+            if at_number != number or at > first:
+                at, lineno = 0, self.first_line[number]
+            lineno += piece.count(b"\n", at, first)
+            self._cursor = (number, first, lineno)
+        return list(PARSERS[self.fmt][0]([Batch(lineno, raws, cleans)], self.ctx))
+
+
+@cache
+def _resolve_bytes(pattern: str) -> re.Pattern[bytes]:
+    return re.compile(pattern.encode("utf-8"), re.ASCII)
 
 
 def keep_mask(codes: list[int]) -> list[bool]:
-    """Which records of a chunk get a full record (see the module docstring); recovery lines aside."""
-    n = len(codes)
-    notable = [c != BORING for c in codes]
-    keep = list(notable)
-    for i in (i for i, x in enumerate(notable) if x):
-        for j in range(max(0, i - CONTEXT_LINES), min(n, i + CONTEXT_LINES + 1)):
+    """Records built whatever they say: signal and unknown lines, the lines just before each
+    signal, and the boring sample (``select`` adds each signal's record and recovery lines)."""
+    keep = [c != BORING for c in codes]
+    for i in (i for i, c in enumerate(codes) if c >= SIGNAL):
+        for j in range(max(0, i - CONTEXT_LINES), i):
             keep[j] = True
-    boring = [i for i, x in enumerate(notable) if not x]
+    boring = [i for i, k in enumerate(keep) if not k]
     for i in boring[:SAMPLE_LINES] + boring[-SAMPLE_LINES:]:
         keep[i] = True
     return keep

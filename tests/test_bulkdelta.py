@@ -9,7 +9,7 @@ import random
 import pytest
 
 from tasseograph import bulkdelta
-from tasseograph.bulkref import BORING
+from tasseograph.bulkref import BORING, SIGNAL
 from tasseograph.parsing import build_delta, open_stream, parse_delta
 from tasseograph.pipeline import analyze
 from tests.test_bulkref import compiled_or_skip
@@ -81,13 +81,14 @@ def test_selected_records_give_the_verdict_of_every_record(monkeypatch: pytest.M
     assert recovered  # a recovery line far from its signal was kept
 
 
-def test_keep_mask_keeps_context_and_a_sample() -> None:
+def test_keep_mask_keeps_the_lines_before_signals_and_a_sample() -> None:
     codes = [BORING] * 1_000
-    codes[500] = 0  # one line nobody catalogued
+    codes[500] = 0  # a line nobody catalogued: itself only
+    codes[700] = SIGNAL  # a signal: and the lines before it
     keep = bulkdelta.keep_mask(codes)
     c = bulkdelta.CONTEXT_LINES
-    assert [i for i in range(400, 600) if keep[i]] == list(range(500 - c, 500 + c + 1))
-    assert sum(keep) == 2 * bulkdelta.SAMPLE_LINES + 2 * c + 1
+    assert [i for i in range(400, 800) if keep[i]] == [500, *range(700 - c, 701)]
+    assert sum(keep) == 2 * bulkdelta.SAMPLE_LINES + c + 2
 
 
 def test_only_boring_lines_still_skip_the_model_call(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,9 +29,14 @@ SUMMARY_KEYS = (
     "replay_10k_cases_s",
     "cost_per_host_month_all_levers_baseline_usd",
     "evidence_retention_all_levers_baseline",
+    "realistic_dmesg_lines_per_s",
+    "realistic_bgl_lines_per_s",
+    "realistic_drain3_dmesg_lines_per_s",
+    "realistic_peak_rss_mb_100mb",
+    "realistic_peak_rss_mb_1gb",
 )
-"""The headline figures ``results/summary.json`` gathers (issue 5's contract, then the
-per-host baseline's row)."""
+"""The headline figures ``results/summary.json`` gathers (issue 5's contract, the per-host
+baseline's row, then issue 13's realistic-input figures)."""
 
 
 def parse_args(description: str, argv: Sequence[str] | None = None) -> argparse.Namespace:

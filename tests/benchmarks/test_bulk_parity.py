@@ -170,3 +170,23 @@ def test_bulk_path_on_benchmark_inputs(shared: Path, name: str) -> None:
     from benchmarks.throughput import replicated, source_lines
 
     assert_stage_counts(replicated(source_lines(name), 8_000), chunk_lines=3_000)
+
+
+# Fragments of every dmesg prefix form and near misses, for the compiled core's prefix parser.
+PREFIX_PIECES = [
+    b">", b"> ", b"<3>", b"<1234>", b"<", b"kern  :err   : ", b"user:info: ", b"kern:", b"[", b"]", b" ", b"  ",
+    b"12.5", b"0.000100", b"12", b".", b"+", b"<    0.000100>", b"Tue Nov 22 08:00:00 2026", b"Tue Nov  2 08:00:00 2026",
+    b"Nov22 08:00", b"Nov2 08:00", b":01", b"2026-11-22T08:00:00,123456+00:00", b"2026-11-22T08:00:00,1-0000",
+    b"2026-", b"Nov 22 08:00:00 h kernel: ", b"EDAC MC0: 1 CE memory read error", b"mce: [Hardware Error]", b"x",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_compiled_prefix_cuts_equal_the_parsers(seed: int) -> None:
+    compiled_or_skip()
+    rng = random.Random(seed)
+    lines = [b"".join(rng.choice(PREFIX_PIECES) for _ in range(rng.randint(1, 6))) for _ in range(400)]
+    data = b"\n".join(lines) + b"\n"
+    for fmt in ("dmesg", "plain"):
+        got = bulk.scan_bytes(data, format=fmt, engine="compiled", top=400)
+        assert comparable(got) == comparable(reference_summary(data, format=fmt, top=400)), fmt

@@ -25,6 +25,9 @@ enum { STOP_END = 0, STOP_LINE = 1 };
 /* ---- character classes (ASCII) ------------------------------------------------------------ */
 
 static unsigned char WORD[256], HEX[256], DIGIT[256], LOWER[256], UPPER[256], ALPHA[256];
+/* Bits of CLASS: a word byte, a hex digit, a decimal digit. A word's classes are their AND. */
+enum { C_WORD = 1, C_HEX = 2, C_DIGIT = 4 };
+static unsigned char CLASS[256];
 
 static void init_tables(void) {
     for (int c = 0; c < 256; c++) {
@@ -34,6 +37,7 @@ static void init_tables(void) {
         ALPHA[c] = LOWER[c] || UPPER[c];
         WORD[c] = ALPHA[c] || DIGIT[c] || c == '_';
         HEX[c] = DIGIT[c] || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+        CLASS[c] = (WORD[c] ? C_WORD : 0) | (HEX[c] ? C_HEX : 0) | (DIGIT[c] ? C_DIGIT : 0);
     }
 }
 
@@ -273,16 +277,24 @@ static size_t mask_words(const unsigned char *s, size_t n, unsigned char *out, i
             continue;
         }
         size_t j = i;
-        while (j < n && WORD[s[j]]) j++;
+        unsigned char all = C_WORD | C_HEX | C_DIGIT;
+        while (j < n && WORD[s[j]]) all &= CLASS[s[j++]];
         size_t wl = j - i;
         const unsigned char *w = s + i;
-        if (wl == 4 && all_in(w, 4, HEX) && bdf_at(s, n, j, &end)) {
+        /* The common case first: a number that cannot start a PCI address or MAC, nor be long hex. */
+        if ((all & C_DIGIT) && wl < 8 && wl != 4 && wl != 2) {
+            PUT("<N>");
+            (*numbers)++;
+            i = j;
+            continue;
+        }
+        if (wl == 4 && (all & C_HEX) && bdf_at(s, n, j, &end)) {
             memcpy(out + o, w, end - i);
             o += end - i;
             i = end;
             continue;
         }
-        if (wl == 2 && HEX[w[0]] && HEX[w[1]] && mac_at(s, n, j, &end)) {
+        if (wl == 2 && (all & C_HEX) && mac_at(s, n, j, &end)) {
             PUT("<MAC>");
             i = end;
             continue;
@@ -296,9 +308,9 @@ static size_t mask_words(const unsigned char *s, size_t n, unsigned char *out, i
             out[o + 10] = '.';
             out[o + 11] = w[18];
             o += 12;
-        } else if (hex_word(w, wl)) {
+        } else if ((wl >= 8 && (all & C_HEX)) || hex_word(w, wl)) {
             PUT("<HEX>");
-        } else if (all_in(w, wl, DIGIT)) {
+        } else if (all & C_DIGIT) {
             PUT("<N>");
             (*numbers)++;
         } else {

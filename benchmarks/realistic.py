@@ -141,34 +141,33 @@ def dmesg_lines(rng: random.Random) -> Iterator[str]:
         yield f"[{clock:12.6f}] {fresh.fill(rng.choice(forms))}"
 
 
-def bgl_lines(rng: random.Random) -> Iterator[str]:
-    """Endless BGL lines in Loghub form (label removed)."""
-    rests, fresh, clock = loghub_rests("BGL"), Fresh(rng), START
-    while True:
-        clock += rng.random() * 0.01
-        t = datetime.fromtimestamp(clock, UTC)
-        node = fresh.bgl_node()
-        _, rest = rng.choice(rests)
-        stamp = t.strftime("%Y-%m-%d-%H.%M.%S.") + f"{t.microsecond:06d}"
-        yield f"{int(clock)} {t:%Y.%m.%d} {node} {stamp} {node} {fresh.fill(rest)}"
+def bgl_header(fresh: Fresh, t: datetime, _shape: str) -> str:
+    """``epoch date node time node`` with a fresh Blue Gene/L location."""
+    node = fresh.bgl_node()
+    stamp = t.strftime("%Y-%m-%d-%H.%M.%S.") + f"{t.microsecond:06d}"
+    return f"{int(t.timestamp())} {t:%Y.%m.%d} {node} {stamp} {node}"
 
 
-def thunderbird_lines(rng: random.Random) -> Iterator[str]:
-    """Endless Thunderbird lines in Loghub form (label removed)."""
-    rests, fresh, clock = loghub_rests("Thunderbird"), Fresh(rng), START
+def thunderbird_header(fresh: Fresh, t: datetime, shape: str) -> str:
+    """``epoch date host Mon day time node`` with a fresh node in the source line's shape."""
+    node = fresh.thunderbird_node(shape)
+    host = node.split("/")[0].split("@")[-1]
+    return f"{int(t.timestamp())} {t:%Y.%m.%d} {host} {t:%b} {t.day} {t:%H:%M:%S} {node}"
+
+
+def loghub_lines(name: str, header: Callable[[Fresh, datetime, str], str], rng: random.Random) -> Iterator[str]:
+    """Endless lines of a Loghub set in its own form (label removed): a fresh header, a fresh message."""
+    rests, fresh, clock = loghub_rests(name), Fresh(rng), START
     while True:
         clock += rng.random() * 0.01
-        t = datetime.fromtimestamp(clock, UTC)
         shape, rest = rng.choice(rests)
-        node = fresh.thunderbird_node(shape)
-        host = node.split("/")[0].split("@")[-1]
-        yield f"{int(clock)} {t:%Y.%m.%d} {host} {t:%b} {t.day} {t:%H:%M:%S} {node} {fresh.fill(rest)}"
+        yield f"{header(fresh, datetime.fromtimestamp(clock, UTC), shape)} {fresh.fill(rest)}"
 
 
 GENERATORS: dict[str, Callable[[random.Random], Iterator[str]]] = {
     "dmesg": dmesg_lines,
-    "bgl": bgl_lines,
-    "thunderbird": thunderbird_lines,
+    "bgl": lambda rng: loghub_lines("BGL", bgl_header, rng),
+    "thunderbird": lambda rng: loghub_lines("Thunderbird", thunderbird_header, rng),
 }
 
 

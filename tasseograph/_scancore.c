@@ -380,7 +380,6 @@ typedef struct {
     hs_scratch_t *scratch;
     unsigned int noise_id;
     int64_t lines;
-    int64_t matched;
     int64_t *tally; /* per verdict code */
     Py_ssize_t codes;
     Table table;
@@ -393,6 +392,14 @@ typedef struct {
     size_t rec_len, rec_cap;
     int64_t at;  /* line start of the record being counted */
 } Scanner;
+
+#define REQUIRE_INIT(self)                                              \
+    do {                                                                \
+        if (!(self)->matcher) {                                         \
+            PyErr_SetString(PyExc_RuntimeError, "scanner not initialised"); \
+            return NULL;                                                \
+        }                                                               \
+    } while (0)
 
 static int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
                     void *ctx) {
@@ -445,26 +452,40 @@ static int count_line(Scanner *self, const unsigned char *template, size_t tlen,
     return 0;
 }
 
-/* Template, match and count one ASCII message without control characters. */
-static int settle(Scanner *self, const unsigned char *msg, size_t n) {
-    if (ensure_buf(self, n) < 0) {
-        PyErr_NoMemory();
-        return -1;
-    }
+/* The verdict code of one message: the first signal entry it matches, else noise, else neither. */
+static int match_code(Scanner *self, const unsigned char *msg, size_t n, int *code) {
     unsigned int best = UINT32_MAX;
     if (hs_scan(self->db, (const char *)msg, (unsigned int)n, 0, self->scratch, on_match, &best) != HS_SUCCESS) {
         PyErr_SetString(PyExc_RuntimeError, "hyperscan scan failed");
         return -1;
     }
-    self->matched++;
-    int code = best < self->noise_id ? SIGNAL + (int)best : best == self->noise_id ? BORING : NEITHER;
+    *code = best < self->noise_id ? SIGNAL + (int)best : best == self->noise_id ? BORING : NEITHER;
+    return 0;
+}
+
+/* The template of one message, in one of the scratch buffers; its length, or -1. */
+static Py_ssize_t make_template(Scanner *self, const unsigned char *msg, size_t n, const unsigned char **out) {
+    if (ensure_buf(self, n) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
     int numbers = 0;
     size_t tlen = mask_words(msg, n, self->buf1, &numbers);
+    *out = self->buf1;
     if (numbers >= 3 || memchr(msg, '<', n)) { /* a stamp token needs three <N> */
         tlen = mask_nodes(self->buf1, tlen, self->buf2);
-        return count_line(self, self->buf2, tlen, code);
+        *out = self->buf2;
     }
-    return count_line(self, self->buf1, tlen, code);
+    return (Py_ssize_t)tlen;
+}
+
+/* Template, match and count one ASCII message without control characters. */
+static int settle(Scanner *self, const unsigned char *msg, size_t n) {
+    int code;
+    const unsigned char *tpl;
+    if (match_code(self, msg, n, &code) < 0) return -1;
+    Py_ssize_t tlen = make_template(self, msg, n, &tpl);
+    return tlen < 0 ? -1 : count_line(self, tpl, (size_t)tlen, code);
 }
 
 /* Whether a line is plain ASCII without control characters other than tab. */
@@ -597,10 +618,7 @@ static Py_ssize_t message_start(const unsigned char *s, size_t n, int fmt) {
  * Settle lines of `block` (whole lines, each ending in LF) from offset `pos` until one needs
  * Python (stop = STOP_LINE, with its span without the line end) or the block ends. */
 static PyObject *Scanner_feed(Scanner *self, PyObject *args) {
-    if (!self->matcher) {
-        PyErr_SetString(PyExc_RuntimeError, "scanner not initialised");
-        return NULL;
-    }
+    REQUIRE_INIT(self);
     Py_buffer view;
     Py_ssize_t pos;
     int fmt;
@@ -646,10 +664,7 @@ done:
 /* add_messages(messages, start) -> index of the first message that is not plain ASCII (or len).
  * Messages parsed in Python (other formats, prefixed lines) are settled here from there on. */
 static PyObject *Scanner_add_messages(Scanner *self, PyObject *args) {
-    if (!self->matcher) {
-        PyErr_SetString(PyExc_RuntimeError, "scanner not initialised");
-        return NULL;
-    }
+    REQUIRE_INIT(self);
     PyObject *list;
     Py_ssize_t start;
     if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &list, &start)) return NULL;
@@ -667,10 +682,7 @@ static PyObject *Scanner_add_messages(Scanner *self, PyObject *args) {
 
 /* add_verdict(template, code): count one line Python matched and templated itself. */
 static PyObject *Scanner_add_verdict(Scanner *self, PyObject *args) {
-    if (!self->matcher) {
-        PyErr_SetString(PyExc_RuntimeError, "scanner not initialised");
-        return NULL;
-    }
+    REQUIRE_INIT(self);
     const char *tpl;
     Py_ssize_t len;
     int code;
@@ -685,38 +697,23 @@ static PyObject *Scanner_add_verdict(Scanner *self, PyObject *args) {
 
 /* verdict(message) -> code, for one ASCII message (no counting): the compiled classifier. */
 static PyObject *Scanner_verdict(Scanner *self, PyObject *arg) {
-    if (!self->matcher) {
-        PyErr_SetString(PyExc_RuntimeError, "scanner not initialised");
-        return NULL;
-    }
+    REQUIRE_INIT(self);
     Py_ssize_t len;
+    int code;
     const char *s = PyUnicode_AsUTF8AndSize(arg, &len);
-    if (!s) return NULL;
-    unsigned int best = UINT32_MAX;
-    if (hs_scan(self->db, s, (unsigned int)len, 0, self->scratch, on_match, &best) != HS_SUCCESS) {
-        PyErr_SetString(PyExc_RuntimeError, "hyperscan scan failed");
-        return NULL;
-    }
-    return PyLong_FromLong(best < self->noise_id ? SIGNAL + (long)best : best == self->noise_id ? BORING : NEITHER);
+    if (!s || match_code(self, (const unsigned char *)s, (size_t)len, &code) < 0) return NULL;
+    return PyLong_FromLong(code);
 }
 
 /* template(message) -> its template, for one ASCII message (no counting). */
 static PyObject *Scanner_template(Scanner *self, PyObject *arg) {
-    if (!self->matcher) {
-        PyErr_SetString(PyExc_RuntimeError, "scanner not initialised");
-        return NULL;
-    }
+    REQUIRE_INIT(self);
     Py_ssize_t len;
+    const unsigned char *tpl;
     const char *s = PyUnicode_AsUTF8AndSize(arg, &len);
     if (!s) return NULL;
-    if (ensure_buf(self, (size_t)len) < 0) return PyErr_NoMemory();
-    int numbers = 0;
-    size_t tlen = mask_words((const unsigned char *)s, (size_t)len, self->buf1, &numbers);
-    if (numbers >= 3 || memchr(s, '<', (size_t)len)) {
-        tlen = mask_nodes(self->buf1, tlen, self->buf2);
-        return PyUnicode_DecodeUTF8((const char *)self->buf2, (Py_ssize_t)tlen, "strict");
-    }
-    return PyUnicode_DecodeUTF8((const char *)self->buf1, (Py_ssize_t)tlen, "strict");
+    Py_ssize_t tlen = make_template(self, (const unsigned char *)s, (size_t)len, &tpl);
+    return tlen < 0 ? NULL : PyUnicode_DecodeUTF8((const char *)tpl, tlen, "strict");
 }
 
 /* take_codes() -> (codes, starts): bytes of the uint16 verdict code and the int64 line start
@@ -736,25 +733,42 @@ static PyObject *Scanner_set_at(Scanner *self, PyObject *arg) {
     Py_RETURN_NONE;
 }
 
-/* state() -> (lines, matched, tally, evictions, [(template, count, error, first_tick), ...]) */
-static PyObject *Scanner_state(Scanner *self, PyObject *Py_UNUSED(ignored)) {
-    if (!self->matcher) {
-        PyErr_SetString(PyExc_RuntimeError, "scanner not initialised");
-        return NULL;
-    }
-    PyObject *tally = PyList_New(self->codes), *table = PyList_New(self->table.size);
-    if (!tally || !table) goto fail;
+/* Listing order: most lines first, ties to the template that entered first. */
+static const Entry *rank_base;
+
+static int rank_cmp(const void *a, const void *b) {
+    const Entry *x = &rank_base[*(const int32_t *)a], *y = &rank_base[*(const int32_t *)b];
+    if (x->count != y->count) return x->count > y->count ? -1 : 1;
+    return (x->first > y->first) - (x->first < y->first);
+}
+
+/* state(top=-1) -> (lines, tally, evictions, templates, floor, [(template, count, error), ...])
+ * floor: the smallest count held (what any count may overstate by, once evictions happened);
+ * the list: the `top` first in listing order (all of them when top < 0). */
+static PyObject *Scanner_state(Scanner *self, PyObject *args) {
+    REQUIRE_INIT(self);
+    Py_ssize_t top = -1;
+    if (!PyArg_ParseTuple(args, "|n", &top)) return NULL;
+    Table *t = &self->table;
+    Py_ssize_t n = top < 0 || top > t->size ? t->size : top;
+    int32_t *order = PyMem_Malloc(((size_t)t->size + 1) * sizeof(int32_t));
+    PyObject *tally = PyList_New(self->codes), *table = PyList_New(n);
+    if (!order || !tally || !table) goto fail;
+    for (int32_t i = 0; i < t->size; i++) order[i] = i;
+    rank_base = t->entries;
+    qsort(order, (size_t)t->size, sizeof(int32_t), rank_cmp);
     for (Py_ssize_t i = 0; i < self->codes; i++) PyList_SET_ITEM(tally, i, PyLong_FromLongLong(self->tally[i]));
-    for (int32_t i = 0; i < self->table.size; i++) {
-        Entry *e = &self->table.entries[i];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Entry *e = &t->entries[order[i]];
         PyObject *key = PyUnicode_DecodeUTF8(e->key, e->len, "backslashreplace");
         if (!key) goto fail;
-        PyList_SET_ITEM(table, i, Py_BuildValue("NLLL", key, (long long)e->count, (long long)e->error,
-                                                (long long)e->first));
+        PyList_SET_ITEM(table, i, Py_BuildValue("NLL", key, (long long)e->count, (long long)e->error));
     }
-    return Py_BuildValue("LLNLN", (long long)self->lines, (long long)self->matched, tally,
-                         (long long)self->table.evictions, table);
+    PyMem_Free(order);
+    long long floor = t->size ? (long long)t->entries[t->heap[0]].count : 0;
+    return Py_BuildValue("LNLiLN", (long long)self->lines, tally, (long long)t->evictions, (int)t->size, floor, table);
 fail:
+    PyMem_Free(order);
     Py_XDECREF(tally);
     Py_XDECREF(table);
     return NULL;
@@ -892,7 +906,7 @@ static PyMethodDef Scanner_methods[] = {
     {"template", (PyCFunction)Scanner_template, METH_O, "Template of one ASCII message."},
     {"take_codes", (PyCFunction)Scanner_take_codes, METH_NOARGS, "Recorded verdict codes and line starts."},
     {"set_at", (PyCFunction)Scanner_set_at, METH_O, "Line start recorded for records settled in Python."},
-    {"state", (PyCFunction)Scanner_state, METH_NOARGS, "Counts and the template table."},
+    {"state", (PyCFunction)Scanner_state, METH_VARARGS, "Counts and the top of the template table."},
     {NULL, NULL, 0, NULL},
 };
 

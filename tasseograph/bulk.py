@@ -195,10 +195,10 @@ def _signal_codes() -> dict[str, int]:
 
 
 def _summary(
-    lines: int, tally: list[int], table: list[tuple[str, int, int, int]], evictions: int, top: int
+    lines: int, tally: list[int], ranked: list[tuple[str, int, int]], templates: int, template_error: int
 ) -> BulkSummary:
-    """A summary from verdict tallies (one per code) and template table entries
-    ``(template, count, error, first)``; the same for both engines."""
+    """A summary from verdict tallies (one per code) and the top of the template table
+    (``(template, count, error)`` in listing order); the same for both engines."""
     specs = signals.load_signals()
     found = [
         SignalCount(signal_id=spec.id, category=spec.category, severity=spec.severity, summary=spec.summary, lines=n)
@@ -206,16 +206,21 @@ def _summary(
         if n
     ]
     found.sort(key=lambda s: (-STATUS_RANK[s.severity], -s.lines, s.signal_id))
-    ranked = sorted(table, key=lambda e: (-e[1], e[3]))[:top]
     return BulkSummary(
         lines=lines,
         boring_lines=tally[BORING],
         signal_lines=sum(s.lines for s in found),
-        templates=len(table),
-        template_error=min((e[1] for e in table), default=0) if evictions else 0,
+        templates=templates,
+        template_error=template_error,
         signals=found,
-        top_templates=[TemplateCount(template=t, lines=n, error=err) for t, n, err, _ in ranked],
+        top_templates=[TemplateCount(template=t, lines=n, error=err) for t, n, err in ranked],
     )
+
+
+def table_summary(lines: int, tally: list[int], table: bulkref.SpaceSaving, top: int) -> BulkSummary:
+    """``_summary`` of a Python ``SpaceSaving`` table."""
+    ranked = [(t, s.count, s.error) for t, s in table.top(top)]
+    return _summary(lines, tally, ranked, len(table.slots), table.error_bound)
 
 
 # --- the Python engine ---------------------------------------------------------------------------
@@ -301,6 +306,11 @@ class BulkScanner:
         verdict = np.array(signals.boring_mask(unseen, scanned=scanned), dtype=np.int64)  # BORING is 1
         by_id = _signal_codes()
         verdict[np.asarray(scanned.indices, dtype=np.int64)] = [by_id[s] for s in scanned.signal_ids]
+        # Non-ASCII text is judged as signals.classify judges it (with whatever normalisation it applies).
+        texts = distinct if fresh is None else [distinct[i] for i in fresh]
+        for k, text in enumerate(texts):
+            if not text.isascii():
+                verdict[k] = bulkref.verdict_code(text)
         if fresh is None:
             return verdict
         memo = self.verdicts.memo
@@ -309,8 +319,7 @@ class BulkScanner:
 
     def summary(self, top: int = TOP_TEMPLATES) -> BulkSummary:
         """The counts so far, with the ``top`` most frequent templates."""
-        table = [(t, s.count, s.error, s.first) for t, s in self.templates.slots.items()]
-        result = _summary(self.lines, self._tally, table, self.templates.evictions, top)
+        result = table_summary(self.lines, self._tally, self.templates, top)
         result.seconds = dict(self.seconds)
         return result
 
@@ -338,8 +347,8 @@ def _scan_compiled(stream: BinaryIO, top: int, format: str | None, capacity: int
     scanner = bulkcore.compiled_scanner(capacity)
     fmt, pieces = open_pieces(stream, format=format)
     bulkcore.feed_pieces(scanner, fmt, pieces, PARSERS[fmt][1], ParseContext())
-    lines, _, tally, evictions, table = scanner.state()
-    result = _summary(lines, tally, table, evictions, top)
+    lines, tally, evictions, templates, floor, ranked = scanner.state(top)
+    result = _summary(lines, tally, ranked, templates, floor if evictions else 0)
     result.engine = "compiled"
     result.seconds = {"scan": time.perf_counter() - started}
     return result

@@ -39,6 +39,7 @@ LINE_MESSAGE: dict[str, Callable[[str, ParseContext], str | None]] = {
 }
 
 
+@cache
 def _core() -> Any:
     from tasseograph import _scancore  # type: ignore[attr-defined]
 

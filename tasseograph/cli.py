@@ -70,9 +70,11 @@ def _exit_if_at_least(status: str, fail_on: str) -> None:
 def format_summary(summary: BulkSummary) -> str:
     """A bulk summary as aligned, human-readable lines."""
     boring = f" ({summary.boring_lines / summary.lines:.0%})" if summary.lines else ""
+    # A full template table: at least this many templates, each count within its error.
+    templates = f"{summary.templates:,}+ (counts +-{summary.template_error:,})" if summary.template_error else f"{summary.templates:,}"
     out = [
         f"{(summary.worst_severity or 'ok').upper()}  lines={summary.lines:,}  signal={summary.signal_lines:,}  "
-        f"boring={summary.boring_lines:,}{boring}  templates={summary.templates:,}  ({summary.total_s:.2f}s)"
+        f"boring={summary.boring_lines:,}{boring}  templates={templates}  ({summary.total_s:.2f}s)"
     ]
     if summary.signals:
         width = max(len(s.signal_id) for s in summary.signals)

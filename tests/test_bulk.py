@@ -64,8 +64,7 @@ def reference_summary(
     for message in messages:
         tally[bulkref.verdict_code(message)] += 1
         table.add(bulkref.bulk_template(message))
-    entries = [(t, s.count, s.error, s.first) for t, s in table.slots.items()]
-    return bulk._summary(len(messages), tally, entries, table.evictions, top)
+    return bulk.table_summary(len(messages), tally, table, top)
 
 
 @pytest.fixture(params=["compiled", "python"])

@@ -15,6 +15,7 @@
 #include <Python.h>
 #include <hs/hs.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { NEITHER = 0, BORING = 1, SIGNAL = 2 };
@@ -825,68 +826,104 @@ static void Matcher_dealloc(Matcher *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* Matcher(patterns, ids, n_signals)
+/* Matcher(patterns, ids, n_signals, serialized=None)
  * patterns: list of bytes (RE2/PCRE syntax without named groups); ids: the signal entry index
- * of each, or n_signals for a noise pattern. */
+ * of each, or n_signals for a noise pattern. serialized: a database Matcher.serialize() gave
+ * for the same patterns on this machine (the caller keys its cache on them); CompileError when
+ * it cannot be used here. */
 static int Matcher_init(Matcher *self, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"patterns", "ids", "n_signals", NULL};
+    static char *kwlist[] = {"patterns", "ids", "n_signals", "serialized", NULL};
     PyObject *patterns, *ids;
+    Py_buffer cached = {0};
     int n_signals;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!i", kwlist, &PyList_Type, &patterns, &PyList_Type, &ids,
-                                     &n_signals))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!i|z*", kwlist, &PyList_Type, &patterns, &PyList_Type, &ids,
+                                     &n_signals, &cached))
         return -1;
     Py_ssize_t n = PyList_GET_SIZE(patterns);
+    const char **exprs = NULL;
+    unsigned int *flags = NULL, *idv = NULL;
+    int rc = -1;
     if (n == 0 || n != PyList_GET_SIZE(ids) || n_signals < 0 || self->db) {
         PyErr_SetString(PyExc_ValueError, "patterns and ids must be non-empty lists of one length");
-        return -1;
-    }
-    const char **exprs = PyMem_Calloc((size_t)n, sizeof(char *));
-    unsigned int *flags = PyMem_Calloc((size_t)n, sizeof(unsigned int));
-    unsigned int *idv = PyMem_Calloc((size_t)n, sizeof(unsigned int));
-    int rc = -1;
-    if (!exprs || !flags || !idv) {
-        PyErr_NoMemory();
         goto out;
     }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *p = PyList_GET_ITEM(patterns, i);
-        if (!PyBytes_Check(p)) {
-            PyErr_SetString(PyExc_TypeError, "patterns must be bytes");
+    if (cached.buf) {
+        hs_error_t status = hs_deserialize_database(cached.buf, (size_t)cached.len, &self->db);
+        if (status != HS_SUCCESS) {
+            self->db = NULL;
+            PyErr_Format(CompileError, "the cached database cannot be used here (hyperscan error %d)", (int)status);
             goto out;
         }
-        exprs[i] = PyBytes_AS_STRING(p);
-        /* One report per id and line is all a verdict needs. */
-        flags[i] = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
-        idv[i] = (unsigned int)PyLong_AsUnsignedLong(PyList_GET_ITEM(ids, i));
-        if (PyErr_Occurred()) goto out;
-        if (idv[i] > (unsigned int)n_signals) {
-            PyErr_SetString(PyExc_ValueError, "pattern id above n_signals");
+    } else {
+        exprs = PyMem_Calloc((size_t)n, sizeof(char *));
+        flags = PyMem_Calloc((size_t)n, sizeof(unsigned int));
+        idv = PyMem_Calloc((size_t)n, sizeof(unsigned int));
+        if (!exprs || !flags || !idv) {
+            PyErr_NoMemory();
+            goto out;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *p = PyList_GET_ITEM(patterns, i);
+            if (!PyBytes_Check(p)) {
+                PyErr_SetString(PyExc_TypeError, "patterns must be bytes");
+                goto out;
+            }
+            exprs[i] = PyBytes_AS_STRING(p);
+            /* One report per id and line is all a verdict needs. */
+            flags[i] = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
+            idv[i] = (unsigned int)PyLong_AsUnsignedLong(PyList_GET_ITEM(ids, i));
+            if (PyErr_Occurred()) goto out;
+            if (idv[i] > (unsigned int)n_signals) {
+                PyErr_SetString(PyExc_ValueError, "pattern id above n_signals");
+                goto out;
+            }
+        }
+        hs_compile_error_t *err = NULL;
+        hs_error_t status;
+        Py_BEGIN_ALLOW_THREADS
+        status = hs_compile_multi(exprs, flags, idv, (unsigned int)n, HS_MODE_BLOCK, NULL, &self->db, &err);
+        Py_END_ALLOW_THREADS
+        if (status != HS_SUCCESS) {
+            self->db = NULL;
+            PyErr_Format(CompileError, "pattern %d: %s", err ? err->expression : -1,
+                         err ? err->message : "compile failed");
+            if (err) hs_free_compile_error(err);
             goto out;
         }
     }
-    hs_compile_error_t *err = NULL;
-    hs_error_t status;
-    Py_BEGIN_ALLOW_THREADS
-    status = hs_compile_multi(exprs, flags, idv, (unsigned int)n, HS_MODE_BLOCK, NULL, &self->db, &err);
-    Py_END_ALLOW_THREADS
-    if (status != HS_SUCCESS) {
-        PyErr_Format(CompileError, "pattern %d: %s", err ? err->expression : -1,
-                     err ? err->message : "compile failed");
-        if (err) hs_free_compile_error(err);
-        goto out;
-    }
-    if (hs_alloc_scratch(self->db, &self->scratch) != HS_SUCCESS) {
-        PyErr_SetString(PyExc_MemoryError, "hyperscan scratch");
+    unsigned int probe = UINT32_MAX; /* a database built for another CPU fails here, not mid-scan */
+    if (hs_alloc_scratch(self->db, &self->scratch) != HS_SUCCESS ||
+        hs_scan(self->db, "", 0, 0, self->scratch, on_match, &probe) != HS_SUCCESS) {
+        PyErr_SetString(CompileError, "the compiled catalogue cannot run on this machine");
         goto out;
     }
     self->noise_id = (unsigned int)n_signals;
     rc = 0;
 out:
+    if (cached.buf) PyBuffer_Release(&cached);
     PyMem_Free(exprs);
     PyMem_Free(flags);
     PyMem_Free(idv);
     return rc;
 }
+
+/* serialize() -> bytes: the compiled database, for a cache that Matcher(..., serialized=) reads. */
+static PyObject *Matcher_serialize(Matcher *self, PyObject *Py_UNUSED(ignored)) {
+    char *bytes = NULL;
+    size_t length = 0;
+    if (!self->db || hs_serialize_database(self->db, &bytes, &length) != HS_SUCCESS) {
+        PyErr_SetString(PyExc_RuntimeError, "hyperscan could not serialize the database");
+        return NULL;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(bytes, (Py_ssize_t)length);
+    free(bytes); /* hyperscan's default allocator */
+    return out;
+}
+
+static PyMethodDef Matcher_methods[] = {
+    {"serialize", (PyCFunction)Matcher_serialize, METH_NOARGS, "The compiled database as bytes."},
+    {NULL, NULL, 0, NULL},
+};
 
 static PyTypeObject MatcherType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tasseograph._scancore.Matcher",
@@ -895,6 +932,7 @@ static PyTypeObject MatcherType = {
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Matcher_init,
     .tp_dealloc = (destructor)Matcher_dealloc,
+    .tp_methods = Matcher_methods,
     .tp_doc = "The catalogue compiled into one Hyperscan database (once per process).",
 };
 
@@ -937,6 +975,7 @@ PyMODINIT_FUNC PyInit__scancore(void) {
         Py_DECREF(m);
         return NULL;
     }
+    PyModule_AddStringConstant(m, "HS_VERSION", hs_version());
     PyModule_AddIntConstant(m, "FMT_DMESG", FMT_DMESG);
     PyModule_AddIntConstant(m, "FMT_PLAIN", FMT_PLAIN);
     PyModule_AddIntConstant(m, "STOP_END", STOP_END);

@@ -184,3 +184,43 @@ def test_compiled_template_edge_cases(core: Any) -> None:
     ]
     for text in cases:
         assert core.template(text) == bulk_template(text) == mask_nodes(template(text)), text
+
+
+# --- the compiled catalogue's cache ---------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_matcher(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A cache folder of the test's own; the process's matcher rebuilt before and after."""
+    compiled_or_skip()
+    monkeypatch.setenv("TASSEOGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    bulkcore._matcher.cache_clear()
+    yield tmp_path / "cache"
+    bulkcore._matcher.cache_clear()
+
+
+def test_the_compiled_catalogue_is_cached_and_reloaded(fresh_matcher: Path) -> None:
+    first = bulkcore._matcher()
+    (cached,) = fresh_matcher.glob("catalogue-*.hsdb")
+    bulkcore._matcher.cache_clear()
+    again = bulkcore._matcher()
+    assert again is not first and list(fresh_matcher.glob("catalogue-*.hsdb")) == [cached]
+    assert again.serialize() == cached.read_bytes()
+    scanner = bulkcore.compiled_scanner(8)
+    assert scanner.verdict("EDAC MC0: 1 UE memory read error") == verdict_code("EDAC MC0: 1 UE memory read error")
+
+
+def test_a_corrupt_or_unwritable_cache_falls_back_to_compiling(
+    fresh_matcher: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    bulkcore._matcher()
+    (cached,) = fresh_matcher.glob("catalogue-*.hsdb")
+    cached.write_bytes(b"not a database")
+    bulkcore._matcher.cache_clear()
+    assert bulkcore.compiled_scanner(8).verdict("systemd[1]: Started Journal Service.") == BORING
+    assert cached.read_bytes() != b"not a database"  # compiled again and rewritten
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    monkeypatch.setenv("TASSEOGRAPH_CACHE_DIR", str(blocker / "cache"))  # cannot be created
+    bulkcore._matcher.cache_clear()
+    assert bulkcore.compiled_scanner(8).verdict("hello") == NEITHER

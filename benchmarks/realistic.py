@@ -7,7 +7,10 @@ node names, the way a fleet's logs differ from line to line.
 
 - ``dmesg``: the messages of the healthy boot logs (``dmesg-real/noise``) and of the labelled
   dev set (``dmesg-real/dev.jsonl``), drawn at random, behind a rising ``[uptime]`` stamp.
-  Device names (``sda``, ``eth0``, ``nvme0n1``) stay as they are: a host has few devices.
+  Device names (``sda``, ``eth0``, ``nvme0n1``) stay as they are: a host has few devices. The
+  numbers of PCI addresses are fresh too, which real fleets (the same boards everywhere) do not
+  do: the templates keep PCI addresses, so this input has more distinct templates than a real
+  log -- a harder test of the bounded template table, not an easier one.
 - ``bgl`` and ``thunderbird``: Loghub lines (label removed, as ``benchmarks.throughput`` reads
   them) with a fresh header -- epoch, dates and times from a running clock, a node name drawn
   from a space of about 170,000 (BGL locations ``R17-M0-N9-C:J05-U11``; Thunderbird ``cn1234``,

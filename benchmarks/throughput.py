@@ -379,9 +379,9 @@ def markdown(real: list[dict[str, Any]], repl: list[dict[str, Any]], streams: li
                  "peak RSS MB (input held in memory)"],
                 repl_rows,
             ),
-            "Each input is a 2,000-line sample (the whole dev set, the boot logs) repeated: the Python engine "
-            "memoises per distinct message and Drain3's cluster lookup gains from repeats too; the compiled "
-            "engine does the same work on every line.",
+            "Each input is a 2,000-line sample (the whole dev set, the boot logs) repeated: both engines "
+            "remember recent messages' verdicts and templates (the compiled one in a bounded memo of 32,768 "
+            "messages, the Python one per chunk) and Drain3's cluster lookup gains from repeats too.",
             "## Streaming realistic files (`tasseograph scan` and `analyze`, each a fresh process on one core)",
             md_table(
                 ["input", "file", "lines", "`scan` lines/s", "`scan` peak RSS MB", "templates (table capped)",

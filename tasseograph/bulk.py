@@ -347,7 +347,7 @@ def _scan_compiled(stream: BinaryIO, top: int, format: str | None, capacity: int
     scanner = bulkcore.compiled_scanner(capacity)
     fmt, pieces = open_pieces(stream, format=format)
     bulkcore.feed_pieces(scanner, fmt, pieces, PARSERS[fmt][1], ParseContext())
-    lines, tally, evictions, templates, floor, ranked = scanner.state(top)
+    lines, tally, evictions, templates, floor, ranked, _ = scanner.state(top)
     result = _summary(lines, tally, ranked, templates, floor if evictions else 0)
     result.engine = "compiled"
     result.seconds = {"scan": time.perf_counter() - started}

@@ -26,6 +26,7 @@ from benchmarks import _localpath
 from tasseograph import bulk
 from tasseograph.compress import template_many
 from tasseograph.parsing import FORMATS, parse_delta
+from tasseograph.parsing.records import ParseContext
 from tasseograph.signals import boring_mask, classify, is_boring, scan
 from tests.parsing.test_parsing_bulk import AWKWARD, ORDINARY
 from tests.parsing.test_parsing_delta import FUZZ_PIECES
@@ -190,3 +191,18 @@ def test_compiled_prefix_cuts_equal_the_parsers(seed: int) -> None:
     for fmt in ("dmesg", "plain"):
         got = bulk.scan_bytes(data, format=fmt, engine="compiled", top=400)
         assert comparable(got) == comparable(reference_summary(data, format=fmt, top=400)), fmt
+
+
+def test_compiled_memo_fills_forgets_and_hits_without_changing_anything() -> None:
+    """30,000 fresh lines, then 20,000 distinct messages four times: the memo fills, is cleared, and hits."""
+    compiled_or_skip()
+    forms = [b"EDAC MC0: %d CE memory read error on DIMM_A%d", b"systemd[%d]: Started Session %d of User root.",
+             b"usb 1-1: new device w%dx number %d", b"eth0: NIC Link is Down %d %d"]  # fmt: skip
+    fresh = [b"[ %d.0] line %d nobody repeats" % (i, i) for i in range(30_000)]
+    repeated = [b"[ %d.0] " % i + forms[i % 20_000 % 4] % (i % 20_000, i % 20_000 % 7) for i in range(80_000)]
+    data = b"\n".join(fresh + repeated) + b"\n"
+    scanner = bulk.bulkcore.compiled_scanner(bulk.TEMPLATE_CAPACITY)
+    bulk.bulkcore.feed_pieces(scanner, "dmesg", [data], None, ParseContext())
+    assert scanner.state(0)[-1] > 10_000  # memo hits: the repeats were served from it
+    got = bulk.scan_bytes(data, engine="compiled", top=50)
+    assert comparable(got) == comparable(reference_summary(data, top=50))

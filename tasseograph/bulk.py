@@ -417,21 +417,41 @@ def scan_stream(
     return _scan_python(stream, chunk_lines, top, format, capacity)
 
 
-def scan_file(path: str | PathLike[str], **options: Any) -> BulkSummary:
-    """``scan_stream`` over the file at ``path`` (same keyword options; see there).
+def scan_file(
+    path: str | PathLike[str],
+    *,
+    chunk_lines: int = CHUNK_LINES,
+    top: int = TOP_TEMPLATES,
+    format: str | None = None,
+    engine: str = "auto",
+    capacity: int = TEMPLATE_CAPACITY,
+) -> BulkSummary:
+    """``scan_stream`` over the file at ``path`` (same options; see there).
 
     Raises:
         InputError: the file cannot be opened or read.
     """
     try:
         with open(path, "rb") as fh:
-            return scan_stream(fh, **options)
+            return scan_stream(
+                fh, chunk_lines=chunk_lines, top=top, format=format, engine=engine, capacity=capacity
+            )
     except OSError as exc:  # opening it; read errors already arrive as InputError
         raise InputError(
             f"cannot read {path}: {exc.strerror or exc}. Check the path and permissions."
         ) from exc
 
 
-def scan_bytes(data: bytes, **options: Any) -> BulkSummary:
-    """``scan_stream`` over bytes held in memory (same keyword options; see there)."""
-    return scan_stream(io.BytesIO(data), **options)
+def scan_bytes(
+    data: bytes,
+    *,
+    chunk_lines: int = CHUNK_LINES,
+    top: int = TOP_TEMPLATES,
+    format: str | None = None,
+    engine: str = "auto",
+    capacity: int = TEMPLATE_CAPACITY,
+) -> BulkSummary:
+    """``scan_stream`` over bytes held in memory (same options; see there)."""
+    return scan_stream(
+        io.BytesIO(data), chunk_lines=chunk_lines, top=top, format=format, engine=engine, capacity=capacity
+    )

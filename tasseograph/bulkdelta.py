@@ -1,7 +1,7 @@
 """Deltas for ``analyze`` from a big log: full records only for the lines ``analyze`` needs.
 
-``tasseograph analyze FILE`` judges a large file in consecutive chunks. Most lines of a big log
-are known-boring noise that ``analyze`` only counts, so building a ``KernelLine`` for each is
+``tasseograph analyze FILE`` judges a large file in consecutive chunks. Much of a big log is
+known-boring noise that ``analyze`` only counts, and building a ``KernelLine`` for each line is
 most of the cost. ``iter_deltas`` runs the compiled bulk pass over each chunk first and builds
 records only for:
 
@@ -40,11 +40,11 @@ from tasseograph.schema import Delta, KernelLine
 CONTEXT_LINES = max(signals.CONTEXT_BEFORE, signals.SUPPRESSED_REACH)
 """Lines kept before each signal line (its record's headers, a ``callbacks suppressed`` note)."""
 SAMPLE_LINES = 200
-BULK_MIN_BYTES = 4 << 20
-"""Inputs smaller than this get every record: the bulk pass (and compiling the catalogue for
-it, about half a second once per process) pays off only on big files."""
 """Boring lines kept from the head and from the tail of each chunk (a prompt shows at most
 ``max_lines`` = 200 collapsed lines)."""
+BULK_MIN_BYTES = 4 << 20
+"""Inputs smaller than this get every record: the bulk pass (and loading the compiled
+catalogue for it) pays off only on big files, and small deltas stay free of the extension."""
 _TEMPLATES = 1_024  # the bulk pass's template table: unused here, so small
 _CONTROL_BYTES = bytes([*range(0x09), *range(0x0A, 0x20), 0x7F])  # all but tab
 

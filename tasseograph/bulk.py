@@ -12,8 +12,9 @@ Two engines give the same summary:
 
 - ``compiled`` (``tasseograph.bulkcore``, a C extension over Hyperscan): one pass per line,
   cutting the stamp, masking the template with one lexer, matching the whole catalogue
-  (signals and noise) in one scan, and counting. Lines it cannot settle exactly (non-ASCII,
-  control characters, unusual prefixes, other formats) are parsed and judged in Python.
+  (signals and noise) in one scan, and counting; a bounded memo serves repeated messages.
+  Lines it cannot settle exactly (non-ASCII, control characters, syslog-like plain lines,
+  other formats) are parsed and judged in Python.
 - ``python``: the parser's Arrow fast path (``parsing.iter_message_arrays``), ``signals.scan``
   and ``signals.boring_mask`` (RE2 passes over each chunk's distinct messages) and templates
   per distinct message. The fallback when the extension is not built (one warning says so).

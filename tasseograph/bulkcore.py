@@ -2,10 +2,11 @@
 
 ``compiled_scanner()`` gives a fresh counting scanner over the process's one compiled matcher
 (the signal and noise catalogues in one Hyperscan database, built from whatever the data files
-hold). ``feed_stream`` drives it over a log: the core settles ordinary lines itself and hands
-back, one at a time and in order, the lines only Python can settle exactly (non-ASCII bytes,
-control characters, prefixes other than the default dmesg stamp, over-long lines, formats other
-than dmesg and plain text), which go through the parsers and ``bulkref``.
+hold). ``feed_pieces`` drives it over a log: the core settles ordinary lines itself (every
+dmesg prefix form included) and hands back, one at a time and in order, the lines only Python
+can settle exactly (non-ASCII bytes, control characters, plain-text lines that may carry a
+syslog header, over-long lines, formats other than dmesg and plain text), which go through the
+parsers and ``bulkref``.
 
 The compiled catalogue is kept in ``cache_dir()`` between runs, keyed on the patterns, the
 Hyperscan version and the CPU, so a process loads it in milliseconds instead of compiling it.

@@ -1,14 +1,14 @@
 /* The bulk local path's hot loop, compiled: one pass over a block of log lines.
  *
- * Per line: split, cut the default dmesg stamp (or take a plain line stripped), mask the
- * message to its template with one lexer, match it against the whole catalogue (signal and
- * noise patterns together) with one Hyperscan database, and count it: a verdict tally and a
- * bounded template table (space-saving heavy hitters).
+ * Per line: split, cut the dmesg prefix (or take a plain line stripped), mask the message to
+ * its template with one lexer, match it against the whole catalogue (signal and noise patterns
+ * together) with one Hyperscan database, and count it: a verdict tally and a bounded template
+ * table (space-saving heavy hitters). A bounded memo serves messages seen lately.
  *
  * Exactness comes first: a line this file cannot settle exactly as the Python reference does
- * (non-ASCII bytes, control characters, a prefix other than the default stamp) is handed back
- * to Python, which parses it and returns the message (add_messages) or its whole verdict
- * (add_verdict). The patterns come from the catalogue at run time; none is written here.
+ * (non-ASCII bytes, control characters, a plain-text line that may carry a syslog header) is
+ * handed back to Python, which parses it and returns the message (add_messages) or its whole
+ * verdict (add_verdict). The patterns come from the catalogue at run time; none is written here.
  * The reference for every rule below is tasseograph/bulkref.py (parity-tested).
  */
 #define PY_SSIZE_T_CLEAN

@@ -25,7 +25,9 @@ class BuildPy(build_py):
 
 SCANCORE = Extension(
     "tasseograph._scancore",
-    sources=["tasseograph/_scancore.c"],
+    sources=["tasseograph/_scancore.c", *(f"csrc/{name}.c" for name in ("chars", "table", "memo", "lexer", "prefix"))],
+    include_dirs=["csrc"],
+    depends=["csrc/scancore.h"],
     libraries=["hs"],
     extra_compile_args=["-O3", "-std=c11"],
     optional=True,  # a failed build warns and leaves the Python path

@@ -26,9 +26,15 @@ SUMMARY_KEYS = (
     "cost_per_host_month_all_levers_baseline_usd",
     "evidence_retention_all_levers_baseline",
     "cold_start_analyze_s",
+    "realistic_dmesg_lines_per_s",
+    "realistic_bgl_lines_per_s",
+    "realistic_drain3_dmesg_lines_per_s",
+    "realistic_peak_rss_mb_100mb",
+    "realistic_peak_rss_mb_1gb",
 )
 """The headline figures ``results/summary.json`` gathers (issue 5's contract, then the
-per-host baseline's row, then the cold start of ``tasseograph analyze``)."""
+per-host baseline's row, the cold start of ``tasseograph analyze``, then issue 13's
+realistic-input figures)."""
 PROVENANCE_KEY = "provenance"
 """Beside the figures in ``summary.json``: benchmark name -> the provenance of its last run."""
 BENCH_PACKAGES = ("drain3",)

@@ -1,19 +1,31 @@
 """The bulk local path: a whole kernel log stream summarised in bounded memory, no model call.
 
-``scan_stream`` (or ``scan_file``) reads a stream once, ``chunk_lines`` messages at a time, and
-counts lines, known-boring lines, signal lines per catalogue id and message templates. It is the
-deterministic half of ``analyze`` at millions of lines a second, for triage of whole files:
+``scan_stream`` (or ``scan_file``) reads a stream once and counts lines, known-boring lines,
+signal lines per catalogue id and message templates. It is the deterministic half of
+``analyze`` at a million lines a second, for triage of whole files:
 
 >>> from tasseograph import scan_file
 >>> summary = scan_file("dmesg.txt")
 >>> summary.worst_severity, [(s.signal_id, s.lines) for s in summary.signals]
 
-The stages call the package's bulk functions: the parser's Arrow fast path
-(``parsing.iter_message_arrays``: messages cut out of the read buffer, never Python strings),
-``signals.scan`` and ``signals.boring_mask`` (RE2 passes over each chunk's distinct messages,
-the pre-filter reusing the scan) and ``compress.template_many`` (on the same distinct messages,
-each template then counted as often as its messages repeat). Per line, the results equal the
-per-delta path's (``classify``, ``is_boring``, ``template``); ``tests/benchmarks`` checks it.
+Two engines give the same summary:
+
+- ``compiled`` (``tasseograph.bulkcore``, a C extension over Hyperscan): one pass per line,
+  cutting the stamp, masking the template with one lexer, matching the whole catalogue
+  (signals and noise) in one scan, and counting; a bounded memo serves repeated messages.
+  Lines it cannot settle exactly (non-ASCII, control characters, syslog-like plain lines,
+  other formats) are parsed and judged in Python.
+- ``python``: the parser's Arrow fast path (``parsing.iter_message_arrays``), ``signals.scan``
+  and ``signals.boring_mask`` (RE2 passes over each chunk's distinct messages) and templates
+  per distinct message. The fallback when the extension is not built (one warning says so).
+
+Per line both equal the reference in ``tasseograph.bulkref`` (``signals.classify`` and
+``is_boring``, ``compress.template`` with node names masked); ``tests/benchmarks`` checks it.
+
+Memory is bounded on any input: templates go into a space-saving table of ``TEMPLATE_CAPACITY``
+entries (``bulkref.SpaceSaving``): counts are exact until it fills, then each may overstate by
+at most its ``error`` (never more than lines / capacity), and every template with more lines
+than that is listed.
 
 Signal counts are lines, not episodes: the grouping, rate escalation and recovery of
 ``signals.detect`` need each delta's records, so a ``SignalCount`` carries the catalogue
@@ -23,35 +35,40 @@ severity of one occurrence.
 from __future__ import annotations
 
 import io
+import logging
 import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from os import PathLike
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tasseograph import compress, signals
+from tasseograph import bulkcore, bulkref, compress, signals
+from tasseograph.bulkref import BORING, SIGNAL
 from tasseograph.errors import InputError, UsageError
 from tasseograph.schema import STATUS_RANK, Category, Severity
 
+logger = logging.getLogger(__name__)
+
 CHUNK_LINES = 65_536
-"""Messages per bulk step: large enough to amortise pyarrow's per-call cost, small enough to bound memory."""
+"""Messages per step of the Python engine: large enough to amortise pyarrow's per-call cost."""
 TOP_TEMPLATES = 20
 """Templates listed in a summary by default (the most frequent)."""
+TEMPLATE_CAPACITY = 65_536
+"""Templates the count table holds (space-saving): about 10 MB; counts exact until it fills."""
 STAGES = ("parse", "signals", "prefilter", "compress")
-"""The timed stages, in ``BulkSummary.seconds``."""
+"""The timed stages of the Python engine, in ``BulkSummary.seconds`` (the compiled engine does
+them in one pass, timed as ``scan``)."""
+ENGINES = ("auto", "compiled", "python")
+"""``engine`` values: ``auto`` takes the compiled core when it is built, else Python."""
 
 MEMO_SIZE = 1 << 17
-"""Distinct messages whose verdict (signal id, boring or neither) the bulk path remembers."""
+"""Distinct messages whose verdict (signal id, boring or neither) the Python engine remembers."""
 MEMO_SHARE = 0.5
 """Chunks with more distinct messages than this share of their lines skip the memo: it would
 mostly miss, and its lookups cost more than they save."""
-NEITHER, BORING, SIGNAL = 0, 1, 2
-"""Verdict codes of a message; a signal line's code is ``SIGNAL`` plus its catalogue position."""
-
 
 # --- the result ----------------------------------------------------------------------------------
 
@@ -70,12 +87,15 @@ class SignalCount(BaseModel):
 
 
 class TemplateCount(BaseModel):
-    """One message template (numbers, addresses and ids masked) and how many lines show it."""
+    """One message template (numbers, addresses, ids and node names masked) and its lines."""
 
     model_config = ConfigDict(frozen=True)
 
     template: str
     lines: int
+    """Lines counted: exact when ``error`` is 0, else at most ``error`` more than the truth."""
+    error: int = 0
+    """How far ``lines`` may overstate (the template entered a full table; see ``bulkref``)."""
 
 
 class BulkSummary(BaseModel):
@@ -87,16 +107,19 @@ class BulkSummary(BaseModel):
     """Known-boring noise that is no signal (what the pre-filter drops)."""
     signal_lines: int = 0
     """Lines matching a catalogue signal."""
-    distinct_messages: int = 0
-    """Distinct messages summed over the chunks: what the RE2 passes and templating saw."""
     templates: int = 0
-    """Distinct templates in the whole stream."""
+    """Distinct templates: exact while ``template_error`` is 0, else the table's size (a lower bound)."""
+    template_error: int = 0
+    """Most any template count may overstate: 0 until the table (``TEMPLATE_CAPACITY``) is full,
+    then at most lines / capacity."""
     signals: list[SignalCount] = Field(default_factory=list)
     """One entry per signal id seen: most severe first, then most lines."""
     top_templates: list[TemplateCount] = Field(default_factory=list)
     """The most frequent templates, most lines first (ties: first seen first)."""
-    seconds: dict[str, float] = Field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
-    """Wall time per stage (``STAGES``)."""
+    engine: Literal["compiled", "python"] = "python"
+    """Which engine counted (see the module docstring)."""
+    seconds: dict[str, float] = Field(default_factory=dict)
+    """Wall time per stage: ``STAGES`` for the Python engine, ``scan`` for the compiled one."""
 
     @property
     def worst_severity(self) -> Severity | None:
@@ -169,10 +192,39 @@ def _take(texts: Any, positions: list[int] | None) -> Any:
 
 @cache
 def _signal_codes() -> dict[str, int]:
-    return {spec.id: SIGNAL + k for k, spec in enumerate(signals.load_signals())}
+    return {sid: SIGNAL + k for sid, k in bulkref.signal_positions().items()}
 
 
-# --- the scanner ---------------------------------------------------------------------------------
+def _summary(
+    lines: int, tally: list[int], ranked: list[tuple[str, int, int]], templates: int, template_error: int
+) -> BulkSummary:
+    """A summary from verdict tallies (one per code) and the top of the template table
+    (``(template, count, error)`` in listing order); the same for both engines."""
+    specs = signals.load_signals()
+    found = [
+        SignalCount(signal_id=spec.id, category=spec.category, severity=spec.severity, summary=spec.summary, lines=n)
+        for spec, n in zip(specs, tally[SIGNAL:], strict=True)
+        if n
+    ]
+    found.sort(key=lambda s: (-STATUS_RANK[s.severity], -s.lines, s.signal_id))
+    return BulkSummary(
+        lines=lines,
+        boring_lines=tally[BORING],
+        signal_lines=sum(s.lines for s in found),
+        templates=templates,
+        template_error=template_error,
+        signals=found,
+        top_templates=[TemplateCount(template=t, lines=n, error=err) for t, n, err in ranked],
+    )
+
+
+def table_summary(lines: int, tally: list[int], table: bulkref.SpaceSaving, top: int) -> BulkSummary:
+    """``_summary`` of a Python ``SpaceSaving`` table."""
+    ranked = [(t, s.count, s.error) for t, s in table.top(top)]
+    return _summary(lines, tally, ranked, len(table.slots), table.error_bound)
+
+
+# --- the Python engine ---------------------------------------------------------------------------
 
 
 @dataclass
@@ -195,18 +247,18 @@ class Verdicts:
 
 
 class BulkScanner:
-    """Accumulates the bulk path's counts chunk by chunk (``scan_stream`` drives one).
+    """The Python engine: accumulates the counts chunk by chunk (``scan_stream`` drives one).
 
-    Memory: the verdict memo is bounded; the template counter holds one entry per distinct
-    template, which real logs keep small (templates mask what varies between repeats).
+    Memory: the verdict memo and the template table are bounded. Templates are counted once per
+    distinct message of a chunk (``n`` lines at a time), so once the table is full its
+    evictions may differ from the compiled engine's line-by-line ones, within the same bound.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, capacity: int = TEMPLATE_CAPACITY) -> None:
         self.verdicts = Verdicts()
-        self.template_counts: Counter[str] = Counter()
+        self.templates = bulkref.SpaceSaving(capacity)
         self.seconds: dict[str, float] = dict.fromkeys(STAGES, 0.0)
         self.lines = 0
-        self.distinct = 0
         # Lines per verdict code: NEITHER, BORING, then one slot per catalogue signal.
         self._tally = [0] * (SIGNAL + len(_signal_codes()))
 
@@ -231,14 +283,13 @@ class BulkScanner:
         for code, n in enumerate(np.bincount(codes, weights=repeats, minlength=len(self._tally)).tolist()):
             self._tally[code] += round(n)
         t2 = time.perf_counter()
-        # Compression's bulk work: mask every message to its template and collapse repeats.
-        counts = self.template_counts
+        # Compression's bulk work: mask every message to its template and count its lines.
+        table = self.templates
         for template, n in zip(compress.template_many(distinct), repeats.tolist(), strict=True):
             if n:
-                counts[template] += n
+                table.add(bulkref.mask_nodes(template), n)
         t3 = time.perf_counter()
         self.lines += len(messages)
-        self.distinct += len(distinct)
         self.seconds["signals"] += t1 - t0
         self.seconds["prefilter"] += t2 - t1
         self.seconds["compress"] += t3 - t2
@@ -256,6 +307,11 @@ class BulkScanner:
         verdict = np.array(signals.boring_mask(unseen, scanned=scanned), dtype=np.int64)  # BORING is 1
         by_id = _signal_codes()
         verdict[np.asarray(scanned.indices, dtype=np.int64)] = [by_id[s] for s in scanned.signal_ids]
+        # Non-ASCII text is judged as signals.classify judges it (with whatever normalisation it applies).
+        texts = distinct if fresh is None else [distinct[i] for i in fresh]
+        for k, text in enumerate(texts):
+            if not text.isascii():
+                verdict[k] = bulkref.verdict_code(text)
         if fresh is None:
             return verdict
         memo = self.verdicts.memo
@@ -264,58 +320,13 @@ class BulkScanner:
 
     def summary(self, top: int = TOP_TEMPLATES) -> BulkSummary:
         """The counts so far, with the ``top`` most frequent templates."""
-        specs = signals.load_signals()
-        found = [
-            SignalCount(
-                signal_id=spec.id,
-                category=spec.category,
-                severity=spec.severity,
-                summary=spec.summary,
-                lines=n,
-            )
-            for spec, n in zip(specs, self._tally[SIGNAL:], strict=True)
-            if n
-        ]
-        found.sort(key=lambda s: (-STATUS_RANK[s.severity], -s.lines, s.signal_id))
-        return BulkSummary(
-            lines=self.lines,
-            boring_lines=self._tally[BORING],
-            signal_lines=sum(s.lines for s in found),
-            distinct_messages=self.distinct,
-            templates=len(self.template_counts),
-            signals=found,
-            top_templates=[
-                TemplateCount(template=t, lines=n) for t, n in self.template_counts.most_common(top)
-            ],
-            seconds=dict(self.seconds),
-        )
+        result = table_summary(self.lines, self._tally, self.templates, top)
+        result.seconds = dict(self.seconds)
+        return result
 
 
-# --- entry points --------------------------------------------------------------------------------
-
-
-def scan_stream(
-    stream: BinaryIO, *, chunk_lines: int = CHUNK_LINES, top: int = TOP_TEMPLATES, format: str | None = None
-) -> BulkSummary:
-    """Summarise a whole kernel log stream through the bulk local path, in bounded memory.
-
-    Args:
-        stream: a binary stream (a file opened ``"rb"``, ``sys.stdin.buffer``, ``io.BytesIO``).
-            Any bytes are accepted: invalid UTF-8 is kept as ``\\xNN``, binary junk is plain text.
-        chunk_lines: messages per step; one chunk is alive at a time. Results do not depend on it.
-        top: how many of the most frequent templates to list.
-        format: one of ``parsing.FORMATS`` or an alias; None detects it from the first lines.
-
-    Returns:
-        Line, boring, signal (per catalogue id) and template counts, and seconds per stage.
-
-    Raises:
-        InputError: the stream cannot be read (not binary, I/O error).
-        UsageError: ``chunk_lines`` or ``top`` is out of range, or ``format`` is unknown.
-    """
-    if top < 0:
-        raise UsageError(f"top must be 0 or more, not {top}.")
-    scanner = BulkScanner()
+def _scan_python(stream: BinaryIO, chunk_lines: int, top: int, format: str | None, capacity: int) -> BulkSummary:
+    scanner = BulkScanner(capacity)
     chunks = iter_message_chunks(stream, chunk_lines, format=format)
     while True:
         t0 = time.perf_counter()
@@ -326,21 +337,106 @@ def scan_stream(
         scanner.feed(messages)
 
 
+# --- the compiled engine -------------------------------------------------------------------------
+
+
+def _scan_compiled(stream: BinaryIO, top: int, format: str | None, capacity: int) -> BulkSummary:
+    from tasseograph.parsing.delta import PARSERS, open_pieces
+    from tasseograph.parsing.records import ParseContext
+
+    started = time.perf_counter()
+    scanner = bulkcore.compiled_scanner(capacity)
+    fmt, pieces = open_pieces(stream, format=format)
+    bulkcore.feed_pieces(scanner, fmt, pieces, PARSERS[fmt][1], ParseContext())
+    lines, tally, evictions, templates, floor, ranked, _ = scanner.state(top)
+    result = _summary(lines, tally, ranked, templates, floor if evictions else 0)
+    result.engine = "compiled"
+    result.seconds = {"scan": time.perf_counter() - started}
+    return result
+
+
+def resolve_engine(engine: str) -> Literal["compiled", "python"]:
+    """The engine ``engine`` names (``auto``: compiled when it can run here, with a warning when not).
+
+    Raises:
+        UsageError: an unknown engine, or ``compiled`` when it cannot run (the message says why).
+    """
+    if engine not in ENGINES:
+        raise UsageError(f"unknown bulk engine {engine!r}; choose one of {', '.join(ENGINES)}.")
+    reason = bulkcore.unavailable()
+    if engine == "compiled" and reason is not None:
+        raise UsageError(reason)
+    if engine == "python" or reason is not None:
+        if engine == "auto":
+            _warn_once(reason or "")
+        return "python"
+    return "compiled"
+
+
+@cache
+def _warn_once(reason: str) -> None:
+    logger.warning("tasseograph: %s. Using the slower Python bulk path.", reason)
+
+
+# --- entry points --------------------------------------------------------------------------------
+
+
+def scan_stream(
+    stream: BinaryIO,
+    *,
+    chunk_lines: int = CHUNK_LINES,
+    top: int = TOP_TEMPLATES,
+    format: str | None = None,
+    engine: str = "auto",
+    capacity: int = TEMPLATE_CAPACITY,
+) -> BulkSummary:
+    """Summarise a whole kernel log stream through the bulk local path, in bounded memory.
+
+    Args:
+        stream: a binary stream (a file opened ``"rb"``, ``sys.stdin.buffer``, ``io.BytesIO``).
+            Any bytes are accepted: invalid UTF-8 is kept as ``\\xNN``, binary junk is plain text.
+        chunk_lines: messages per step of the Python engine. Results do not depend on it.
+        top: how many of the most frequent templates to list.
+        format: one of ``parsing.FORMATS`` or an alias; None detects it from the first lines.
+        engine: ``auto``, ``compiled`` or ``python`` (see the module docstring).
+        capacity: templates the count table holds (counts exact until it fills).
+
+    Returns:
+        Line, boring, signal (per catalogue id) and template counts, and seconds per stage.
+
+    Raises:
+        InputError: the stream cannot be read (not binary, I/O error).
+        UsageError: an argument is out of range, ``format`` or ``engine`` is unknown, or
+            ``compiled`` was asked for where it cannot run.
+    """
+    if top < 0:
+        raise UsageError(f"top must be 0 or more, not {top}.")
+    if chunk_lines < 1 or capacity < 1:
+        raise UsageError(f"chunk_lines and capacity must be at least 1, not {chunk_lines} and {capacity}.")
+    if resolve_engine(engine) == "compiled":
+        return _scan_compiled(stream, top, format, capacity)
+    return _scan_python(stream, chunk_lines, top, format, capacity)
+
+
 def scan_file(
     path: str | PathLike[str],
     *,
     chunk_lines: int = CHUNK_LINES,
     top: int = TOP_TEMPLATES,
     format: str | None = None,
+    engine: str = "auto",
+    capacity: int = TEMPLATE_CAPACITY,
 ) -> BulkSummary:
-    """``scan_stream`` over the file at ``path`` (see there).
+    """``scan_stream`` over the file at ``path`` (same options; see there).
 
     Raises:
         InputError: the file cannot be opened or read.
     """
     try:
         with open(path, "rb") as fh:
-            return scan_stream(fh, chunk_lines=chunk_lines, top=top, format=format)
+            return scan_stream(
+                fh, chunk_lines=chunk_lines, top=top, format=format, engine=engine, capacity=capacity
+            )
     except OSError as exc:  # opening it; read errors already arrive as InputError
         raise InputError(
             f"cannot read {path}: {exc.strerror or exc}. Check the path and permissions."
@@ -348,7 +444,15 @@ def scan_file(
 
 
 def scan_bytes(
-    data: bytes, *, chunk_lines: int = CHUNK_LINES, top: int = TOP_TEMPLATES, format: str | None = None
+    data: bytes,
+    *,
+    chunk_lines: int = CHUNK_LINES,
+    top: int = TOP_TEMPLATES,
+    format: str | None = None,
+    engine: str = "auto",
+    capacity: int = TEMPLATE_CAPACITY,
 ) -> BulkSummary:
-    """``scan_stream`` over bytes held in memory (see there)."""
-    return scan_stream(io.BytesIO(data), chunk_lines=chunk_lines, top=top, format=format)
+    """``scan_stream`` over bytes held in memory (same options; see there)."""
+    return scan_stream(
+        io.BytesIO(data), chunk_lines=chunk_lines, top=top, format=format, engine=engine, capacity=capacity
+    )

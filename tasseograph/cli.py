@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-import itertools
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
@@ -15,7 +14,7 @@ from tasseograph.clibase import Group
 
 if TYPE_CHECKING:  # each command imports what its path needs, so --version stays cheap
     from tasseograph.bulk import BulkSummary
-    from tasseograph.schema import Delta, Finding, NovelLine, Seen, Verdict
+    from tasseograph.schema import Finding, NovelLine, Seen, Verdict
 
 CHUNK_LINES = 50_000
 """Records per analyzed chunk: bounds memory for gigantic inputs."""
@@ -59,17 +58,18 @@ def analyze(file: BinaryIO, model: str | None, prompt: str | None, host: str | N
       3  degraded: the model failed (unreachable, timeout, auth, bad reply...) and the
          verdict rests on the signal catalogue alone; --allow-degraded makes it 0
     """
+    from tasseograph.bulkdelta import iter_deltas
     from tasseograph.pipeline import analyze as analyze_delta
     from tasseograph.pipeline import combine_verdicts
     from tasseograph.sniff import not_a_kernel_log
 
     options: dict[str, Any] = {"redact": False} if no_redact else {}
     verdicts = []
-    for i, delta in enumerate(iter_chunks(file, host=host, chunk_lines=chunk_lines)):
-        if i == 0 and (reason := not_a_kernel_log(delta)):
+    for i, part in enumerate(iter_deltas(file, host=host, chunk_lines=chunk_lines)):
+        if i == 0 and (reason := not_a_kernel_log(part.delta)):
             name = getattr(file, "name", "-")
             click.echo(f"warning: {name}: this does not look like a kernel log ({reason}); judged anyway", err=True)
-        verdicts.append(analyze_delta(delta, model=model, prompt=prompt, **options))
+        verdicts.append(counted(analyze_delta(part.delta, model=model, prompt=prompt, **options), part.lines))
     verdict = combine_verdicts(verdicts)
     click.echo(verdict.model_dump_json(indent=2) if fmt == "json" else format_text(verdict))
     _exit_if_at_least(verdict.status, fail_on)
@@ -102,9 +102,11 @@ def _exit_if_at_least(status: str, fail_on: str) -> None:
 def format_summary(summary: BulkSummary) -> str:
     """A bulk summary as aligned, human-readable lines."""
     boring = f" ({summary.boring_lines / summary.lines:.0%})" if summary.lines else ""
+    # A full template table: at least this many templates, each count within its error.
+    templates = f"{summary.templates:,}+ (counts +-{summary.template_error:,})" if summary.template_error else f"{summary.templates:,}"
     out = [
         f"{(summary.worst_severity or 'ok').upper()}  lines={summary.lines:,}  signal={summary.signal_lines:,}  "
-        f"boring={summary.boring_lines:,}{boring}  templates={summary.templates:,}  ({summary.total_s:.2f}s)"
+        f"boring={summary.boring_lines:,}{boring}  templates={templates}  ({summary.total_s:.2f}s)"
     ]
     if summary.signals:
         width = max(len(s.signal_id) for s in summary.signals)
@@ -122,15 +124,10 @@ def _clip(text: str) -> str:
     return text if len(text) <= TEMPLATE_WIDTH else text[: TEMPLATE_WIDTH - 3] + "..."
 
 
-def iter_chunks(stream: BinaryIO, *, host: str | None, chunk_lines: int) -> Iterator[Delta]:
-    """Deltas of at most ``chunk_lines`` records from a stream (always at least one delta)."""
-    from tasseograph.parsing import build_delta, open_stream
-
-    fmt, lines = open_stream(stream)
-    chunk = list(itertools.islice(lines, chunk_lines))
-    yield build_delta(chunk, fmt, host)
-    while len(chunk) == chunk_lines and (chunk := list(itertools.islice(lines, chunk_lines))):
-        yield build_delta(chunk, fmt, host)
+def counted(verdict: Verdict, lines: int) -> Verdict:
+    """``verdict`` of a chunk whose delta holds only the records analyze needs, with the chunk's line count."""
+    verdict.compression = verdict.compression.model_copy(update={"lines_in": lines})
+    return verdict
 
 
 def format_text(verdict: Verdict) -> str:

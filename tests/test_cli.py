@@ -300,3 +300,12 @@ def test_scan_unreadable_input_is_one_line_and_exit_2() -> None:
 def test_scan_negative_top_is_a_click_error() -> None:
     code, _, err = run(["scan", "-", "--top", "-1"], UE)
     assert code == 2 and "--top" in err
+
+
+def test_scan_text_says_when_the_template_table_is_full() -> None:
+    from tasseograph.bulk import BulkSummary, TemplateCount
+    from tasseograph.cli import format_summary
+
+    full = BulkSummary(lines=900, templates=3, template_error=250, top_templates=[TemplateCount(template="a <N>", lines=400, error=250)])
+    assert "templates=3+ (counts +-250)" in format_summary(full).splitlines()[0]
+    assert "templates=3  " in format_summary(full.model_copy(update={"template_error": 0})).splitlines()[0]

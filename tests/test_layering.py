@@ -35,7 +35,7 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
     "catalogue": ("tasseograph.signals", "tasseograph.data", "tasseograph.devices", "tasseograph.textnorm",
                   "tasseograph.coverage"),
     "parsing": ("tasseograph.parsing",),
-    "bulk": ("tasseograph.bulk",),
+    "bulk": ("tasseograph.bulk", "tasseograph.bulkcore", "tasseograph.bulkdelta", "tasseograph.bulkref"),
     "fleet": ("tasseograph.fleet",),
     "foundation": ("tasseograph.schema", "tasseograph.errors", "tasseograph.config", "tasseograph.tomlfile",
                    "tasseograph.cases", "tasseograph.paths", "tasseograph.provenance", "tasseograph.clibase"),

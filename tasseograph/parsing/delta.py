@@ -9,7 +9,7 @@ from typing import Any, BinaryIO, TypeVar
 
 from tasseograph.errors import InputError
 from tasseograph.parsing import dmesg, journal, kmsg, plain, syslog
-from tasseograph.parsing.decoding import Batch, iter_batches, iter_pieces, piece_lines
+from tasseograph.parsing.decoding import Batch, Piece, iter_batches, iter_pieces, piece_lines
 from tasseograph.parsing.detect import SAMPLE_LINES, detect_lines, resolve_format
 from tasseograph.parsing.records import ParseContext
 from tasseograph.schema import Delta, KernelLine, Window
@@ -91,8 +91,17 @@ def iter_message_arrays(
     """
     from tasseograph.parsing import bulk  # pyarrow and numpy: only bulk callers pay the import
 
-    fmt, pieces = _detect(iter_pieces(stream), resolve_format(format), lambda p: piece_lines(p)[1])
+    fmt, pieces = open_pieces(stream, format=format)
     return bulk.message_arrays(pieces, fmt, ParseContext(year=year), PARSERS[fmt][1])
+
+
+def open_pieces(stream: BinaryIO, *, format: str | None = None) -> tuple[str, Iterator[Piece]]:
+    """The format (detected from the first lines unless given) and the stream's undecoded pieces.
+
+    The pieces are ``decoding.iter_pieces``'s: blocks of whole lines as bytes, or one finished
+    line as str. For bulk readers that cut ordinary lines themselves (``tasseograph.bulk``).
+    """
+    return _detect(iter_pieces(stream), resolve_format(format), lambda p: piece_lines(p)[1])
 
 
 def parse_delta(

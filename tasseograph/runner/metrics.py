@@ -28,6 +28,11 @@ from tasseograph.runner.backoff import CIRCUIT_STATES
 from tasseograph.runner.spool import REFUSED_PREFIX
 from tasseograph.runner.state import connect, day_key
 
+FINDINGS = "dmesg_llm_findings"
+"""Gauge: findings by lifecycle state and severity."""
+FINDING_TRANSITIONS = "dmesg_llm_finding_transitions_total"
+"""Counter: audit-trail events by action (opened, regressed, acknowledged, resolved...)."""
+
 COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "dmesg_llm_issues_total": ("Findings by host, category and severity.", ("host", "category", "severity")),
     "dmesg_llm_api_errors_total": ("Model API calls that failed after the SDK's retries.", ()),
@@ -49,6 +54,9 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
         "Model calls not made because the delta held only noise and the host's baselined templates.", ("host",)),
     "dmesg_llm_baseline_rate_jumps_total": (
         "Deltas sent to the model because a baselined template came far above its usual rate.", ("host",)),
+    FINDING_TRANSITIONS: (
+        "Findings' lifecycle moves by action (opened, regressed, escalated, acknowledged, snoozed, dismissed, "
+        "resolved, reopened, woke, reminded, suppressed, unsuppressed).", ("action",)),
 }
 
 
@@ -101,6 +109,7 @@ class Collector(_CollectorBase):
             fam.add_metric([state], 1.0 if state == circuit else 0.0)
         yield fam
         yield self._baseline_sizes(conn)
+        yield self._findings(conn)
         (refused,) = conn.execute(
             "SELECT COUNT(*) FROM cursors WHERE source='spool' AND key LIKE ? AND value NOT LIKE 'ignored%'",
             (REFUSED_PREFIX + "%",)).fetchone()
@@ -123,6 +132,18 @@ class Collector(_CollectorBase):
             return fam
         for host, poisoned, n in rows:
             fam.add_metric([host, "poisoned" if poisoned else "learned"], n)
+        return fam
+
+    @staticmethod
+    def _findings(conn: sqlite3.Connection) -> Metric:
+        fam = GaugeMetricFamily(FINDINGS, "Findings by lifecycle state and current severity.",
+                                labels=["state", "severity"])
+        try:
+            rows = conn.execute("SELECT state, severity, COUNT(*) FROM findings GROUP BY state, severity").fetchall()
+        except sqlite3.OperationalError:  # a file the runner has not opened since version 4
+            return fam
+        for state, severity, n in rows:
+            fam.add_metric([state, severity], n)
         return fam
 
     def _budget(self, conn: sqlite3.Connection, now: float) -> Iterator[Metric]:

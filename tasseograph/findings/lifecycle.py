@@ -90,12 +90,14 @@ def observe(record: FindingRecord, sighting: Sighting) -> list[FindingEvent]:
     record.judgement, record.judged_at, record.clean_checks = "present", s.at, 0
     if record.state == "resolved":
         record.regressions += 1
+        _clear(record)
         return [_move(record, "regressed", "regressed", SYSTEM_ACTOR, f"seen again ({s.severity}): {record.summary}",
                       s.at)]
     quieted = record.quieted_severity or s.severity
     if record.state in QUIETED_STATES and STATUS_RANK[s.severity] > STATUS_RANK[quieted]:
-        return [_move(record, "active", "escalated", SYSTEM_ACTOR,
-                      f"severity rose from {quieted} to {s.severity} while {record.state}", s.at)]
+        note = f"severity rose from {quieted} to {s.severity} while {record.state}"
+        _clear(record)
+        return [_move(record, "active", "escalated", SYSTEM_ACTOR, note, s.at)]
     return []
 
 

@@ -142,7 +142,10 @@ def recheck(record: FindingRecord, check: Check, settings: ResolutionSettings) -
     if record.id in check.recovered and recovers(record.key):
         return [resolve(record, reason="recovery", by=SYSTEM_ACTOR, note="the kernel logged its recovery line",
                         now=check.at)]
-    if record.id in check.seen or check.lines == 0:
+    if record.id in check.seen:
+        record.judgement, record.judged_at = "present", check.at
+        return []
+    if check.lines == 0:
         return []
     record.clean_checks += 1
     record.judgement, record.judged_at = "uncertain", check.at

@@ -102,6 +102,9 @@ def key_for(host: str, finding: Finding) -> FindingKey:
     """The key of a verdict's finding (see the module docstring for the rules)."""
     device = getattr(finding, "device", None) or {}
     if finding.signal_id:
+        if not device:  # rows stored before devices were: the evidence names the device again
+            hit = _catalogue_hit(finding)
+            device = hit.device if hit is not None and hit.signal_id == finding.signal_id else {}
         return FindingKey(host, finding.category, finding.signal_id, "", devices.identity(device))
     hit = _catalogue_hit(finding)
     if hit is not None:

@@ -75,9 +75,9 @@ def check_consistent(db: Path) -> int:
             "SELECT SUM(value) FROM counters WHERE name='dmesg_llm_finding_transitions_total'").fetchone()
         assert counted == total, "the transition counters and the audit trail disagree"
         for fp, alert_state, starts, ends in conn.execute("SELECT fingerprint, state, starts_at, ends_at FROM alerts"):
-            entries = conn.execute("SELECT state, starts_at, ends_at FROM alert_outbox WHERE fingerprint=? AND "
-                                   "starts_at=? AND state=?", (fp, starts, alert_state)).fetchall()
-            assert len(entries) == 1, f"alert {fp} is {alert_state} without its one outbox entry"
+            entries = conn.execute("SELECT ends_at FROM alert_outbox WHERE fingerprint=? AND starts_at=? AND state=?",
+                                   (fp, starts, alert_state)).fetchall()
+            assert entries == [(ends,)], f"alert {fp} is {alert_state} without its one outbox entry"
         (fired,) = conn.execute("SELECT COUNT(*) FROM alert_outbox WHERE state='firing'").fetchone()
         (started,) = conn.execute("SELECT SUM(value) FROM counters WHERE name='dmesg_llm_alerts_total'").fetchone()
         assert fired == started

@@ -16,7 +16,7 @@ import pytest
 
 from tasseograph.findings.identity import FindingKey
 from tasseograph.findings.record import FindingRecord
-from tasseograph.runner.alerts import AlertRules, AlertmanagerClient, finding_labels, to_iso
+from tasseograph.runner.alerts import AlertmanagerClient, AlertRules, finding_labels, to_iso
 from tests.runner.conftest import _start, _stop, find_binary, free_port
 
 CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "alertmanager" / "alertmanager.yml"

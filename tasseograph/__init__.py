@@ -10,6 +10,8 @@ from tasseograph.baseline import BaselineCheck, BaselineSettings, HostBaseline, 
 from tasseograph.bulk import BulkSummary, SignalCount, TemplateCount, scan_bytes, scan_file, scan_stream
 from tasseograph.errors import (
     ConfigError,
+    FindingError,
+    IllegalMoveError,
     InputError,
     MissingAPIKeyError,
     ModelAPIError,
@@ -18,10 +20,12 @@ from tasseograph.errors import (
     StateCorruptError,
     StateError,
     TasseographError,
+    UnknownFindingError,
     UnknownModelError,
     UnknownPromptError,
     UsageError,
 )
+from tasseograph.findings import FindingEvent, FindingKey, FindingRecord, Sighting, Suppression
 from tasseograph.models.base import Model, ModelReply, ModelRequest
 from tasseograph.models.registry import get_model, register
 from tasseograph.pipeline import analyze, analyze_async
@@ -46,7 +50,12 @@ __all__ = [
     "ConfigError",
     "Delta",
     "Finding",
+    "FindingError",
+    "FindingEvent",
+    "FindingKey",
+    "FindingRecord",
     "HostBaseline",
+    "IllegalMoveError",
     "InputError",
     "KernelLine",
     "MissingAPIKeyError",
@@ -56,13 +65,16 @@ __all__ = [
     "ModelReply",
     "ModelReplyError",
     "ModelRequest",
+    "Sighting",
     "SignalCount",
     "StateCorruptError",
     "StateError",
+    "Suppression",
     "TasseographError",
     "TemplateCount",
     "TemplateStats",
     "TriageReply",
+    "UnknownFindingError",
     "UnknownModelError",
     "UnknownPromptError",
     "Usage",

@@ -23,7 +23,15 @@ import click
 
 from tasseograph.errors import FindingError, UsageError
 from tasseograph.findings import lifecycle
-from tasseograph.findings.record import DISMISS_REASONS, OPEN_STATES, STATES, FindingEvent, FindingRecord
+from tasseograph.findings.lifecycle import NOTE_CHARS
+from tasseograph.findings.record import (
+    DISMISS_REASONS,
+    OPEN_STATES,
+    STATES,
+    FindingEvent,
+    FindingRecord,
+    clip,
+)
 from tasseograph.findings.suppression import check_pattern, matching
 from tasseograph.runner import findingsview as view
 from tasseograph.runner.config import RunnerConfig, load_config, parse_duration
@@ -302,7 +310,7 @@ def suppress(config_path: Path | None, state_path: Path | None, host: str, signa
     if when is not None and when <= now:
         raise FindingError(f"--until {until!r} is not in the future")
     with _opened(config_path, state_path) as (state, config):
-        text = _text(reason, config)
+        text = clip(_text(reason, config), NOTE_CHARS)
         if not text:
             raise FindingError("--reason needs a few words: the audit trail keeps it")
         with state.transaction() as conn:

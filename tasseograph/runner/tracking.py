@@ -10,7 +10,10 @@ its events, its links, its counters and its alert change commit together or not 
   check saw it first; then every open finding of the host is re-checked
   (``tasseograph.findings.resolution``) and alerts follow.
 * :meth:`FindingTracker.sightings`: findings from other sources (fleet rules: thresholds,
-  trends, correlated groups) through the same lifecycle.
+  trends, correlated groups) through the same lifecycle. Each sighting counts once: pass one when
+  the rule fires (a crossing, a group formed or grown), not at every cycle. A rule whose
+  condition clears resolves its finding with :meth:`move` and ``lifecycle.resolve`` (actor
+  ``SYSTEM_ACTOR``, reason ``recovery``).
 * :meth:`FindingTracker.sweep`: snoozes that ended and reminders that fell due, suppressions
   that lapsed, open findings gone quiet (``uncertain``), alerts that must fire or end, the
   audit trail's retention, and the one-time adoption of alerts from before findings existed.

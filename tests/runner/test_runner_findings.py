@@ -277,3 +277,16 @@ def test_findings_metrics_and_retention(tmp_path: Path) -> None:
         assert registry.get_sample_value("dmesg_llm_finding_transitions_total", {"action": "opened"}) == 2
     finally:
         h.close()
+
+
+def test_a_host_that_goes_silent_leaves_its_finding_open_and_uncertain(host: Host) -> None:
+    host.pass_(UE)
+    host.pass_(CE)
+    (ue,) = [r for r in host.store.query() if r.key.signal == "edac.ue"]
+    for _ in range(3):
+        host.pass_(after=86400.0)  # no lines from the host: nothing was checked
+    ue_now, ce_now = host.finding("edac.ue"), host.finding("edac.ce")
+    assert (ue_now.state, ue_now.judgement, ue_now.clean_checks) == ("active", "uncertain", 1)
+    assert (ce_now.state, ce_now.judgement, ce_now.clean_checks) == ("active", "uncertain", 0)
+    assert host.firing() == {ue.id: "critical"}  # the alert stays: silence is not a fix
+    assert [e.action for e, _ in host.store.events(finding_id=ue.id)] == ["opened"]

@@ -105,12 +105,14 @@ def firing_labels(conn: sqlite3.Connection, fp: str | None) -> dict[str, str] | 
 
 
 def sync_finding(conn: sqlite3.Connection, record: FindingRecord, fp: str | None, *, page: bool, now: float,
-                 rules: AlertRules, why: str = "") -> str | None:
+                 rules: AlertRules, why: str = "", refresh: bool = True) -> str | None:
     """Fire, keep or end the finding's alert so that it fires exactly when ``page``.
 
     Args:
         fp: the fingerprint of the finding's alert so far (None: it never had one).
         why: what ended it (an operator's note...), added to the ending alert's annotations.
+        refresh: rewrite a firing alert's annotations (times seen, evidence) even when its labels
+            stay; the sweep passes False, as nothing about the finding changed.
 
     Returns:
         The fingerprint of the finding's alert now (a new one when its labels changed).
@@ -125,6 +127,8 @@ def sync_finding(conn: sqlite3.Connection, record: FindingRecord, fp: str | None
     new_fp = fingerprint(labels)
     if current is not None and fp is not None and new_fp != fp:
         resolve(conn, fp, now, ended=f"severity rose to {severity}")
+    elif current is not None and not refresh:
+        return fp
     fire(conn, new_fp, labels, _annotations(record), now)
     return new_fp
 

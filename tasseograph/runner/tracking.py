@@ -109,7 +109,7 @@ class FindingTracker:
         self._adopt_legacy(store, now)
         store.save(changed.values(), now)
         store.add_events(events)
-        self._sync(store, store.alert_candidates(), now)
+        self._sync(store, store.alert_candidates(), now, refresh=False)
         store.prune(now - self.retention)
 
     def host_notes(self, conn: sqlite3.Connection, host: str) -> str:
@@ -194,7 +194,7 @@ class FindingTracker:
         self._sync(store, records, now, why={e.finding_id: _why(e) for e in events if e.finding_id})
 
     def _sync(self, store: FindingStore, records: Iterable[FindingRecord], now: float, *, fire: bool = True,
-              why: dict[str, str] | None = None) -> None:
+              why: dict[str, str] | None = None, refresh: bool = True) -> None:
         """Make each finding's alert match ``alerts.wants_page``; with ``fire`` False, only end alerts."""
         suppressions = store.suppressions()
         for record in records:
@@ -211,7 +211,7 @@ class FindingTracker:
             if not fire and page:
                 continue  # still paging: its alert stays as the runner labelled it
             new_fp = alerts.sync_finding(store.conn, record, fp, page=page, now=now, rules=self.rules,
-                                         why=(why or {}).get(record.id, ""))
+                                         why=(why or {}).get(record.id, ""), refresh=refresh)
             if new_fp != fp:
                 store.set_alert(record.id, new_fp)
 

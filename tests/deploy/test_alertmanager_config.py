@@ -17,7 +17,7 @@ import pytest
 from tasseograph.findings.identity import FindingKey
 from tasseograph.findings.record import FindingRecord
 from tasseograph.runner.alerts import AlertmanagerClient, AlertRules, finding_labels, to_iso
-from tests.runner.conftest import _start, _stop, find_binary, free_port
+from tests.runner.conftest import find_binary, run_alertmanager
 
 CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "alertmanager" / "alertmanager.yml"
 
@@ -26,14 +26,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def deploy_alertmanager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    binary = find_binary("prometheus-alertmanager", "alertmanager")
-    work = tmp_path_factory.mktemp("am-deploy")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    proc = _start([binary, f"--config.file={CONFIG}", f"--storage.path={work / 'data'}",
-                   f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="], url, work / "log")
-    yield url
-    _stop(proc)
+    yield from run_alertmanager(CONFIG, tmp_path_factory.mktemp("am-deploy"))
 
 
 def test_the_config_is_valid_for_amtool() -> None:

@@ -133,14 +133,15 @@ def sync_finding(conn: sqlite3.Connection, record: FindingRecord, fp: str | None
     return new_fp
 
 
-def legacy_alerts(conn: sqlite3.Connection) -> list[tuple[str, dict[str, str]]]:
-    """Firing finding alerts from before version 4 (labelled host/category/severity, no ``finding_id``)."""
-    rows = conn.execute("SELECT fingerprint, labels FROM alerts WHERE state='firing'").fetchall()
+def legacy_alerts(conn: sqlite3.Connection) -> list[tuple[str, dict[str, str], float]]:
+    """Firing finding alerts from before version 4 (labelled host/category/severity, no ``finding_id``):
+    fingerprint, labels and start."""
+    rows = conn.execute("SELECT fingerprint, labels, starts_at FROM alerts WHERE state='firing'").fetchall()
     out = []
-    for fp, text in rows:
+    for fp, text, starts_at in rows:
         labels = json.loads(text)
         if labels.get("alertname") == FINDING_ALERT and "finding_id" not in labels:
-            out.append((fp, labels))
+            out.append((fp, labels, starts_at))
     return out
 
 

@@ -34,6 +34,7 @@ from tasseograph.findings.record import (
 from tasseograph.findings.suppression import Suppression
 from tasseograph.runner.metrics import FINDING_TRANSITIONS
 from tasseograph.runner.state import bump
+from tasseograph.schema import Finding
 
 MIN_PREFIX = 4
 """Shortest id prefix the CLI accepts for a finding."""
@@ -210,6 +211,18 @@ class FindingStore:
             (finding_id, limit))
         keys = ("delta_id", "at", "severity", "interim", "ref", "model")
         return [dict(zip(keys, r, strict=True)) | {"interim": bool(r[3])} for r in rows]
+
+    def sightings(self, *, host: str, category: str, severity: str, since: float) -> list[tuple[int, float, Finding]]:
+        """Per-verdict finding rows (``sightings``) of a host, category and severity since ``since``:
+        delta id, time and the finding, oldest first."""
+        rows = self.conn.execute(
+            "SELECT delta_id, checked, summary, evidence, source, signal_id, count, device FROM sightings"
+            " WHERE host = ? AND category = ? AND severity = ? AND checked >= ? ORDER BY checked, id",
+            (host, category, severity, since))
+        return [(delta_id, checked, Finding(severity=severity, category=category, summary=summary, evidence=evidence,
+                                            source=source, signal_id=signal_id, count=count,
+                                            device=json.loads(device) if device else {}))
+                for delta_id, checked, summary, evidence, source, signal_id, count, device in rows]
 
     # --- events ----------------------------------------------------------------------------
 

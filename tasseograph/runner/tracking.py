@@ -24,7 +24,6 @@ its events, its links, its counters and its alert change commit together or not 
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ from tasseograph.findings.sightings import last_lines, sightings_of
 from tasseograph.findings.suppression import Suppression, matching
 from tasseograph.runner import alerts
 from tasseograph.runner.findingstore import FindingStore
-from tasseograph.schema import Delta, Finding, Verdict
+from tasseograph.schema import Delta, Verdict
 
 DAY = 86400.0
 DEFAULT_RETENTION = 400 * DAY
@@ -228,19 +227,13 @@ class FindingTracker:
     def _adopt_legacy(self, store: FindingStore, now: float) -> None:
         """Alerts from before version 4 become findings: each firing host/category/severity alert is
         ended, and the sightings behind it since it started open findings that page in its place."""
-        for fp, labels in alerts.legacy_alerts(store.conn):
-            row = store.conn.execute("SELECT starts_at FROM alerts WHERE fingerprint=?", (fp,)).fetchone()
-            rows = store.conn.execute(
-                "SELECT delta_id, checked, severity, summary, evidence, source, signal_id, count, device"
-                " FROM sightings WHERE host=? AND category=? AND severity=? AND checked>=? ORDER BY checked",
-                (labels.get("host", ""), labels.get("category", ""), labels.get("severity", ""), row[0])).fetchall()
-            for delta_id, checked, severity, summary, evidence, source, signal_id, count, device in rows:
-                finding = Finding(severity=severity, category=labels["category"], summary=summary, evidence=evidence,
-                                  source=source, signal_id=signal_id, count=count,
-                                  device=json.loads(device) if device else {})
-                verdict = Verdict(status=severity, findings=[finding], host=labels["host"])
-                sighting = sightings_of(labels["host"], verdict, at=checked)
-                changed, events = self._observe(store, sighting, checked, delta_id=delta_id)
+        for fp, labels, starts_at in alerts.legacy_alerts(store.conn):
+            host, category, severity = labels.get("host", ""), labels.get("category", ""), labels.get("severity", "")
+            for delta_id, checked, finding in store.sightings(host=host, category=category, severity=severity,
+                                                               since=starts_at):
+                verdict = Verdict(status=finding.severity, findings=[finding], host=host)
+                changed, events = self._observe(store, sightings_of(host, verdict, at=checked), checked,
+                                                delta_id=delta_id)
                 store.save(changed.values(), now)
                 store.add_events(events)
             alerts.resolve(store.conn, fp, now, ended="replaced by one alert per finding (tasseograph upgrade)")

@@ -255,7 +255,10 @@ def _after(record: FindingRecord) -> str:
 @_move_command("ack", "Acknowledge a finding: someone owns it; it pages again only if its severity rises.")
 @click.option("--note", required=True, help="What is being done (it becomes a note for the host's prompt).")
 def ack(*, config: RunnerConfig, by: str, now: float, note: str) -> Callable[[FindingRecord], FindingEvent]:
-    return partial(lifecycle.acknowledge, by=by, note=_text(note, config), now=now)
+    text = _text(note, config)
+    if not text:
+        raise FindingError("--note needs a few words (who is on it, what is planned): the audit trail keeps it")
+    return partial(lifecycle.acknowledge, by=by, note=text, now=now)
 
 
 @_move_command("snooze", "Quiet a finding until a time (a duration ahead or an ISO time); then it is active again.")

@@ -129,6 +129,7 @@ def test_suppress_unsuppress_and_export(state: str, tmp_path: Path) -> None:
     (["findings", "suppress", "--host", " ", "--signal", "*", "--reason", "x"], "--host needs a pattern"),
     (["findings", "unsuppress", "7"], "no suppression 7"),
     (["findings", "ack", "{id}", "--note", "x", "--by", ""], "--by"),
+    (["findings", "ack", "{id}", "--note", " \x07\x1b "], "--note needs a few words"),
 ])
 def test_bad_input_is_one_line_and_exit_2(state: str, args: list[str], words: str) -> None:
     finding_id = listed(state, "--host", "db-17")[0]["id"]

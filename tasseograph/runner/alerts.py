@@ -57,13 +57,17 @@ class AlertError(Exception):
 
 @dataclass(frozen=True)
 class AlertRules:
-    """When alerts fire and resolve (seconds for durations)."""
+    """When alerts fire, and when findings resolve by a clean re-check (seconds for durations;
+    ``[alerts]`` in the config documents each)."""
 
     warning_min_checks: int = 3
     warning_window: float = 3600.0
     resolve_after_checks: int = 3
+    """Clean checks of its host before a warning finding resolves by a clean re-check."""
     resolve_after: float = 1800.0
+    """And seconds since it was last seen."""
     resolve_quiet: float = 86400.0
+    """An open finding unseen this long is judged ``uncertain`` (it stays open)."""
     hold: float = 3600.0
     repost: float = 300.0
     static_labels: dict[str, str] = field(default_factory=dict)

@@ -8,7 +8,10 @@ The tree::
     │   ├── UnknownPromptError  no prompt of that id/version
     │   ├── MissingAPIKeyError  an API model was chosen but its key env var is unset
     │   ├── ConfigError         a config or suite file is invalid (names the file and key)
-    │   └── LocalServerError    the local model server cannot be set up (package, weights, start)
+    │   ├── LocalServerError    the local model server cannot be set up (package, weights, start)
+    │   └── FindingError        a findings command cannot be done as asked
+    │       ├── UnknownFindingError  no finding or suppression has this id (or the prefix is ambiguous)
+    │       └── IllegalMoveError     the finding's state forbids the move (acknowledge a resolved one)
     ├── InputError              the input cannot be read as a kernel log
     ├── StateError              the runner's state file cannot be used (disk full, read-only, locked)
     │   └── StateCorruptError   the state file is damaged (``tasseograph state check`` / ``recover``)
@@ -93,6 +96,24 @@ class ConfigError(UsageError):
 class LocalServerError(UsageError):
     """The local model server cannot be set up: llama-cpp-python or the weights missing, a bad
     digest, or a server that never answered."""
+
+
+class FindingError(UsageError):
+    """A findings command cannot be done as asked."""
+
+
+class UnknownFindingError(FindingError):
+    """No finding or suppression has this id, or an id prefix matches several."""
+
+
+class IllegalMoveError(FindingError):
+    """The finding's state does not allow this move (the message says what would)."""
+
+    def __init__(self, message: str, *, finding_id: str, state: str, move: str) -> None:
+        self.finding_id = finding_id
+        self.state = state
+        self.move = move
+        super().__init__(message)
 
 
 class InputError(TasseographError):

@@ -37,6 +37,7 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
     "parsing": ("tasseograph.parsing",),
     "bulk": ("tasseograph.bulk", "tasseograph.bulkcore", "tasseograph.bulkdelta", "tasseograph.bulkref"),
     "fleet": ("tasseograph.fleet",),
+    "findings": ("tasseograph.findings",),
     "foundation": ("tasseograph.schema", "tasseograph.errors", "tasseograph.config", "tasseograph.tomlfile",
                    "tasseograph.cases", "tasseograph.paths", "tasseograph.provenance", "tasseograph.clibase"),
     "eval": ("tasseograph.eval",),

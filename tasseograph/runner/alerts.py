@@ -1,17 +1,23 @@
 """Alert state (in SQLite) and delivery to Alertmanager's v2 API.
 
-Rules (DESIGN.md routing): a critical finding fires at once; a warning fires when
-``warning_min_checks`` checks of the host within ``warning_window`` carried it; an alert
-resolves after ``resolve_after_checks`` clean checks of its host and ``resolve_after`` seconds
-since it was last seen. Labels are ``alertname``, ``host``, ``category``, ``severity`` (plus the
-configured static ones) so Alertmanager can ``group_by: [host, category]``.
+One alert per finding (``tasseograph.findings``). Its labels are ``alertname``, ``finding_id``,
+``host``, ``category``, ``severity``, the identity keys of the finding's device (``dimm``,
+``nvme``, ``pci``, ``nic``...), labels a fleet rule adds, and the configured static ones, so
+Alertmanager can ``group_by: [host, category]`` and route by device. When a finding pages
+(``wants_page``): a critical finding in ``active`` or ``regressed`` at once, a warning one when
+``warning_min_checks`` checks within ``warning_window`` carried it; never while acknowledged,
+snoozed, dismissed, resolved or suppressed. Its alert ends when it stops paging (an operator's
+move, a suppression, a recovery line, a clean re-check), and a regression fires it again as a
+new episode. A severity that rises while it fires ends the lower alert and fires the higher
+one; a sighting at a lower severity does not lower a firing alert.
 
 Exactly-once in the sense that matters: every transition (a new firing episode, a resolution)
-is written to an outbox in the same transaction as the verdict that causes it; the sender posts
-the outbox in order and deletes what was accepted. A crash between the post and the delete
-re-posts the same alert (same labels, same ``startsAt``), which Alertmanager merges into the
-existing one, so the number of distinct alerts is right. Firing alerts are also re-posted every
-``repost`` seconds with ``endsAt`` = now + ``hold``, as Alertmanager expects from its clients.
+is written to an outbox in the same transaction as the verdict (or the operator's move) that
+causes it; the sender posts the outbox in order and deletes what was accepted. A crash between
+the post and the delete re-posts the same alert (same labels, same ``startsAt``), which
+Alertmanager merges into the existing one, so the number of distinct alerts is right. Firing
+alerts are also re-posted every ``repost`` seconds with ``endsAt`` = now + ``hold``, as
+Alertmanager expects from its clients.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import sqlite3
 import urllib.error
 import urllib.request
@@ -27,11 +34,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tasseograph import devices
 from tasseograph.errors import AlertError
+from tasseograph.findings.record import PAGING_STATES, FindingRecord, worse
 from tasseograph.runner import metrics
 from tasseograph.runner.credentials import split_url_credentials
 from tasseograph.runner.state import bump, labels_key
-from tasseograph.schema import Finding, Verdict
 
 FINDING_ALERT = "DmesgHardwareIssue"
 BUDGET_ALERT = "DmesgLLMBudgetExhausted"
@@ -40,17 +48,24 @@ EPISODE_GAP = 0.001
 """Seconds between an episode's start and end and the next start (times are sent to the ms)."""
 EVIDENCE_CHARS = 1000
 """Longest evidence annotation (Alertmanager notifications are not log viewers)."""
+CORE_LABELS = ("alertname", "finding_id", "host", "category", "severity")
+"""Labels no device key or fleet label may overwrite."""
+_LABEL_NAME = re.compile(r"[^a-zA-Z0-9_]")
 
 
 @dataclass(frozen=True)
 class AlertRules:
-    """When alerts fire and resolve (seconds for durations)."""
+    """When alerts fire, and when findings resolve by a clean re-check (seconds for durations;
+    ``[alerts]`` in the config documents each)."""
 
     warning_min_checks: int = 3
     warning_window: float = 3600.0
     resolve_after_checks: int = 3
+    """Clean checks of its host before a warning finding resolves by a clean re-check."""
     resolve_after: float = 1800.0
+    """And seconds since it was last seen."""
     resolve_quiet: float = 86400.0
+    """An open finding unseen this long is judged ``uncertain`` (it stays open)."""
     hold: float = 3600.0
     repost: float = 300.0
     static_labels: dict[str, str] = field(default_factory=dict)
@@ -61,30 +76,75 @@ def fingerprint(labels: dict[str, str]) -> str:
     return hashlib.sha256(labels_key(labels).encode("utf-8")).hexdigest()[:16]
 
 
-def finding_labels(host: str, finding: Finding, rules: AlertRules) -> dict[str, str]:
-    """The label set of a finding's alert."""
-    return {**rules.static_labels, "alertname": FINDING_ALERT, "host": host,
-            "category": finding.category, "severity": finding.severity}
+def label_name(name: str) -> str:
+    """A device or fleet key as an Alertmanager label name (``[a-zA-Z_][a-zA-Z0-9_]*``)."""
+    clean = _LABEL_NAME.sub("_", name)
+    return clean if clean and not clean[0].isdigit() else f"_{clean}"
 
 
-def apply_verdict(conn: sqlite3.Connection, host: str, verdict: Verdict, now: float, rules: AlertRules,
-                  *, interim: bool = False) -> None:
-    """Update the host's alert state for a verdict (inside the verdict's transaction).
+def finding_labels(record: FindingRecord, rules: AlertRules, *, severity: str | None = None) -> dict[str, str]:
+    """The label set of a finding's alert (at ``severity``, default its current one)."""
+    extra = {label_name(k): v for k, v in {**record.labels, **dict(record.key.device)}.items()}
+    labels = {**rules.static_labels, **{k: v for k, v in extra.items() if k not in CORE_LABELS}}
+    return {**labels, "alertname": FINDING_ALERT, "finding_id": record.id, "host": record.key.host,
+            "category": record.key.category, "severity": severity or record.severity}
 
-    ``interim`` marks a signals-only check of a still-queued delta: it may fire critical
-    alerts but does not count as a check (it neither sustains warnings nor clears alerts).
+
+def wants_page(record: FindingRecord, *, suppressed: bool, firing: bool, recent_checks: int,
+               rules: AlertRules) -> bool:
+    """True when the finding should have a firing alert (see the module docstring)."""
+    if suppressed or record.state not in PAGING_STATES:
+        return False
+    return record.severity == "critical" or firing or recent_checks >= rules.warning_min_checks
+
+
+def firing_labels(conn: sqlite3.Connection, fp: str | None) -> dict[str, str] | None:
+    """The labels of the alert ``fp`` when it is firing, else None."""
+    if fp is None:
+        return None
+    row = conn.execute("SELECT labels FROM alerts WHERE fingerprint=? AND state='firing'", (fp,)).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def sync_finding(conn: sqlite3.Connection, record: FindingRecord, fp: str | None, *, page: bool, now: float,
+                 rules: AlertRules, why: str = "", refresh: bool = True) -> str | None:
+    """Fire, keep or end the finding's alert so that it fires exactly when ``page``.
+
+    Args:
+        fp: the fingerprint of the finding's alert so far (None: it never had one).
+        why: what ended it (an operator's note...), added to the ending alert's annotations.
+        refresh: rewrite a firing alert's annotations (times seen, evidence) even when its labels
+            stay; the sweep passes False, as nothing about the finding changed.
+
+    Returns:
+        The fingerprint of the finding's alert now (a new one when its labels changed).
     """
-    seen: set[str] = set()
-    for f in _worst_per_key(verdict.findings):
-        labels = finding_labels(host, f, rules)
-        fp = fingerprint(labels)
-        if f.severity == "critical" or (not interim and _sustained(conn, host, f, now, rules)):
-            fire(conn, fp, labels, _annotations(host, f, verdict), now)
-            seen.add(fp)
-        elif not interim and _touch(conn, fp, now):
-            seen.add(fp)
-    if not interim:
-        _count_clean(conn, host, seen, now, rules)
+    current = firing_labels(conn, fp)
+    if not page:
+        if current is not None and fp is not None:
+            resolve(conn, fp, now, ended=why or f"finding {record.state}")
+        return fp
+    severity = worse(record.severity, current["severity"]) if current else record.severity
+    labels = finding_labels(record, rules, severity=severity)
+    new_fp = fingerprint(labels)
+    if current is not None and fp is not None and new_fp != fp:
+        resolve(conn, fp, now, ended=f"severity rose to {severity}")
+    elif current is not None and not refresh:
+        return fp
+    fire(conn, new_fp, labels, _annotations(record), now)
+    return new_fp
+
+
+def legacy_alerts(conn: sqlite3.Connection) -> list[tuple[str, dict[str, str], float]]:
+    """Firing finding alerts from before version 4 (labelled host/category/severity, no ``finding_id``):
+    fingerprint, labels and start."""
+    rows = conn.execute("SELECT fingerprint, labels, starts_at FROM alerts WHERE state='firing'").fetchall()
+    out = []
+    for fp, text, starts_at in rows:
+        labels = json.loads(text)
+        if labels.get("alertname") == FINDING_ALERT and "finding_id" not in labels:
+            out.append((fp, labels, starts_at))
+    return out
 
 
 def fire(conn: sqlite3.Connection, fp: str, labels: dict[str, str], annotations: dict[str, str], now: float) -> None:
@@ -109,26 +169,21 @@ def fire(conn: sqlite3.Connection, fp: str, labels: dict[str, str], annotations:
     bump(conn, metrics.ALERTS, {"alertname": labels["alertname"], "severity": labels.get("severity", "")})
 
 
-def resolve(conn: sqlite3.Connection, fp: str, now: float) -> None:
-    """Mark a firing alert resolved and queue the resolution (``endsAt`` = now)."""
-    row = conn.execute("SELECT starts_at FROM alerts WHERE fingerprint=? AND state='firing'", (fp,)).fetchone()
+def resolve(conn: sqlite3.Connection, fp: str, now: float, *, ended: str = "") -> None:
+    """Mark a firing alert resolved and queue the resolution (``endsAt`` = now).
+
+    ``ended`` (why it ended: "acknowledged by alice: ...") goes into its annotations.
+    """
+    row = conn.execute("SELECT starts_at, annotations FROM alerts WHERE fingerprint=? AND state='firing'",
+                       (fp,)).fetchone()
     if row is None:
         return
     ends = max(now, row[0] + EPISODE_GAP)
-    conn.execute("UPDATE alerts SET state='resolved', ends_at=? WHERE fingerprint=?", (ends, fp))
+    notes = {**json.loads(row[1]), "ended": ended} if ended else json.loads(row[1])
+    conn.execute("UPDATE alerts SET state='resolved', ends_at=?, annotations=? WHERE fingerprint=?",
+                 (ends, json.dumps(notes), fp))
     conn.execute("INSERT INTO alert_outbox (fingerprint, state, starts_at, ends_at) VALUES (?,'resolved',?,?)",
                  (fp, row[0], ends))
-
-
-def sweep(conn: sqlite3.Connection, now: float, rules: AlertRules) -> None:
-    """Resolve finding alerts not seen for ``resolve_quiet`` seconds (a quiet host has no checks)."""
-    if rules.resolve_quiet <= 0:
-        return
-    rows = conn.execute("SELECT fingerprint, labels FROM alerts WHERE state='firing' AND last_seen<=?",
-                        (now - rules.resolve_quiet,)).fetchall()
-    for fp, labels in rows:
-        if json.loads(labels).get("alertname") == FINDING_ALERT:
-            resolve(conn, fp, now)
 
 
 def system_alert(conn: sqlite3.Connection, name: str, firing: bool, summary: str, now: float,
@@ -144,49 +199,19 @@ def system_alert(conn: sqlite3.Connection, name: str, firing: bool, summary: str
         resolve(conn, fp, now)
 
 
-def _worst_per_key(findings: Iterable[Finding]) -> list[Finding]:
-    best: dict[tuple[str, str], Finding] = {}
-    for f in findings:
-        best.setdefault((f.category, f.severity), f)
-    return list(best.values())
-
-
-def _sustained(conn: sqlite3.Connection, host: str, f: Finding, now: float, rules: AlertRules) -> bool:
-    (checks,) = conn.execute(
-        "SELECT COUNT(DISTINCT delta_id) FROM findings WHERE host=? AND category=? AND severity=? AND checked>=?",
-        (host, f.category, f.severity, now - rules.warning_window),
-    ).fetchone()
-    return int(checks) >= rules.warning_min_checks
-
-
-def _touch(conn: sqlite3.Connection, fp: str, now: float) -> bool:
-    """Refresh an already firing alert seen again below its firing rule; True if it was firing."""
-    return conn.execute(
-        "UPDATE alerts SET last_seen=?, clean_checks=0 WHERE fingerprint=? AND state='firing'", (now, fp)
-    ).rowcount > 0
-
-
-def _count_clean(conn: sqlite3.Connection, host: str, seen: set[str], now: float, rules: AlertRules) -> None:
-    rows = conn.execute(
-        "SELECT fingerprint, labels, clean_checks, last_seen FROM alerts WHERE state='firing'"
-    ).fetchall()
-    for fp, labels_json, clean, last_seen in rows:
-        labels = json.loads(labels_json)
-        if labels.get("alertname") != FINDING_ALERT or labels.get("host") != host or fp in seen:
-            continue
-        clean += 1
-        conn.execute("UPDATE alerts SET clean_checks=? WHERE fingerprint=?", (clean, fp))
-        if clean >= rules.resolve_after_checks and now - last_seen >= rules.resolve_after:
-            resolve(conn, fp, now)
-
-
-def _annotations(host: str, f: Finding, verdict: Verdict) -> dict[str, str]:
-    evidence = f.evidence if len(f.evidence) <= EVIDENCE_CHARS else f.evidence[:EVIDENCE_CHARS] + "..."
+def _annotations(record: FindingRecord) -> dict[str, str]:
+    evidence = record.samples[-1].evidence if record.samples else ""
+    if len(evidence) > EVIDENCE_CHARS:
+        evidence = evidence[:EVIDENCE_CHARS] + "..."
+    k = record.key
+    named = devices.describe(k.device_dict)
     return {
-        "summary": f"{host}: {f.category} {f.severity}: {f.summary}",
+        "summary": f"{k.host}: {k.category} {record.severity}: {record.summary}",
         "description": evidence,
-        "source": f.source,
-        "model": verdict.model,
+        "finding": f"{record.id} {k.signal}{' ' + named if named else ''}: {record.state}, seen {record.times_seen}x "
+                   f"since {to_iso(record.first_seen)}, regressions {record.regressions}",
+        "source": record.source,
+        **({"members": ", ".join(record.members)} if record.members else {}),
     }
 
 

@@ -1,4 +1,5 @@
-"""``tasseograph run``, ``tasseograph findings`` and ``tasseograph check-config``.
+"""``tasseograph run``, ``tasseograph check-config`` and ``tasseograph state`` (``findings`` and
+``history`` are in ``findings_cli.py``).
 
 ``tasseograph.cli`` adds ``commands`` to its group, which turns every ``TasseographError`` into
 one ``error: ...`` line and a non-zero exit.
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import json
 import logging
 import os
 import signal
@@ -17,7 +17,6 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +26,11 @@ from prometheus_client import CollectorRegistry
 from tasseograph.errors import ConfigError, MissingAPIKeyError, StateCorruptError, StateError, UsageError
 from tasseograph.models.registry import get_model
 from tasseograph.prompts import get_prompt
-from tasseograph.runner.config import RunnerConfig, default_config_toml, load_config, parse_duration
+from tasseograph.runner.config import RunnerConfig, default_config_toml, load_config
 from tasseograph.runner.credentials import Scrubber, install_log_scrubber, known_secrets
 from tasseograph.runner.exporter import Metrics
+from tasseograph.runner.findings_cli import commands as findings_commands
 from tasseograph.runner.sources import build_sources
-from tasseograph.runner.state import connect
 from tasseograph.runner.statefile import (
     backup_state,
     check_state,
@@ -176,69 +175,6 @@ async def _daemon(runner: Runner, metrics: Metrics, config: RunnerConfig, quiet:
     log.info("stopped")
 
 
-def parse_since(text: str, now: float | None = None) -> float:
-    """A Unix time from an ISO date/time (UTC when no offset is given) or a duration ago (``2h``, ``7d``)."""
-    now = time.time() if now is None else now
-    try:
-        return now - parse_duration(text)
-    except ValueError:
-        pass
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--since {text!r}: use an ISO time (2026-12-01T08:00) or a duration (2h, 7d)") from None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
-
-
-@click.command()
-@click.option("--config", "config_path", type=_PATH, default=None, help="TOML config file (for the state path).")
-@click.option("--state", "state_path", type=_PATH, default=None, help="SQLite state file.")
-@click.option("--host", default=None, help="Only this host.")
-@click.option("--since", default=None, help="Only findings since an ISO time or a duration ago (2h, 7d).")
-@click.option("--severity", type=click.Choice(["warning", "critical"]), default=None, help="Only this severity.")
-@click.option("--limit", type=int, default=200, show_default=True, help="Most findings shown (newest).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def findings(config_path: Path | None, state_path: Path | None, host: str | None, since: str | None,
-             severity: str | None, limit: int, fmt: str) -> None:
-    """Show the finding history from the runner's state file."""
-    path = state_path or _config(config_path, {}).state
-    if not path.exists():
-        raise UsageError(f"no state file at {path}: run `tasseograph run --once` first or pass --state")
-    with state_errors(path):
-        rows = _query_findings(path, host, parse_since(since) if since else None, severity, limit)
-    if fmt == "json":
-        click.echo(json.dumps(rows, indent=2))
-        return
-    for r in rows:
-        click.echo(f"{r['time']}  {r['host']}  {r['severity']:<8} {r['category']:<8} {r['summary']}  [{r['source']}]")
-        for line in r["evidence"].splitlines()[:3]:
-            click.echo(f"    | {line}")
-    if not rows:
-        click.echo("no findings", err=True)
-
-
-def _query_findings(path: Path, host: str | None, since: float | None, severity: str | None,
-                    limit: int) -> list[dict[str, Any]]:
-    sql = ("SELECT f.checked, f.host, f.severity, f.category, f.summary, f.evidence, f.source, f.signal_id,"
-           " f.count, v.ref, v.model FROM findings f LEFT JOIN verdicts v ON v.delta_id = f.delta_id WHERE 1=1")
-    args: list[Any] = []
-    for clause, value in ((" AND f.host = ?", host), (" AND f.checked >= ?", since), (" AND f.severity = ?", severity)):
-        if value is not None:
-            sql += clause
-            args.append(value)
-    sql += " ORDER BY f.id DESC LIMIT ?"
-    conn = connect(path, readonly=True)
-    try:
-        rows = conn.execute(sql, [*args, limit]).fetchall()
-    finally:
-        conn.close()
-    keys = ("time", "host", "severity", "category", "summary", "evidence", "source", "signal_id", "count", "ref", "model")
-    out = [dict(zip(keys, r, strict=True)) for r in reversed(rows)]
-    for r in out:
-        r["time"] = datetime.fromtimestamp(r["time"], UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    return out
-
-
 @click.command("check-config")
 @click.argument("config_file", required=False, type=_PATH)
 @click.option("--config", "config_path", type=_PATH, default=None, help="TOML config file to validate (or as argument).")
@@ -352,4 +288,4 @@ def state_recover(config_path: Path | None, state_path: Path | None) -> None:
     click.echo(f"recovered {path}", err=True)
 
 
-commands = [run, findings, check_config, state_group]
+commands = [run, *findings_commands, check_config, state_group]

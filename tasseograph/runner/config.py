@@ -30,6 +30,7 @@ from pydantic import (
 from tasseograph.baseline import BaselineSettings
 from tasseograph.config import OFFLINE_MODEL
 from tasseograph.errors import ConfigError
+from tasseograph.runner.alerts import AlertRules
 from tasseograph.runner.credentials import check_file_modes, mask_url, read_key_file
 from tasseograph.tomlfile import read_toml
 
@@ -238,15 +239,17 @@ class AlertsSection(_Section):
     """Alertmanager base URL (``http://127.0.0.1:9093``); empty disables alerting. Credentials in
     it (``https://user:password@am:9093``) are sent as basic auth and never shown or logged."""
     warning_min_checks: int = Field(3, ge=1)
-    """A warning pages when this many checks of the host within ``warning_window`` carried it."""
+    """A warning finding pages when this many checks of its host within ``warning_window`` carried it."""
     warning_window: Duration = 3600.0
     """Window for ``warning_min_checks``."""
     resolve_after_checks: int = Field(3, ge=1)
-    """Clean checks of the host (no finding of that category/severity) before the alert resolves."""
+    """A warning finding resolves by a clean re-check after this many checks of its host that read
+    new lines without it (critical findings need a recovery line or an operator; README: Findings)."""
     resolve_after: Duration = 1800.0
     """And at least this long since the finding was last seen."""
     resolve_quiet: Duration = 86400.0
-    """A finding alert not seen for this long resolves even without new checks (0: never)."""
+    """An open finding not seen for this long is judged ``uncertain`` even when its host sends
+    nothing; it stays open (absence is not resolution). 0: never."""
     hold: Duration = 3600.0
     """``endsAt`` of a firing alert is this far ahead; it is re-posted before then."""
     repost: Duration = 300.0
@@ -259,6 +262,24 @@ class AlertsSection(_Section):
     @field_serializer("alertmanager_url", when_used="json")
     def _masked(self, url: str) -> str:
         return mask_url(url)
+
+    def rules(self) -> AlertRules:
+        """The alert rules these keys set."""
+        return AlertRules(self.warning_min_checks, self.warning_window, self.resolve_after_checks, self.resolve_after,
+                          self.resolve_quiet, self.hold, self.repost, dict(self.labels))
+
+
+class FindingsSection(_Section):
+    """Findings with a lifecycle: one fault on one host across deltas (README: Findings)."""
+
+    retention: Duration = 400 * 86400.0
+    """The audit trail (every state change), lifted suppressions and closed findings (resolved, or
+    dismissed without a reminder) untouched for this long are deleted (`findings export` keeps a copy)."""
+    prompt_notes: bool = True
+    """Operators' notes from acknowledging, snoozing or dismissing a host's findings join its
+    ``[hosts]`` notes for the prompt while the finding stays so (bounded, redacted the same way)."""
+    remind_after: Duration = Field(7 * 86400.0, gt=0)
+    """``findings dismiss --reason will_fix_later`` without ``--remind`` brings the finding back after this long."""
 
 
 class MetricsSection(_Section):
@@ -296,6 +317,7 @@ class RunnerConfig(_Section):
     retry: RetrySection = Field(default_factory=RetrySection)
     alerts: AlertsSection = Field(default_factory=AlertsSection)
     metrics: MetricsSection = Field(default_factory=MetricsSection)
+    findings: FindingsSection = Field(default_factory=FindingsSection)
     hosts: dict[str, HostSection] = Field(default_factory=dict)
     """Per-host knowledge, keyed by host name or pattern (``[hosts."db-*"]``); every matching
     entry applies (notes joined, suppressions added up)."""

@@ -72,6 +72,7 @@ class Collector(_CollectorBase):
             fam.add_metric([state], 1.0 if state == circuit else 0.0)
         yield fam
         yield self._baseline_sizes(conn)
+        yield self._findings(conn)
         (refused,) = conn.execute(
             "SELECT COUNT(*) FROM cursors WHERE source='spool' AND key LIKE ? AND value NOT LIKE 'ignored%'",
             (REFUSED_PREFIX + "%",)).fetchone()
@@ -89,6 +90,17 @@ class Collector(_CollectorBase):
             return fam
         for host, poisoned, n in rows:
             fam.add_metric([host, "poisoned" if poisoned else "learned"], n)
+        return fam
+
+    @staticmethod
+    def _findings(conn: sqlite3.Connection) -> Metric:
+        fam = _gauge(names.FINDINGS)
+        try:
+            rows = conn.execute("SELECT state, severity, COUNT(*) FROM findings GROUP BY state, severity").fetchall()
+        except sqlite3.OperationalError:  # a file the runner has not opened since version 4
+            return fam
+        for state, severity, n in rows:
+            fam.add_metric([state, severity], n)
         return fam
 
     def _budget(self, conn: sqlite3.Connection, now: float) -> Iterator[Metric]:

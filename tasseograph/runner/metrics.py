@@ -27,6 +27,11 @@ UNATTRIBUTED_FINDINGS = "dmesg_llm_unattributed_findings_total"
 BASELINE_SKIPS = "dmesg_llm_baseline_skips_total"
 BASELINE_RATE_JUMPS = "dmesg_llm_baseline_rate_jumps_total"
 
+FINDINGS = "dmesg_llm_findings"
+"""Gauge: findings by lifecycle state and severity."""
+FINDING_TRANSITIONS = "dmesg_llm_finding_transitions_total"
+"""Counter: audit-trail events by action (opened, regressed, acknowledged, resolved...)."""
+
 COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     ISSUES: ("Findings by host, category and severity.", ("host", "category", "severity")),
     API_ERRORS: ("Model API calls that failed after the SDK's retries.", ()),
@@ -49,6 +54,9 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
         "Model calls not made because the delta held only noise and the host's baselined templates.", ("host",)),
     BASELINE_RATE_JUMPS: (
         "Deltas sent to the model because a baselined template came far above its usual rate.", ("host",)),
+    FINDING_TRANSITIONS: (
+        "Findings' lifecycle moves by action (opened, regressed, escalated, acknowledged, snoozed, dismissed, "
+        "resolved, reopened, woke, reminded, suppressed, unsuppressed).", ("action",)),
 }
 """Counter name -> (help, label names)."""
 
@@ -77,5 +85,6 @@ GAUGES: dict[str, tuple[str, tuple[str, ...]]] = {
     BUDGET_SPENT: ("USD spent in the current UTC period.", ("period",)),
     BUDGET_LIMIT: ("Spend cap per period (0: none).", ("period",)),
     BUDGET_EXHAUSTED: ("1 while a cap is reached and only the signal catalogue runs.", ("period",)),
+    FINDINGS: ("Findings by lifecycle state and current severity.", ("state", "severity")),
 }
 """Gauge name -> (help, label names)."""

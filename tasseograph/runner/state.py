@@ -16,8 +16,12 @@ The two transactions that make ``kill -9`` harmless:
 
 Schema changes are additive (``CREATE TABLE IF NOT EXISTS``), so opening an older file adds the
 new tables and raises ``meta.schema_version`` (version 2 added the per-host baselines, version 3
-the origins of queued deltas, which keep a spool file until its lines are judged). Opening,
-checking, backing up and recovering the file itself are in ``statefile.py``.
+the origins of queued deltas, which keep a spool file until its lines are judged, version 4 the
+findings with a lifecycle: ``findings``, ``finding_links``, ``finding_events``, ``suppressions``).
+Version 4 also renames the per-verdict finding rows of older files from ``findings`` to
+``sightings`` (adding their ``device``), in one transaction. Opening, checking, backing up and
+recovering the file itself are in ``statefile.py``; the findings tables are read and written
+through ``findingstore.py``.
 
 ``synchronous=FULL`` because a spool file is deleted once its lines' verdicts are committed: a
 commit lost to a power cut would otherwise lose the lines.
@@ -47,7 +51,7 @@ from tasseograph.runner import metrics
 from tasseograph.schema import Delta, Verdict
 from tasseograph.signals import SignalHit
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 QUARANTINE_EVENTS = ("quarantined", "quarantine_failed")
 """Source events of chunks that held binary junk (also counted in ``metrics.SPOOL_QUARANTINED``)."""
 
@@ -68,12 +72,38 @@ CREATE TABLE IF NOT EXISTS verdicts (
   verdict TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS verdicts_host ON verdicts (host, checked);
 CREATE INDEX IF NOT EXISTS verdicts_checked ON verdicts (checked);
-CREATE TABLE IF NOT EXISTS findings (
+CREATE TABLE IF NOT EXISTS sightings (
   id INTEGER PRIMARY KEY AUTOINCREMENT, delta_id INTEGER NOT NULL, host TEXT NOT NULL,
   checked REAL NOT NULL, severity TEXT NOT NULL, category TEXT NOT NULL, summary TEXT NOT NULL,
-  evidence TEXT NOT NULL, source TEXT NOT NULL, signal_id TEXT, count INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS findings_host ON findings (host, checked);
-CREATE INDEX IF NOT EXISTS findings_checked ON findings (checked);
+  evidence TEXT NOT NULL, source TEXT NOT NULL, signal_id TEXT, count INTEGER NOT NULL,
+  device TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX IF NOT EXISTS sightings_host ON sightings (host, checked);
+CREATE INDEX IF NOT EXISTS sightings_checked ON sightings (checked);
+CREATE TABLE IF NOT EXISTS findings (
+  id TEXT PRIMARY KEY, host TEXT NOT NULL, category TEXT NOT NULL, signal TEXT NOT NULL,
+  fingerprint TEXT NOT NULL, device TEXT NOT NULL, source TEXT NOT NULL, summary TEXT NOT NULL,
+  severity TEXT NOT NULL, max_severity TEXT NOT NULL, state TEXT NOT NULL, state_since REAL NOT NULL,
+  first_seen REAL NOT NULL, last_seen REAL NOT NULL, times_seen INTEGER NOT NULL,
+  occurrences INTEGER NOT NULL, regressions INTEGER NOT NULL, quieted_severity TEXT,
+  snoozed_until REAL, dismiss_reason TEXT, remind_at REAL, resolved_reason TEXT,
+  judgement TEXT NOT NULL, judged_at REAL NOT NULL, clean_checks INTEGER NOT NULL,
+  samples TEXT NOT NULL, labels TEXT NOT NULL, members TEXT NOT NULL, details TEXT NOT NULL,
+  alert_fp TEXT, updated REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS findings_host_state ON findings (host, state);
+CREATE INDEX IF NOT EXISTS findings_state ON findings (state, last_seen);
+CREATE TABLE IF NOT EXISTS finding_links (
+  finding_id TEXT NOT NULL, delta_id INTEGER NOT NULL, at REAL NOT NULL, severity TEXT NOT NULL,
+  interim INTEGER NOT NULL, PRIMARY KEY (finding_id, delta_id));
+CREATE INDEX IF NOT EXISTS finding_links_at ON finding_links (at);
+CREATE TABLE IF NOT EXISTS finding_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, finding_id TEXT, suppression_id INTEGER,
+  actor TEXT NOT NULL, action TEXT NOT NULL, from_state TEXT NOT NULL, to_state TEXT NOT NULL,
+  note TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS finding_events_finding ON finding_events (finding_id, at);
+CREATE INDEX IF NOT EXISTS finding_events_at ON finding_events (at);
+CREATE TABLE IF NOT EXISTS suppressions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, host TEXT NOT NULL, signal TEXT NOT NULL, reason TEXT NOT NULL,
+  created_by TEXT NOT NULL, created REAL NOT NULL, until REAL, removed REAL, removed_by TEXT);
 CREATE TABLE IF NOT EXISTS hosts (
   host TEXT PRIMARY KEY, last_check REAL, last_status TEXT, last_anomaly REAL);
 CREATE TABLE IF NOT EXISTS counters (
@@ -171,6 +201,7 @@ class State:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = connect(self.path)
+        self._rename_sightings()
         self.conn.executescript(_SCHEMA)
         self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         # An older file got the new tables from the script above: record that it is current.
@@ -182,6 +213,18 @@ class State:
     def close(self) -> None:
         """Close the connection."""
         self.conn.close()
+
+    def _rename_sightings(self) -> None:
+        """Version 4: a file whose ``findings`` table holds per-verdict rows gets it renamed to
+        ``sightings`` (with a ``device`` column), making room for the findings with a lifecycle."""
+        with self.transaction() as conn:
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(findings)")}
+            if "delta_id" not in columns:
+                return
+            conn.execute("DROP INDEX IF EXISTS findings_host")
+            conn.execute("DROP INDEX IF EXISTS findings_checked")
+            conn.execute("ALTER TABLE findings RENAME TO sightings")
+            conn.execute("ALTER TABLE sightings ADD COLUMN device TEXT NOT NULL DEFAULT '{}'")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -314,7 +357,7 @@ class State:
                 (delta.id, delta.host, delta.ref, now, verdict.status, verdict.model, fallback,
                  verdict.cost_usd, verdict.model_dump_json()),
             )
-            _store_findings(conn, delta, verdict, now)
+            _store_sightings(conn, delta, verdict, now)
             _count_verdict(conn, delta.host, verdict, fallback)
             _update_host(conn, delta.host, verdict.status, now)
             if verdict.cost_usd:
@@ -324,10 +367,12 @@ class State:
         return True
 
     def prune(self, before: float) -> int:
-        """Delete verdicts, findings, events and learned (not poisoned) baseline templates older
-        than ``before``; returns the verdicts deleted."""
+        """Delete verdicts, their sightings and finding links, source events and learned (not
+        poisoned) baseline templates older than ``before``; returns the verdicts deleted. (Findings
+        and their audit trail have their own retention: ``findings.retention``.)"""
         with self.transaction() as conn:
-            conn.execute("DELETE FROM findings WHERE checked < ?", (before,))
+            conn.execute("DELETE FROM sightings WHERE checked < ?", (before,))
+            conn.execute("DELETE FROM finding_links WHERE at < ?", (before,))
             conn.execute("DELETE FROM events WHERE ts < ?", (before,))
             # Hosts that left the fleet: their baselines would otherwise stay forever.
             conn.execute("DELETE FROM baseline_templates WHERE poisoned=0 AND last_seen < ?", (before,))
@@ -460,13 +505,13 @@ def learn_baseline(
     return outcome
 
 
-def _store_findings(conn: sqlite3.Connection, delta: QueuedDelta, verdict: Verdict, now: float) -> None:
+def _store_sightings(conn: sqlite3.Connection, delta: QueuedDelta, verdict: Verdict, now: float) -> None:
     for f in verdict.findings:
         conn.execute(
-            "INSERT INTO findings (delta_id, host, checked, severity, category, summary, evidence, source,"
-            " signal_id, count) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO sightings (delta_id, host, checked, severity, category, summary, evidence, source,"
+            " signal_id, count, device) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (delta.id, delta.host, now, f.severity, f.category, f.summary, f.evidence, f.source,
-             f.signal_id, f.count),
+             f.signal_id, f.count, json.dumps(getattr(f, "device", None) or {}, sort_keys=True)),
         )
 
 

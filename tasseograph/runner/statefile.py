@@ -71,7 +71,8 @@ def open_state(path: Path) -> State:
 
     Raises:
         StateCorruptError: the file is damaged (nothing was changed).
-        StateError: it cannot be opened or written (disk full, read-only, locked).
+        StateError: it cannot be opened or written (disk full, read-only, locked), or a newer
+            tasseograph wrote it (nothing was changed).
     """
     with state_errors(path):
         try:
@@ -84,6 +85,10 @@ def open_state(path: Path) -> State:
             if problems:
                 raise StateCorruptError(f"state file {path} is damaged ({problems[0]}); {_RECOVERY}", path=str(path))
             version = schema_version(path)
+            if version > SCHEMA_VERSION:
+                raise StateError(f"state file {path} is schema version {version}, written by a newer tasseograph "
+                                 f"(this one reads up to {SCHEMA_VERSION}): upgrade tasseograph, or use another "
+                                 "--state", path=str(path))
             if version < SCHEMA_VERSION:
                 backup = backup_state(path, path.with_name(f"{path.name}.v{version}.bak"))
                 log.warning("state file %s is schema version %d: backed up to %s before the upgrade to %d",

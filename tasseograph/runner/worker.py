@@ -18,6 +18,11 @@ Degraded modes, each with a signals-only verdict from the ``rules`` model:
   verdict is applied at once as an *interim* check, so critical signals still alert;
 * a delta older than ``retry.max_age``: finished with the catalogue's verdict.
 
+Findings (``runner/tracking.py``): the transaction that stores a verdict also counts its
+findings as sightings of findings with a lifecycle, re-checks the host's open ones and changes
+their alerts (one per finding); an interim check counts and alerts but re-checks nothing. The
+host's operators' notes on its findings join its ``[hosts]`` notes for the prompt.
+
 Per-host baselines (``[baseline]``): a delta the host's baseline calls normal is finished
 without a call, like a pre-filter skip. The baseline learns only from verdicts a model gave
 (never from skips, fallbacks or unusable replies), in the transaction that stores the verdict.
@@ -53,6 +58,7 @@ from tasseograph.runner.polling import PollingPolicy
 from tasseograph.runner.sources import Source, split_chunk
 from tasseograph.runner.spool import Consumed, delete_judged
 from tasseograph.runner.state import Chunk, QueuedDelta, State, bump, day_key, learn_baseline
+from tasseograph.runner.tracking import FindingTracker
 from tasseograph.schema import ModelFailure, Verdict
 from tasseograph.signals import detect
 from tasseograph.stages import Judged, Options, Prepared, Rendered, finish, judge, prepare, render, run
@@ -138,8 +144,8 @@ class Runner:
         self.baseline = config.baseline.settings() if config.baseline.enabled else None
         self.backoff = Backoff(config.retry.base, config.retry.max, rng or random.Random())
         a = config.alerts
-        self.rules = alerts.AlertRules(a.warning_min_checks, a.warning_window, a.resolve_after_checks,
-                                       a.resolve_after, a.resolve_quiet, a.hold, a.repost, dict(a.labels))
+        self.rules = a.rules()
+        self.tracker = FindingTracker(self.rules, retention=config.findings.retention)
         self.alert_client = alert_client
         if alert_client is None and a.alertmanager_url:
             self.alert_client = alerts.AlertmanagerClient(a.alertmanager_url, timeout=a.timeout)
@@ -156,7 +162,7 @@ class Runner:
         delete_judged(self.state, self._consumed)
         self._consumed = []
         with self.state.transaction() as conn:
-            alerts.sweep(conn, self.clock(), self.rules)
+            self.tracker.sweep(conn, self.clock())
         report.alerts_posted = self.post_alerts(self.clock())
         if self.config.retention > 0:
             self.state.prune(now - self.config.retention)
@@ -239,8 +245,16 @@ class Runner:
     def _prepare(self, queued: QueuedDelta, now: float) -> _Work:
         host = queued.host
         baseline = self.state.baseline(host, self.baseline, now=now) if self.baseline is not None else None
-        opts = dataclasses.replace(self.opts, **self.config.host_options(host), baseline=baseline)
+        opts = dataclasses.replace(self.opts, **self._host_options(host), baseline=baseline)
         return _Work(queued, prepare(parse_delta(queued.data, host=host), opts, now=now), opts)
+
+    def _host_options(self, host: str) -> dict[str, Any]:
+        """The host's ``[hosts]`` notes and suppressions, with operators' notes on its findings."""
+        options = self.config.host_options(host)
+        if self.config.findings.prompt_notes:
+            learned = self.tracker.host_notes(self.state.conn, host)
+            options["notes"] = "\n\n".join(n for n in (options["notes"], learned) if n)
+        return options
 
     async def _call_model(self, calls: list[_Work], now: float, report: CycleReport) -> None:
         if self._budget_exhausted(now):
@@ -367,12 +381,13 @@ class Runner:
             if w.queued.interim:
                 continue
             verdict = await self._signals_verdict(w)
-            self.state.mark_interim(w.queued.id, self._interim_alerts(w.queued.host, verdict, now))
+            self.state.mark_interim(w.queued.id, self._interim_alerts(w, verdict, now))
             report.interim += 1
 
-    def _interim_alerts(self, host: str, verdict: Verdict, now: float) -> Callable[[sqlite3.Connection], None]:
+    def _interim_alerts(self, w: _Work, verdict: Verdict, now: float) -> Callable[[sqlite3.Connection], None]:
         def work(conn: sqlite3.Connection) -> None:
-            alerts.apply_verdict(conn, host, verdict, now, self.rules, interim=True)
+            self.tracker.verdict(conn, host=w.queued.host, delta_id=w.queued.id, ref=w.queued.ref,
+                                 delta=w.prepared.delta, verdict=verdict, now=now, interim=True)
 
         return work
 
@@ -394,7 +409,8 @@ class Runner:
         verdict = self.scrubber.verdict(verdict)  # a model that echoes the key cannot get it stored
 
         def work(conn: sqlite3.Connection) -> None:
-            alerts.apply_verdict(conn, host, verdict, now, self.rules)
+            self.tracker.verdict(conn, host=host, delta_id=w.queued.id, ref=w.queued.ref, delta=w.prepared.delta,
+                                 verdict=verdict, now=now)
             if w.prepared.rate_jumps:
                 bump(conn, metrics.BASELINE_RATE_JUMPS, {"host": host})
             # A fallback verdict is the catalogue's, not a model's judgement: nothing to learn.

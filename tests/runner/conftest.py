@@ -224,14 +224,19 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(scope="session")
 def alertmanager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Alertmanager on 127.0.0.1 (grouping by host and category); yields its URL."""
-    binary = find_binary("prometheus-alertmanager", "alertmanager")
     work = tmp_path_factory.mktemp("alertmanager")
     (work / "am.yml").write_text(
         "route:\n  receiver: devnull\n  group_by: [host, category]\n  group_wait: 1s\n"
         "receivers:\n  - name: devnull\n", encoding="utf-8")
+    yield from run_alertmanager(work / "am.yml", work)
+
+
+def run_alertmanager(config: Path, work: Path) -> Iterator[str]:
+    """Run Debian's Alertmanager on a loopback port with ``config``; yields its URL, stops it after."""
+    binary = find_binary("prometheus-alertmanager", "alertmanager")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = _start([binary, f"--config.file={work / 'am.yml'}", f"--storage.path={work / 'data'}",
+    proc = _start([binary, f"--config.file={config}", f"--storage.path={work / 'data'}",
                    f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="], url, work / "log")
     yield url
     _stop(proc)

@@ -54,7 +54,9 @@ def test_run_once_writes_metrics_and_findings(tmp_path: Path) -> None:
     assert (finding["host"], finding["severity"], finding["category"]) == ("web1", "critical", "memory")
     text = CliRunner().invoke(main, ["findings", "--state", str(tmp_path / "state.db"), "--host", "web1",
                                      "--since", "1h"]).output
-    assert "web1  critical memory" in text and CRITICAL_LINE in text
+    (row,) = text.splitlines()[1:]
+    assert row.split()[:5] == [finding["id"], "active", "critical", "web1", "memory"]
+    assert "EDAC uncorrected memory error" in row
     none = CliRunner().invoke(main, ["findings", "--state", str(tmp_path / "state.db"), "--host", "web2"])
     assert none.exit_code == 0 and "no findings" in none.output
     future = CliRunner().invoke(main, ["findings", "--state", str(tmp_path / "state.db"), "--since", "2999-01-01"])

@@ -184,6 +184,22 @@ def stored(root: Path) -> dict[str, Any]:
     return out
 
 
+def findings_of(root: Path) -> dict[tuple[str, str, str], tuple[int, str, int, list[str]]]:
+    """Findings by key: times seen, state, regressions and the moves of their audit trail."""
+    conn = sqlite3.connect(root / "state.db")
+    try:
+        rows = conn.execute("SELECT id, host, signal, device, times_seen, state, regressions FROM findings").fetchall()
+        out = {}
+        for finding_id, host, signal_id, device, times_seen, state, regressions in rows:
+            moves = [r[0] for r in conn.execute("SELECT action FROM finding_events WHERE finding_id=? ORDER BY id",
+                                                (finding_id,))]
+            out[(host, signal_id, device)] = (times_seen, state, regressions, moves)
+    finally:
+        conn.close()
+    assert out
+    return out
+
+
 def test_kill_9_loses_nothing_and_never_double_alerts(tmp_path: Path) -> None:
     plan = spool_plan(random.Random(SEED))
     clean, crashed = tmp_path / "clean", tmp_path / "crashed"
@@ -211,6 +227,7 @@ def test_kill_9_loses_nothing_and_never_double_alerts(tmp_path: Path) -> None:
         expected, got = stored(clean), stored(crashed)
         assert len(expected) == HOSTS * FILES_PER_HOST
         assert got == expected
+        assert findings_of(crashed) == findings_of(clean)  # each delta counted once, the same moves
         assert critical_found(crashed / "state.db") == critical_lines(plan)  # junk hid no critical line
         assert kills >= WAVES * KILLS_PER_WAVE - 2  # the kills really hit running processes
         clean_episodes = {k: len(v) for k, v in am_clean.episodes().items()}

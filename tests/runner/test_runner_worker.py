@@ -68,8 +68,11 @@ def test_critical_alerts_at_once_and_reposts_same_alert(tmp_path: Path, fake_am:
     report = cycle(runner)
     assert (report.ingested, report.analysed, report.alerts_posted) == (2, 2, 1)
     (alert,) = fake_am.alerts()
+    finding_id = alert["labels"].pop("finding_id")
     assert alert["labels"] == {"alertname": "DmesgHardwareIssue", "host": "web1", "category": "memory",
                                "severity": "critical"}
+    assert len(finding_id) == 12
+    alert["labels"]["finding_id"] = finding_id
     assert "TEST-CRIT-memory" in alert["annotations"]["description"]
     cycle(runner)
     assert len(fake_am.alerts()) == 1  # nothing new, not due for a re-post
@@ -86,10 +89,10 @@ def test_warning_pages_only_when_sustained_and_resolves(tmp_path: Path, fake_am:
                                       "alerts.resolve_after_checks": 2})
     runner = make_runner(config, model=KeywordModel(), clock=clock)
     for i in range(2):
-        write_spool(tmp_path / "spool", "web1", f"{i}.log", f"[ {i}.0] TEST-WARN-thermal cpu{i}\n")
+        write_spool(tmp_path / "spool", "web1", f"{i}.log", f"[ {i}.0] TEST-WARN-thermal cpu7\n")
         cycle(runner)
     assert fake_am.alerts() == []
-    write_spool(tmp_path / "spool", "web1", "2.log", "[ 3.0] TEST-WARN-thermal cpu2\n")
+    write_spool(tmp_path / "spool", "web1", "2.log", "[ 3.0] TEST-WARN-thermal cpu7\n")
     cycle(runner)
     (fired,) = fake_am.alerts()
     assert fired["labels"]["severity"] == "warning"
@@ -263,9 +266,10 @@ def test_alertmanager_down_then_up_no_duplicate(tmp_path: Path, fake_am: FakeAle
 
 
 def test_fire_and_resolve_in_one_cycle_are_both_posted(tmp_path: Path, fake_am: FakeAlertmanager) -> None:
-    config = make_config(tmp_path, **{"alerts.alertmanager_url": fake_am.url, "alerts.resolve_after_checks": 1})
+    config = make_config(tmp_path, **{"alerts.alertmanager_url": fake_am.url, "alerts.resolve_after_checks": 1,
+                                      "alerts.warning_min_checks": 1})
     runner = make_runner(config, model=KeywordModel())
-    write_spool(tmp_path / "spool", "a", "1.log", "[ 1.0] TEST-CRIT-thermal hot\n", age=200)
+    write_spool(tmp_path / "spool", "a", "1.log", "[ 1.0] TEST-WARN-thermal hot\n", age=200)
     write_spool(tmp_path / "spool", "a", "2.log", "[ 2.0] cool again\n", age=100)
     cycle(runner)
     states = [(a["startsAt"], a["endsAt"]) for a in fake_am.alerts()]

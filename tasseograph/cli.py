@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
@@ -64,13 +64,15 @@ def analyze(file: BinaryIO, model: str | None, prompt: str | None, host: str | N
     from tasseograph.sniff import not_a_kernel_log
 
     options: dict[str, Any] = {"redact": False} if no_redact else {}
-    verdicts = []
-    for i, part in enumerate(iter_deltas(file, host=host, chunk_lines=chunk_lines)):
-        if i == 0 and (reason := not_a_kernel_log(part.delta)):
-            name = getattr(file, "name", "-")
-            click.echo(f"warning: {name}: this does not look like a kernel log ({reason}); judged anyway", err=True)
-        verdicts.append(counted(analyze_delta(part.delta, model=model, prompt=prompt, **options), part.lines))
-    verdict = combine_verdicts(verdicts)
+    def verdicts() -> Iterator[Verdict]:
+        # One chunk's verdict at a time: combine_verdicts folds each in, so memory stays bounded.
+        for i, part in enumerate(iter_deltas(file, host=host, chunk_lines=chunk_lines)):
+            if i == 0 and (reason := not_a_kernel_log(part.delta)):
+                name = getattr(file, "name", "-")
+                click.echo(f"warning: {name}: this does not look like a kernel log ({reason}); judged anyway", err=True)
+            yield counted(analyze_delta(part.delta, model=model, prompt=prompt, **options), part.lines)
+
+    verdict = combine_verdicts(verdicts())
     click.echo(verdict.model_dump_json(indent=2) if fmt == "json" else format_text(verdict))
     _exit_if_at_least(verdict.status, fail_on)
     if verdict.degraded and not allow_degraded:

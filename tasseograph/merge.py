@@ -67,32 +67,79 @@ def place(findings: Iterable[Finding], lines: Sequence[KernelLine]) -> None:
         f.first_seen, f.last_seen = _span(at, lines)
 
 
+MAX_DEVICES = 50
+"""Devices one signal keeps findings of over a long input; further devices fold into one finding
+("on 212 more devices"), so a file whose every line names a new device cannot grow without bound."""
+
+
 def merge_chunks(findings: Iterable[Finding]) -> list[Finding]:
     """One finding per problem over consecutive chunks of one input.
 
     Findings of one signal on one device (and category and host) merge, as do model findings
     with the same category and summary: the count adds up, the severity is the worst, the
     first and last lines are the earliest and latest, and the evidence keeps the first chunk's
-    lines plus the last line seen. Order is that of first appearance.
+    lines plus the last line seen. Order is that of first appearance. Past ``MAX_DEVICES``
+    devices of one signal, the rest merge into one finding with no device.
     """
-    out: dict[tuple[Any, ...], Finding] = {}
-    first_evidence: dict[tuple[Any, ...], list[str]] = {}
-    for f in findings:
-        key = _chunk_key(f)
-        seen = out.get(key)
-        if seen is None:
-            out[key] = f.model_copy()
-            first_evidence[key] = f.evidence.splitlines()
-            continue
-        seen.count += f.count
-        if STATUS_RANK[f.severity] > STATUS_RANK[seen.severity]:
-            seen.severity = f.severity
-        seen.normalized = seen.normalized or f.normalized
-        seen.first_seen = seen.first_seen or f.first_seen
-        seen.last_seen = f.last_seen or seen.last_seen
-        head = first_evidence[key][: MAX_EVIDENCE - 1]
-        seen.evidence = "\n".join([*head, *(line for line in f.evidence.splitlines()[-1:] if line not in head)])
-    return list(out.values())
+    merger = ChunkMerger()
+    merger.add(findings)
+    return merger.findings()
+
+
+class ChunkMerger:
+    """``merge_chunks`` as a running fold: add each chunk's findings as it is judged (memory stays
+    bounded by the problems, not by the chunks)."""
+
+    def __init__(self, max_devices: int = MAX_DEVICES) -> None:
+        self.max_devices = max_devices
+        self._out: dict[tuple[Any, ...], Finding] = {}
+        self._first_evidence: dict[tuple[Any, ...], list[str]] = {}
+        self._devices: dict[tuple[Any, ...], int] = {}
+        self._folded: dict[tuple[Any, ...], set[tuple[tuple[str, str], ...]]] = {}
+
+    def add(self, findings: Iterable[Finding]) -> None:
+        """Fold more findings in."""
+        for f in findings:
+            key = _chunk_key(f)
+            if key not in self._out and f.device:
+                key = self._room_for(key, f)
+            seen = self._out.get(key)
+            if seen is None:
+                self._out[key] = f.model_copy() if key[-1] != _FOLDED else _folded_copy(f)
+                self._first_evidence[key] = f.evidence.splitlines()
+                continue
+            seen.count += f.count
+            if STATUS_RANK[f.severity] > STATUS_RANK[seen.severity]:
+                seen.severity = f.severity
+            seen.normalized = seen.normalized or f.normalized
+            seen.first_seen = seen.first_seen or f.first_seen
+            seen.last_seen = f.last_seen or seen.last_seen
+            head = self._first_evidence[key][: MAX_EVIDENCE - 1]
+            seen.evidence = "\n".join([*head, *(line for line in f.evidence.splitlines()[-1:] if line not in head)])
+            if key[-1] == _FOLDED:
+                self._folded[key].add(tuple(sorted(f.device.items())))
+                seen.summary = f"{f.summary} (on {len(self._folded[key])} more devices)"
+
+    def findings(self) -> list[Finding]:
+        """The merged findings, in order of first appearance."""
+        return list(self._out.values())
+
+    def _room_for(self, key: tuple[Any, ...], f: Finding) -> tuple[Any, ...]:
+        """``key`` while the signal has room for another device, else its folded finding's key."""
+        problem = key[:3] + key[4:]  # the key without the device
+        if self._devices.get(problem, 0) < self.max_devices:
+            self._devices[problem] = self._devices.get(problem, 0) + 1
+            return key
+        folded = (*problem, _FOLDED)
+        self._folded.setdefault(folded, set()).add(tuple(sorted(f.device.items())))
+        return folded
+
+
+_FOLDED = "more devices"
+
+
+def _folded_copy(f: Finding) -> Finding:
+    return f.model_copy(update={"device": {}, "summary": f"{f.summary} (on 1 more device)"})
 
 
 def _chunk_key(f: Finding) -> tuple[Any, ...]:

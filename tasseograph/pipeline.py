@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from tasseograph.config import default_model_name
 from tasseograph.errors import UsageError
-from tasseograph.merge import merge_chunks
+from tasseograph.merge import ChunkMerger
 from tasseograph.models.base import Model
 from tasseograph.models.registry import get_model
 from tasseograph.parsing import parse_delta
-from tasseograph.schema import CompressionStats, Delta, Usage, Verdict, worst_status
+from tasseograph.schema import CompressionStats, Delta, NovelLine, Status, Usage, Verdict, worst_status
 from tasseograph.stages import Options, prepare, run
 
 if TYPE_CHECKING:  # prompts (and jinja2) load only for models that render one
@@ -108,37 +108,49 @@ async def analyze_async(
     return await run(prepare(to_delta(delta, host), opts), the_model, the_prompt, opts)
 
 
-def combine_verdicts(verdicts: Sequence[Verdict]) -> Verdict:
+MAX_NOVEL = 1000
+"""Novel lines a combined verdict lists (the first ones); a huge unknown input cannot grow it."""
+
+
+def combine_verdicts(verdicts: Iterable[Verdict]) -> Verdict:
     """One verdict for a delta that was analyzed in consecutive chunks (bounded memory).
 
-    Status is the worst; findings of one problem merge across chunks (``merge.merge_chunks``:
-    one signal on one device is one finding with its total count and first/last line);
-    usage, cost and latency add up; the first model error (if any) is kept; the novel lines of
-    every chunk are listed.
+    Takes the chunks' verdicts one at a time (a generator is consumed as it goes, so only the
+    running totals are kept). Status is the worst; findings of one problem merge across chunks
+    (``merge.merge_chunks``: one signal on one device is one finding with its total count and
+    first/last line); usage, cost and latency add up; the first model error (if any) is kept;
+    the first ``MAX_NOVEL`` novel lines are listed.
     """
-    if not verdicts:
-        raise UsageError("combine_verdicts() needs at least one verdict")
-    first = verdicts[0]
-    usage = Usage()
+    first: Verdict | None = None
+    merger = ChunkMerger()
+    usage, stats = Usage(), CompressionStats()
+    status: Status = "ok"
+    cost = latency = 0.0
+    all_skipped, escalated = True, False
+    error = None
+    suppressed: dict[str, None] = {}
+    novel: list[NovelLine] = []
     for v in verdicts:
+        first = first or v
+        merger.add(v.findings)
         usage = usage + v.usage
-    stats = CompressionStats(
-        lines_in=sum(v.compression.lines_in for v in verdicts),
-        lines_out=sum(v.compression.lines_out for v in verdicts),
-        tokens_before=sum(v.compression.tokens_before for v in verdicts),
-        tokens_after=sum(v.compression.tokens_after for v in verdicts),
-        truncated=any(v.compression.truncated for v in verdicts),
-    )
+        c = v.compression
+        stats = CompressionStats(
+            lines_in=stats.lines_in + c.lines_in, lines_out=stats.lines_out + c.lines_out,
+            tokens_before=stats.tokens_before + c.tokens_before, tokens_after=stats.tokens_after + c.tokens_after,
+            truncated=stats.truncated or c.truncated,
+        )
+        status = worst_status([status, v.status])
+        cost, latency = cost + v.cost_usd, latency + v.latency_s
+        all_skipped, escalated = all_skipped and v.skipped, escalated or v.escalated
+        error = error or v.model_error
+        suppressed.update(dict.fromkeys(v.suppressed))
+        novel.extend(v.novel[: MAX_NOVEL - len(novel)])
+    if first is None:
+        raise UsageError("combine_verdicts() needs at least one verdict")
     return Verdict(
-        status=worst_status([v.status for v in verdicts]),
-        findings=merge_chunks(f for v in verdicts for f in v.findings),
-        host=first.host, model=first.model, prompt=first.prompt, usage=usage,
-        cost_usd=sum(v.cost_usd for v in verdicts), latency_s=sum(v.latency_s for v in verdicts),
-        skipped=all(v.skipped for v in verdicts),
-        escalated=any(v.escalated for v in verdicts),
-        skip_reason=first.skip_reason if all(v.skipped for v in verdicts) else None,
-        model_error=next((v.model_error for v in verdicts if v.model_error), None),
-        suppressed=list(dict.fromkeys(s for v in verdicts for s in v.suppressed)),
-        compression=stats,
-        novel=[n for v in verdicts for n in v.novel],
+        status=status, findings=merger.findings(), host=first.host, model=first.model, prompt=first.prompt,
+        usage=usage, cost_usd=cost, latency_s=latency, skipped=all_skipped, escalated=escalated,
+        skip_reason=first.skip_reason if all_skipped else None, model_error=error, suppressed=list(suppressed),
+        compression=stats, novel=novel,
     )

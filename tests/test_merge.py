@@ -69,3 +69,29 @@ def test_model_findings_are_placed_by_their_quoted_lines() -> None:
                 evidence="nvme nvme0: I/O 13 QID 3 timeout, aborting")
     place([f], delta.lines)
     assert f.first_seen == f.last_seen == Seen(lineno=2, time=datetime.fromtimestamp(1733500000, UTC))
+
+
+def test_past_max_devices_one_signal_folds_further_devices_into_one_finding() -> None:
+    from tasseograph.merge import MAX_DEVICES
+
+    chunks = [_signal(1, float(i), float(i), device={"pci": f"0000:{i // 256:02x}:{i % 256:02x}.0"})
+              for i in range(MAX_DEVICES + 12)]
+    merged = merge_chunks([*chunks, chunks[MAX_DEVICES + 3]])  # a folded device seen again counts once
+    kept, folded = merged[:MAX_DEVICES], merged[MAX_DEVICES:]
+    assert [f.device["pci"] for f in kept] == [c.device["pci"] for c in chunks[:MAX_DEVICES]]
+    (rest,) = folded
+    assert rest.device == {} and rest.count == 13 and rest.summary.endswith("(on 12 more devices)")
+    assert rest.severity == "critical" and rest.first_seen.monotonic == float(MAX_DEVICES)
+
+
+def test_combine_verdicts_folds_a_generator_of_chunk_verdicts() -> None:
+    from tasseograph.pipeline import combine_verdicts
+    from tasseograph.schema import Verdict
+
+    def chunks():  # consumed once, as the CLI hands them over
+        for i in range(3):
+            yield Verdict(status="critical" if i == 1 else "ok", host="db-17", model="rules",
+                          findings=[_signal(1, float(i), float(i))] if i else [])
+
+    combined = combine_verdicts(chunks())
+    assert combined.status == "critical" and [(f.count, f.signal_id) for f in combined.findings] == [(2, "edac.ue")]

@@ -1,0 +1,129 @@
+"""``tasseograph run --state postgresql://...``: the runner on a real PostgreSQL, one runner and several.
+
+The password in the URL appears in no output; a server that cannot be reached is one line and a
+non-zero exit. Several runners sharing one database (one per process, as in production) store
+each delta's verdict once and post each alert transition from one runner.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.pgserver import PASSWORD, PgServer
+from tests.runner.conftest import CRITICAL_LINE, FakeAlertmanager, write_spool
+
+TASSEOGRAPH = [sys.executable, "-c", "from tasseograph.cli import main; main()"]
+ROUTINE = "usb 1-1: new high-speed USB device number 2 using xhci_hcd"
+
+
+def pg_config(root: Path, url: str, am_url: str, *, lease: float = 5.0, claim_batch: int = 1000) -> Path:
+    """A runner config on ``url`` over ``root/spool`` with the rules model."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "tasseograph.toml"
+    path.write_text(f"""state = "{url}"
+[model]
+name = "rules"
+[sources.spool]
+dir = "{root / 'spool'}"
+settle = 0
+[polling]
+adaptive = false
+[store]
+lease = {lease}
+claim_batch = {claim_batch}
+[alerts]
+alertmanager_url = "{am_url}"
+warning_min_checks = 2
+warning_window = "1d"
+resolve_after_checks = 2
+resolve_after = 0
+resolve_quiet = 0
+repost = "1d"
+""", encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def run_once(config: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*TASSEOGRAPH, "run", "--once", "--config", str(config), *extra], capture_output=True,
+                          text=True, timeout=180, check=False)
+
+
+def verdicts(url: str) -> list[tuple[str, str]]:
+    import psycopg  # the pg fixtures skip (or fail in CI) first when it is missing
+
+    with psycopg.connect(url) as conn:
+        return [(r[0], r[1]) for r in conn.execute("SELECT ref, verdict FROM verdicts ORDER BY ref")]
+
+
+def test_a_runner_on_postgresql_stores_verdicts_and_alerts_and_never_shows_the_password(
+        tmp_path: Path, pg_url: str) -> None:
+    am = FakeAlertmanager()
+    try:
+        config = pg_config(tmp_path, pg_url, am.url)
+        write_spool(tmp_path / "spool", "web1", "0001.log", f"[10.000] {CRITICAL_LINE}\n")
+        write_spool(tmp_path / "spool", "db2", "0001.log", f"[11.000] {ROUTINE}\n")
+        done = run_once(config, "-vv")
+        assert done.returncode == 0, done.stderr
+        assert PASSWORD not in done.stdout + done.stderr
+        assert "***" in done.stderr or "127.0.0.1" not in done.stderr  # shown masked where shown at all
+        stored = {ref.split("/")[0]: json.loads(v)["status"] for ref, v in verdicts(pg_url)}
+        assert stored == {"web1": "critical", "db2": "ok"}
+        assert [a["labels"]["host"] for a in am.alerts() if a["labels"].get("severity") == "critical"] == ["web1"]
+        assert not list((tmp_path / "spool").rglob("*.log"))  # judged files are deleted as with SQLite
+
+        check = subprocess.run([*TASSEOGRAPH, "state", "check", "--config", str(config)], capture_output=True,
+                               text=True, timeout=60, check=False)
+        assert check.returncode == 0, check.stderr
+        assert PASSWORD not in check.stdout + check.stderr
+        assert "verdicts" in check.stdout and "schema version" in check.stdout
+
+        backup = subprocess.run([*TASSEOGRAPH, "state", "backup", str(tmp_path / "copy.db"), "--config", str(config)],
+                                capture_output=True, text=True, timeout=60, check=False)
+        assert backup.returncode != 0 and "pg_dump" in backup.stderr and "Traceback" not in backup.stderr
+        assert PASSWORD not in backup.stderr
+    finally:
+        am.close()
+
+
+@pytest.mark.parametrize("problem", ["wrong password", "no server"])
+def test_an_unusable_postgresql_is_one_line_and_a_non_zero_exit(tmp_path: Path, pg_server: PgServer,
+                                                                  problem: str) -> None:
+    if problem == "wrong password":
+        url = pg_server.url().replace(PASSWORD, "not-the-" + PASSWORD)
+    else:
+        import psycopg
+
+        with psycopg.connect(pg_server.url()) as conn:  # a port nothing listens on: the server's, plus one
+            (port,) = conn.execute("SHOW port").fetchone()
+        url = pg_server.url().replace(f":{port}/", f":{int(port) + 1}/")
+    write_spool(tmp_path / "spool", "web1", "0001.log", f"[10.000] {CRITICAL_LINE}\n")
+    done = subprocess.run([*TASSEOGRAPH, "run", "--once", "--state", url, "--spool", str(tmp_path / "spool"),
+                           "--model", "rules"], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "PostgreSQL" in lines[0] and "Traceback" not in done.stderr, done.stderr
+    assert PASSWORD not in done.stderr and PASSWORD not in done.stdout
+    assert (tmp_path / "spool" / "web1" / "0001.log").exists()  # nothing read, nothing lost
+
+
+def test_two_runners_started_at_once_migrate_once(pg_url: str) -> None:
+    from tasseograph.store import open_store
+    from tasseograph.store.schema import SCHEMA_VERSION
+
+    code = ("import sys; from tasseograph.store import open_store; "
+            "open_store(sys.argv[1]).close()")
+    procs = [subprocess.Popen([sys.executable, "-c", code, pg_url], stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, errors
+    store = open_store(pg_url)
+    try:
+        assert store.get_meta("schema_version") == SCHEMA_VERSION
+    finally:
+        store.close()

@@ -2,8 +2,8 @@
 
 ``--state postgresql://user@host/db`` (or the config key ``state``). The driver is
 ``psycopg[binary]``: its wheel carries libpq, so nothing is built and the runner does not depend
-on the machine's libpq version; it is imported only when a URL is given (``pip install
-'tasseograph[postgres]'``). The password comes from the URL, ``PGPASSWORD`` or ``~/.pgpass``
+on the machine's libpq version; it is imported only when a URL is given (the ``postgres``
+extra: ``pip install -e '.[postgres]'`` in the checkout). The password comes from the URL, ``PGPASSWORD`` or ``~/.pgpass``
 (libpq's own rules) and never appears in a message: the URL is shown masked.
 
 Transactions run at READ COMMITTED. What several runners do at once is made safe by the
@@ -37,7 +37,7 @@ MIGRATION_LOCK = "tasseograph schema migration"
 RETRIES = 8
 """Times a transaction is run again after a deadlock or serialization failure."""
 CONNECT_TIMEOUT = 10
-INSTALL_HINT = "pip install 'tasseograph[postgres]' (psycopg 3)"
+INSTALL_HINT = "pip install 'psycopg[binary]' (psycopg 3; in the checkout: pip install -e '.[postgres]')"
 
 
 def _psycopg() -> Any:

@@ -42,6 +42,7 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
                    "tasseograph.cases", "tasseograph.paths", "tasseograph.provenance", "tasseograph.clibase"),
     "eval": ("tasseograph.eval",),
     "runner": ("tasseograph.runner",),
+    "store": ("tasseograph.store",),
 }
 """The drawing's boxes: each module belongs to the component whose longest prefix it has (the
 package itself, ``api``, holds only ``tasseograph/__init__.py``: a new module needs a box)."""

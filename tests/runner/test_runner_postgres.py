@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,34 @@ def test_two_runners_started_at_once_migrate_once(pg_url: str) -> None:
         assert store.get_meta("schema_version") == SCHEMA_VERSION
     finally:
         store.close()
+
+
+def test_runners_on_one_store_share_the_circuit_breaker(tmp_path: Path, pg_url: str) -> None:
+    import asyncio
+
+    from tasseograph.runner.sources import build_sources
+    from tasseograph.runner.worker import Runner
+    from tasseograph.store import open_store
+    from tests.runner.conftest import KeywordModel, api_error, make_config
+
+    def fail(_: object) -> None:
+        raise api_error()
+
+    config = make_config(tmp_path, **{"state": pg_url, "retry.failure_threshold": 2, "retry.open_for": 300,
+                                      "model.concurrency": 1})
+    models = {name: KeywordModel(fail=fail) for name in ("a", "b")}
+    runners = {name: Runner(config, open_store(pg_url), build_sources(config), model=models[name],
+                            fallback=KeywordModel(local=True, name="rules"), owner=f"runner-{name}")
+               for name in ("a", "b")}
+    try:
+        for host, name in (("h0", "a"), ("h1", "b")):  # one failure on each runner: two in the store
+            write_spool(tmp_path / "spool", host, "1.log", "[ 1.0] x\n")
+            asyncio.run(runners[name].cycle())
+        assert runners["a"].state.get_meta("circuit")["state"] == "open"
+        write_spool(tmp_path / "spool", "h2", "1.log", "[ 1.0] TEST-CRIT-memory dimm\n")
+        report = asyncio.run(runners["a"].cycle())
+        assert [len(m.calls) for m in models.values()] == [1, 1]  # a saw b's failure: no call while open
+        assert report.interim == 1 and runners["a"].state.queue_stats(time.time())[0] == 3
+    finally:
+        for runner in runners.values():
+            runner.state.close()

@@ -17,35 +17,18 @@ import pytest
 
 from tests.pgserver import PASSWORD, PgServer
 from tests.runner.conftest import CRITICAL_LINE, FakeAlertmanager, write_spool
+from tests.runner.test_runner_crash import write_config
 
 TASSEOGRAPH = [sys.executable, "-c", "from tasseograph.cli import main; main()"]
 ROUTINE = "usb 1-1: new high-speed USB device number 2 using xhci_hcd"
 
 
 def pg_config(root: Path, url: str, am_url: str, *, lease: float = 5.0, claim_batch: int = 1000) -> Path:
-    """A runner config on ``url`` over ``root/spool`` with the rules model."""
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / "tasseograph.toml"
-    path.write_text(f"""state = "{url}"
-[model]
-name = "rules"
-[sources.spool]
-dir = "{root / 'spool'}"
-settle = 0
-[polling]
-adaptive = false
-[store]
-lease = {lease}
-claim_batch = {claim_batch}
-[alerts]
-alertmanager_url = "{am_url}"
-warning_min_checks = 2
-warning_window = "1d"
-resolve_after_checks = 2
-resolve_after = 0
-resolve_quiet = 0
-repost = "1d"
-""", encoding="utf-8")
+    """The crash test's config (rules model, spool in ``root``) on ``url``, with ``[store]`` keys."""
+    path = write_config(root, am_url)
+    sqlite = root / "state.db"
+    text = path.read_text(encoding="utf-8").replace(f'state = "{sqlite}"', f'state = "{url}"', 1)
+    path.write_text(f"{text}[store]\nlease = {lease}\nclaim_batch = {claim_batch}\n", encoding="utf-8")
     path.chmod(0o600)
     return path
 

@@ -52,8 +52,13 @@ def test_a_runner_on_postgresql_stores_verdicts_and_alerts_and_never_shows_the_p
         config = pg_config(tmp_path, pg_url, am.url)
         write_spool(tmp_path / "spool", "web1", "0001.log", f"[10.000] {CRITICAL_LINE}\n")
         write_spool(tmp_path / "spool", "db2", "0001.log", f"[11.000] {ROUTINE}\n")
-        done = run_once(config, "-vv")
+        done = run_once(config, "-vv", "--textfile", str(tmp_path / "metrics.prom"))
         assert done.returncode == 0, done.stderr
+        metrics = (tmp_path / "metrics.prom").read_text(encoding="utf-8")
+        assert 'dmesg_llm_issues_total{category="memory",host="web1",severity="critical"} 1.0' in metrics
+        listed = subprocess.run([*TASSEOGRAPH, "findings", "--config", str(config)], capture_output=True, text=True,
+                                timeout=60, check=False)
+        assert listed.returncode == 0 and "web1" in listed.stdout and "edac" in listed.stdout, listed.stderr
         assert PASSWORD not in done.stdout + done.stderr
         assert "***" in done.stderr or "127.0.0.1" not in done.stderr  # shown masked where shown at all
         stored = {ref.split("/")[0]: json.loads(v)["status"] for ref, v in verdicts(pg_url)}

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.browser import CHROMIUM_FLAGS, SCREENSHOT_WIDTH, VIEWPORT, chromium
+from tests.browser import CHROMIUM_FLAGS, SCREENSHOT_WIDTH, VIEWPORT, chromium, save_png
 
 
 @contextmanager
@@ -45,18 +45,6 @@ def browser(base: str, *, viewport: dict[str, int] | None = None) -> Iterator[tu
             yield ctx.new_page(), elsewhere
         finally:
             ctx.close()
-
-
-def save_png(raw: bytes, png: Path) -> Path:
-    """``raw`` PNG bytes palette-compressed for the repository, at ``png``."""
-    from PIL import Image
-
-    png.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(suffix=".png") as tmp:
-        Path(tmp.name).write_bytes(raw)
-        with Image.open(tmp.name) as im:
-            im.convert("RGB").quantize(colors=128).save(png, optimize=True)
-    return png
 
 
 def fleet_screenshot(base: str, png: Path, *, width: int = SCREENSHOT_WIDTH) -> Path:

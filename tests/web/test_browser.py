@@ -12,8 +12,8 @@ import pytest
 
 from tasseograph.fleet.inventory import load_inventory
 from tasseograph.web.pages import Site
-from tests.browser import require_chromium
-from tests.web.browse import browser, save_png
+from tests.browser import require_chromium, save_png
+from tests.web.browse import browser
 from tests.web.conftest import FIRST_PASS, SCRIPT, Fleet
 from tests.web.serving import served
 

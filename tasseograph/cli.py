@@ -28,9 +28,10 @@ EXIT_FAIL_ON = 1
 EXIT_DEGRADED = 3
 """Exit code of ``analyze`` when the model failed and the verdict rests on the signals alone."""
 RUNNER_COMMANDS = "tasseograph.runner.cli:commands"
+WEB_COMMANDS = "tasseograph.web.cli:commands"
 
 
-@click.group(cls=Group, lazy=[RUNNER_COMMANDS])
+@click.group(cls=Group, lazy=[RUNNER_COMMANDS, WEB_COMMANDS])
 @click.version_option(version=__version__, prog_name="tasseograph")
 def main() -> None:
     """Flag hardware degradation in kernel logs (dmesg, kmsg, journal, syslog)."""

@@ -43,6 +43,7 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
     "eval": ("tasseograph.eval",),
     "runner": ("tasseograph.runner",),
     "store": ("tasseograph.store",),
+    "web": ("tasseograph.web",),
 }
 """The drawing's boxes: each module belongs to the component whose longest prefix it has (the
 package itself, ``api``, holds only ``tasseograph/__init__.py``: a new module needs a box)."""
@@ -181,10 +182,10 @@ def test_the_drawing_matches_the_code() -> None:
 
 
 def test_dashed_edges_are_the_lazily_loaded_commands() -> None:
-    from tasseograph.cli import RUNNER_COMMANDS
+    from tasseograph.cli import RUNNER_COMMANDS, WEB_COMMANDS
 
     _, dashed = drawn_edges()
-    assert dashed == {("cli", component(RUNNER_COMMANDS.partition(":")[0]))}
+    assert dashed == {("cli", component(name.partition(":")[0])) for name in (RUNNER_COMMANDS, WEB_COMMANDS)}
 
 
 def test_metric_names_are_written_only_in_runner_metrics() -> None:

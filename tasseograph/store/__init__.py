@@ -27,7 +27,7 @@ URL_SCHEMES = ("postgresql://", "postgres://")
 
 __all__ = [
     "DEFAULT_LEASE", "URL_SCHEMES", "Chunk", "CursorUpdate", "Event", "QueuedDelta", "Snapshot", "Store",
-    "is_url", "open_store", "shown", "store_errors",
+    "is_url", "open_store", "shown", "store_errors", "without_password",
 ]
 
 
@@ -49,12 +49,26 @@ def shown(location: str | Path) -> str:
     return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, safe="*")))
 
 
+def without_password(location: str | Path) -> str:
+    """The location as a command to copy names it: a URL without its password (libpq then reads it
+    from ``PGPASSWORD`` or ``~/.pgpass``), user, host and options kept."""
+    if not is_url(location):
+        return str(location)
+    parts = urllib.parse.urlsplit(str(location))
+    netloc = parts.netloc.rpartition("@")
+    if netloc[1]:
+        user = netloc[0].partition(":")[0]
+        parts = parts._replace(netloc=f"{user}@{netloc[2]}" if user else netloc[2])
+    query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query) if k.lower() != "password"]
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
+
+
 def open_store(location: str | Path, *, migrate: bool = True, readonly: bool = False,
                lease: float = DEFAULT_LEASE, application: str = "tasseograph") -> Store:
     """Open the store at ``location`` (a path or a ``postgresql://`` URL), migrated to this version.
 
     A SQLite file is checked first and backed up before a migration (``sqlitecheck.open_state``);
-    ``readonly`` opens it without writing (the metrics exporter's scrapes).
+    ``readonly`` opens either without writing or migrating (the metrics exporter, the fleet page).
 
     Raises:
         StateError: the store cannot be opened, is damaged, or a newer tasseograph wrote it.
@@ -65,7 +79,7 @@ def open_store(location: str | Path, *, migrate: bool = True, readonly: bool = F
         from tasseograph.store.postgres import PostgresStore
 
         store = PostgresStore(str(location), shown=shown(location), migrate=migrate and not readonly,
-                              application=application)
+                              application=application, readonly=readonly)
     elif readonly:
         from tasseograph.store.sqlite import SQLiteStore
 

@@ -53,10 +53,13 @@ class PostgresStore(Store):
 
     dialect = POSTGRES
 
-    def __init__(self, url: str, *, shown: str, migrate: bool = True, application: str = "tasseograph") -> None:
+    def __init__(self, url: str, *, shown: str, migrate: bool = True, application: str = "tasseograph",
+                 readonly: bool = False) -> None:
         self.url = url
         self.location = shown
         self.application = application
+        self.readonly = readonly
+        """Every transaction read-only (the metrics exporter, the fleet page): the server refuses writes."""
         self._pg = _psycopg()
         self.conn: Any = None
         self._connect()
@@ -67,6 +70,8 @@ class PostgresStore(Store):
         try:
             self.conn = self._pg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT,
                                          application_name=self.application)
+            if self.readonly:
+                self.conn.execute("SET default_transaction_read_only = on")
         except self._pg.Error as exc:
             raise StateError(f"cannot connect to PostgreSQL at {self.location}: {self._clean(exc)}; check that the "
                              "server runs and the URL, user and password (PGPASSWORD or ~/.pgpass) are right",

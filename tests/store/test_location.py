@@ -9,7 +9,7 @@ import pytest
 
 from tasseograph.errors import UsageError
 from tasseograph.runner.config import RunnerConfig
-from tasseograph.store import is_url, open_store, shown
+from tasseograph.store import is_url, open_store, shown, without_password
 
 
 @pytest.mark.parametrize(("location", "url"), [
@@ -27,6 +27,8 @@ def test_a_url_is_postgresql_anything_else_a_sqlite_file(location: str | Path, u
 def test_a_urls_password_is_never_shown(url: str) -> None:
     text = shown(url)
     assert "Hunter2-secret" not in text and "***" in text and "db1" in text
+    bare = without_password(url)
+    assert "Hunter2-secret" not in bare and "***" not in bare and bare.startswith("postgresql://tg@db1")
 
 
 def test_the_config_keeps_a_url_a_url_and_a_path_a_path() -> None:

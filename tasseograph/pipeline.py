@@ -128,6 +128,8 @@ def combine_verdicts(verdicts: Sequence[Verdict]) -> Verdict:
         tokens_before=sum(v.compression.tokens_before for v in verdicts),
         tokens_after=sum(v.compression.tokens_after for v in verdicts),
         truncated=any(v.compression.truncated for v in verdicts),
+        folded_lines=sum(v.compression.folded_lines for v in verdicts),
+        folded_templates=sum(v.compression.folded_templates for v in verdicts),
     )
     return Verdict(
         status=worst_status([v.status for v in verdicts]),

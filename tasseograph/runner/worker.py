@@ -42,7 +42,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tasseograph.batch import finish_batch, render_batch
+from tasseograph.batch import finish_batch, group_calls, render_batch
 from tasseograph.errors import AlertError, SourceError
 from tasseograph.models.base import Model
 from tasseograph.models.registry import get_model
@@ -294,16 +294,7 @@ class Runner:
     def _groups(self, calls: list[_Work]) -> list[list[_Work]]:
         if self.batch_prompt is None:
             return [[w] for w in calls]
-        groups: list[list[_Work]] = []
-        for w in calls:
-            # One block per host in a batch prompt: a host's second delta goes to another call.
-            target = next((g for g in groups if len(g) < self.config.model.batch_size
-                           and all(x.queued.host != w.queued.host for x in g)), None)
-            if target is None:
-                groups.append([w])
-            else:
-                target.append(w)
-        return groups
+        return group_calls(calls, self.config.model.batch_size, lambda w: w.queued.host)
 
     def _render(self, works: list[_Work]) -> _Group:
         if self.batch_prompt is not None and len(works) > 1:

@@ -132,10 +132,11 @@ def _read(path: Path, root: Path) -> bytes:
     name = path.relative_to(root)
     try:
         data = path.read_bytes()
-        return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
     except OSError as exc:
         raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
-    except (EOFError, zlib.error) as exc:
+    try:
+        return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
         raise InputError(f"{name}: not a readable gzip file: {exc}") from None
 
 

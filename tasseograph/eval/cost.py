@@ -26,12 +26,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from tasseograph.compress import estimate_tokens
-from tasseograph.eval.costreplay import Call, Replay
-from tasseograph.eval.logdir import HostLines, LogDir
+from tasseograph.eval.costreplay import Call, EvidenceTest, Replay, ReplaySettings, run_replay
+from tasseograph.eval.logdir import HostLines, LogDir, read_logdir
 from tasseograph.eval.metrics import percentile
 from tasseograph.pricing import Price, get_price
 
@@ -244,6 +245,17 @@ def cost_report(logs: LogDir, replay: Replay, pricing: Pricing | None = None) ->
         unpriced=[h.host for h in hosts if h.usd_per_month is None], levers=rows,
         tokens=_tokens(replay), hosts=hosts, notes=_notes(replay, price),
     )
+
+
+def cost_of_logdir(root: Path | str, settings: ReplaySettings | None = None, pricing: Pricing | None = None, *,
+                   evidence: EvidenceTest | None = None) -> CostReport:
+    """Read, replay and price a folder of per-host kernel logs (``tasseograph-eval cost``'s work).
+
+    ``settings`` defaults to the runner's defaults with the baseline and folding on, every 5
+    minutes; ``cost_keys`` of the result gives the two figures ``fleet.json`` carries.
+    """
+    logs = read_logdir(root)
+    return cost_report(logs, run_replay(logs, settings or ReplaySettings(), evidence=evidence), pricing)
 
 
 def cost_keys(report: CostReport) -> dict[str, float | None]:

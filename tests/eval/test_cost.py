@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tasseograph.errors import TasseographError
-from tasseograph.eval.cost import Pricing, cost_keys, cost_report
+from tasseograph.eval.cost import Pricing, cost_keys, cost_of_logdir, cost_report
 from tasseograph.eval.costreplay import ReplaySettings, run_replay
 from tasseograph.eval.logdir import LogDir, read_logdir
 from tasseograph.stages import Options
@@ -123,3 +123,9 @@ def test_a_log_that_begins_at_a_boot_prices_the_boot_apart(tmp_path: Path) -> No
     host = cost_report(logs, run_replay(logs, _settings(fold=True))).hosts[0]
     assert host.clock == "monotonic" and host.boot_usd is not None and host.boot_usd > 0
     assert host.usd_per_month is not None and host.usd_per_month > host.boot_usd
+
+
+def test_cost_of_logdir_is_the_commands_default_run(logs: LogDir) -> None:
+    report = cost_of_logdir(logs.root)
+    again = cost_report(logs, run_replay(logs, ReplaySettings()))
+    assert report.cost == again.cost and report.inputs.fold and report.inputs.baseline.startswith("on")

@@ -14,9 +14,9 @@ split across the hosts by their share of the prompt.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tasseograph.merge import merge_findings
 from tasseograph.models.base import Model, ModelRequest
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from tasseograph.prompts import Prompt
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 BASE_MAX_TOKENS = 512
 PER_HOST_MAX_TOKENS = 256
@@ -94,6 +96,20 @@ def finish_batch(items: Sequence[Prepared], rendered: Rendered, judged: Judged, 
         findings = merge_findings(by_item[i], it.hits, floor=opts.signal_floor, lines=it.delta.lines)
         result.verdicts.append(verdict_of(it, findings, judged, model, prompt, share=share, stats=rendered.stats(i)))
     return result
+
+
+def group_calls(items: Sequence[_T], size: int, host: Callable[[_T], str]) -> list[list[_T]]:
+    """Items in calls of at most ``size``, in order, first fit; one block per host in a batch
+    prompt, so a host's second delta goes to another call."""
+    groups: list[list[_T]] = []
+    for item in items:
+        name = host(item)
+        target = next((g for g in groups if len(g) < size and all(host(x) != name for x in g)), None)
+        if target is None:
+            groups.append([item])
+        else:
+            target.append(item)
+    return groups
 
 
 async def analyze_batch(items: Sequence[Prepared], model: Model, prompt: Prompt, opts: Options) -> BatchResult:

@@ -139,6 +139,8 @@ def combine_verdicts(verdicts: Iterable[Verdict]) -> Verdict:
             lines_in=stats.lines_in + c.lines_in, lines_out=stats.lines_out + c.lines_out,
             tokens_before=stats.tokens_before + c.tokens_before, tokens_after=stats.tokens_after + c.tokens_after,
             truncated=stats.truncated or c.truncated,
+            folded_lines=stats.folded_lines + c.folded_lines,
+            folded_templates=stats.folded_templates + c.folded_templates,
         )
         status = worst_status([status, v.status])
         cost, latency = cost + v.cost_usd, latency + v.latency_s

@@ -191,6 +191,11 @@ class CompressionStats(BaseModel):
     tokens_after: int = 0
     """Estimated tokens of the text actually sent."""
     truncated: bool = False
+    folded_lines: int = 0
+    """Lines of the host's usual templates and known noise folded into one summary line
+    (baseline-aware compression)."""
+    folded_templates: int = 0
+    """Templates those folded lines belong to."""
 
 
 class ModelFailure(BaseModel):

@@ -5,8 +5,8 @@ prepare -> ``Prepared`` -> render -> ``Rendered`` -> judge -> ``Judged`` -> fini
 * **prepare**: detect the catalogue signals once, set aside the ones an operator muted, decide
   whether the model may be skipped (pre-filter, then the host's baseline), and mark the lines
   new to the host or the fleet (``tasseograph.novelty``).
-* **render**: compress (new lines kept and put first, tagged), redact and render the prompt
-  (nothing for local models).
+* **render**: compress (new lines kept and put first, tagged; with ``fold``, the host's usual
+  templates folded into one summary line), redact and render the prompt (nothing for local models).
 * **judge**: call the model, parse its reply with the one reply parser, ask once more when
   the reply is not the contract. A failed call is recorded as a ``ModelFailure``, never raised.
 * **finish**: restore redacted text, map evidence to the delta's lines, merge the signals the
@@ -94,6 +94,10 @@ class Options:
     templates the host produced in ok deltas, at their usual rate, with no signal, is skipped
     like the pre-filter skips. The caller learns from each verdict (``HostBaseline.learn``).
     Lines whose template the host never produced are marked new (``tasseograph.novelty``)."""
+    fold: bool = False
+    """Baseline-aware compression: with a warm ``baseline``, lines of this host's usual templates
+    and known noise (``HostBaseline.usual_lines``) are folded into one summary line, so the model
+    reads what is new; signal lines, lines the catalogue matches and new lines are always sent."""
     fleet: FleetTemplates | None = None
     """The fleet's templates (``FleetTemplates.from_baselines``): lines no warm host ever produced
     are marked new to the fleet, shown to the model first, and listed in ``Verdict.novel``."""
@@ -141,6 +145,8 @@ class Prepared:
     """Operators' notes for the host, as the prompt will show them (before redaction)."""
     novel: Mapping[int, NoveltyScope] = field(default_factory=dict)
     """Lines new to the host or the fleet (index -> scope), marked when the model is asked."""
+    usual: frozenset[int] = frozenset()
+    """Lines the host's baseline calls usual, folded by compression (``Options.fold``)."""
 
     @property
     def all_hits(self) -> tuple[SignalHit, ...]:
@@ -169,7 +175,10 @@ def prepare(delta: Delta, opts: Options, *, now: float | None = None) -> Prepare
         skip = decision.reason if decision.skip else None
         jumps = decision.rate_jumps
     novel = novel_lines(delta, baseline=opts.baseline, fleet=opts.fleet, hits=hits) if skip is None else {}
-    return Prepared(delta, tuple(hits), tuple(muted), skip, jumps, opts.notes, novel)
+    usual = frozenset[int]()
+    if skip is None and opts.fold and opts.baseline is not None:
+        usual = opts.baseline.usual_lines(delta, hits, now=now, rate_jumps=jumps)
+    return Prepared(delta, tuple(hits), tuple(muted), skip, jumps, opts.notes, novel, usual)
 
 
 def split_suppressed(
@@ -237,9 +246,11 @@ def redactor_for(model: Model, opts: Options, hosts: Sequence[str]) -> Redactor 
 
 
 def pack(prepared: Prepared, opts: Options) -> Compressed:
-    """One delta's prompt lines: compressed around its signals, new lines first and tagged."""
+    """One delta's prompt lines: compressed around its signals, new lines first and tagged, the
+    host's usual lines folded (when ``prepare`` marked them)."""
     first = {i: TAGS[scope] for i, scope in prepared.novel.items()}
-    return compress(prepared.delta, prepared.hits, max_lines=opts.max_lines, enabled=opts.compress, first=first)
+    return compress(prepared.delta, prepared.hits, max_lines=opts.max_lines, enabled=opts.compress, first=first,
+                    fold=prepared.usual)
 
 
 def render(prepared: Prepared, model: Model, prompt: Prompt | None, opts: Options) -> Rendered:

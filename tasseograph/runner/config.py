@@ -211,6 +211,10 @@ class BaselineSection(_Section):
     rate_factor: float = Field(10.0, ge=1.0)
     """A baselined template whose lines in a delta exceed this multiple of its mean per ok delta
     sends the delta to the model."""
+    fold: bool = True
+    """Baseline-aware compression: in a delta the model is asked about, lines of the host's usual
+    templates and known noise are folded into one summary line ("37 lines of 5 usual templates
+    omitted"); signal lines, lines the catalogue matches and lines new to the host are always sent."""
 
     def settings(self) -> BaselineSettings:
         """The library's settings for these keys."""

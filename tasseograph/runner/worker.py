@@ -33,7 +33,8 @@ their alerts (one per finding); an interim check counts and alerts but re-checks
 host's operators' notes on its findings join its ``[hosts]`` notes for the prompt.
 
 Per-host baselines (``[baseline]``): a delta the host's baseline calls normal is finished
-without a call, like a pre-filter skip. The baseline learns only from verdicts a model gave
+without a call, like a pre-filter skip; in a delta that is sent, the host's usual lines are
+folded into one summary line (``[baseline] fold``). The baseline learns only from verdicts a model gave
 (never from skips, fallbacks or unusable replies), in the transaction that stores the verdict.
 """
 
@@ -51,7 +52,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tasseograph.batch import finish_batch, render_batch
+from tasseograph.batch import finish_batch, group_calls, render_batch
 from tasseograph.errors import AlertError, LeaseLostError, SourceError
 from tasseograph.models.base import Model
 from tasseograph.models.registry import get_model
@@ -155,7 +156,8 @@ class Runner:
         self.prompt: Prompt | None = None if self.model.local else get_prompt(mc.prompt)
         self.batch_prompt = get_prompt(mc.batch_prompt) if mc.batch_size > 1 and not self.model.local else None
         self.opts = Options(prefilter=mc.prefilter, compress=mc.compress,
-                            redact=None if self.model.local else mc.redact, max_lines=mc.max_lines)
+                            redact=None if self.model.local else mc.redact, max_lines=mc.max_lines,
+                            fold=config.baseline.enabled and config.baseline.fold)
         p = config.polling
         self.policy = PollingPolicy(p.adaptive, p.healthy_min, p.healthy_max, p.anomaly, p.anomaly_hold)
         self.budget = Budget(config.budget.daily_usd, config.budget.monthly_usd)
@@ -346,16 +348,7 @@ class Runner:
     def _groups(self, calls: list[_Work]) -> list[list[_Work]]:
         if self.batch_prompt is None:
             return [[w] for w in calls]
-        groups: list[list[_Work]] = []
-        for w in calls:
-            # One block per host in a batch prompt: a host's second delta goes to another call.
-            target = next((g for g in groups if len(g) < self.config.model.batch_size
-                           and all(x.queued.host != w.queued.host for x in g)), None)
-            if target is None:
-                groups.append([w])
-            else:
-                target.append(w)
-        return groups
+        return group_calls(calls, self.config.model.batch_size, lambda w: w.queued.host)
 
     def _render(self, works: list[_Work]) -> _Group:
         if self.batch_prompt is not None and len(works) > 1:

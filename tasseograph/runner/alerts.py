@@ -52,9 +52,11 @@ EPISODE_GAP = 0.001
 EVIDENCE_CHARS = 1000
 """Longest evidence annotation (Alertmanager notifications are not log viewers)."""
 CORE_LABELS = ("alertname", "finding_id", "host", "category", "severity")
+"""Labels no device key or fleet label may overwrite."""
 FLEET_SOURCE = "fleet"
 """``FindingRecord.source`` of findings a fleet rule raised."""
-"""Labels no device key or fleet label may overwrite."""
+FLEET_EVENT = "fleet_event"
+"""Annotation of a fleet finding's alert: the event that last changed it (trend, threshold, pattern, group)."""
 _LABEL_NAME = re.compile(r"[^a-zA-Z0-9_]")
 
 
@@ -221,7 +223,7 @@ def _annotations(record: FindingRecord) -> dict[str, str]:
                    f"since {to_iso(record.first_seen)}, regressions {record.regressions}",
         "source": record.source,
         **({"members": ", ".join(record.members)} if record.members else {}),
-        **({"fleet": str(record.details["kind"])} if record.source == FLEET_SOURCE and "kind" in record.details
+        **({FLEET_EVENT: str(record.details["kind"])} if record.source == FLEET_SOURCE and "kind" in record.details
            else {}),
     }
 

@@ -9,9 +9,13 @@ Identity (``FindingKey``; ``signal`` starts with ``fleet.``):
   device is the unit's fields as the rule counts them (a page keeps its page).
 * **A correlated group** (``fleet.group.<category or signal>``): one finding per group, opened
   under the scope it formed with (``host`` = ``rack=r12``) and fingerprinted by the group's
-  stable id; hosts that join later are sightings of it. Its labels are what its members share
-  now (``rack``, ``row``...) plus ``group_label`` naming the label the group is about, which the
-  inhibit rules of ``deploy/alertmanager/alertmanager.yml`` key on.
+  stable id; hosts that join later are sightings of it. Its labels are the places its members
+  share now (``rack``, ``row``...; cohorts such as ``model`` only when the group is about one)
+  plus ``group_label`` naming the label the group is about.
+
+Alert labels: ``fleet="stream"`` or ``fleet="group"`` (and ``group_label``), which the inhibit
+rules of ``deploy/alertmanager/alertmanager.yml`` key on: a group mutes its members' alerts of
+its category, a device's stream mutes the catalogue's warnings about that device.
 
 Severity: streams are ``warning`` (a forecast, not a failure); a group takes the worst
 severity of its members' signals. Fleet findings page at once (``alerts.wants_page``): each
@@ -46,6 +50,9 @@ from tasseograph.signals import load_signals
 GROUP_PREFIX = FLEET_PREFIX + "group."
 GROUP_LABEL = "group_label"
 """Alert label naming the inventory label a group alert is about (``rack``)."""
+FLEET_LABEL = "fleet"
+"""Alert label of fleet findings: ``stream`` (a device's rate or pattern) or ``group``; the deploy
+config's inhibit rules key on it."""
 STREAM_SEVERITY = "warning"
 SIGNAL_QUIET_S = DAY_S
 """A signal stream with no error for this long (and no rule to say otherwise) has cleared."""
@@ -112,13 +119,18 @@ def stream_sighting(event: StreamEvent, evidence: Sequence[Evidence], *, now: fl
     if isinstance(event, PatternFound):
         details["pattern"] = event.pattern.to_dict()
     return Sighting(stream_key(event.host, event.category, name, device), STREAM_SEVERITY, event.summary(),
-                    _lines(evidence), now, source=SOURCE, ref=ref, details=details)
+                    _lines(evidence), now, source=SOURCE, ref=ref, labels={FLEET_LABEL: "stream"}, details=details)
 
 
 def group_sighting(group: CorrelatedGroup, *, scope: str, category: str, evidence: Sequence[Evidence],
-                   now: float, ref: str) -> Sighting:
-    """The sighting a group forming or growing makes (``group`` as it stands after the change)."""
-    labels = {**group.labels(), GROUP_LABEL: group.label}
+                   now: float, ref: str, cohorts: Sequence[str] = ()) -> Sighting:
+    """The sighting a group forming or growing makes (``group`` as it stands after the change).
+
+    Its labels are the group's own and the places its members share; shared ``cohorts`` labels
+    (model, firmware...) are left out, as one host joining could change them and re-label the alert.
+    """
+    shared = {k: v for k, v in group.shared.items() if k not in cohorts}
+    labels = {**shared, group.label: group.value, GROUP_LABEL: group.label, FLEET_LABEL: "group"}
     data = {k: v for k, v in group.to_dict().items() if k != "summary"}
     details = {"kind": "group", "at": group.last_at, "group": data,
                "evidence": [e.to_dict() for e in evidence]}

@@ -178,7 +178,8 @@ class FleetWatch:
                 line, where = self._lines[ident]
                 first[held.event.host] = Evidence(held.event.host, where, line, held.event.at)
         evidence = sorted(first.values(), key=lambda e: (e.at, e.host))
-        return group_sighting(group, scope=scope[0], category=scope[1], evidence=evidence, now=now, ref=ref)
+        return group_sighting(group, scope=scope[0], category=scope[1], evidence=evidence, now=now, ref=ref,
+                              cohorts=self.settings.correlation.cohort_labels)
 
     # --- persistence -------------------------------------------------------------------------
 

@@ -47,9 +47,9 @@ def markdown(p: dict[str, Any]) -> str:
         ["notifications", f"{s['notifications']} ({fmt(s['notifications_per_day'])} a day)"],
         ["per-delta alerts (one per non-ok verdict)", f"{s['per_delta_alerts']}"],
         ["notification_reduction", f"{fmt(s['notification_reduction'])}x"],
-        ["incident_recall", f"{fmt(s['incident_recall'])} of {s['incidents']}"],
+        ["incident_recall", _of(s["incident_recall"], s["incidents"])],
         ["incident_precision", fmt(s["incident_precision"])],
-        ["correlated_groups_recall", f"{fmt(s['correlated_groups_recall'])} of {s['correlated_groups']}"],
+        ["correlated_groups_recall", _of(s["correlated_groups_recall"], s["correlated_groups"])],
         ["trend_lead_time_h_median", f"{fmt(s['trend_lead_time_h_median'])} h "
                                      f"({', '.join(f'{v:.1f}' for v in s['trend_lead_time_h'].values()) or 'none'})"],
         ["duplicate_alerts", s["duplicate_alerts"]],
@@ -58,6 +58,10 @@ def markdown(p: dict[str, Any]) -> str:
         ["alert episodes posted / inhibited", f"{r['alert_episodes']} / {r['inhibited']}"],
     ]
     return head + md_table(["figure", "value"], rows) + "\n"
+
+
+def _of(recall: float | None, total: int) -> str:
+    return "n/a" if recall is None else f"{fmt(recall)} ({round(recall * total)} of {total})"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import click
 
-import tasseograph
 from tasseograph.errors import UsageError
 
-CHECKOUT = Path(tasseograph.__file__).resolve().parents[1]
+CHECKOUT = Path(__file__).resolve().parents[2]
+"""The checkout this package runs from (an editable install), if it is one."""
 DEFAULT_AM_CONFIG = CHECKOUT / "deploy" / "alertmanager" / "alertmanager.yml"
 
 

@@ -32,6 +32,11 @@ findings as sightings of findings with a lifecycle, re-checks the host's open on
 their alerts (one per finding); an interim check counts and alerts but re-checks nothing. The
 host's operators' notes on its findings join its ``[hosts]`` notes for the prompt.
 
+Fleet signals (``[fleet]``, ``runner/fleetwatch.py``): the same transaction (the interim check's,
+when one came first: a delta is counted once) counts the prepared hits per host and device at
+the lines' own times, correlates hosts over the inventory, and raises fleet findings; the
+cycle's upkeep resolves those whose condition cleared.
+
 Per-host baselines (``[baseline]``): a delta the host's baseline calls normal is finished
 without a call, like a pre-filter skip; in a delta that is sent, the host's usual lines are
 folded into one summary line (``[baseline] fold``). The baseline learns only from verdicts a model gave
@@ -48,7 +53,8 @@ import random
 import socket
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +71,7 @@ from tasseograph.runner.budget import Budget, Spent, estimate_cost
 from tasseograph.runner.callcap import HOUR, CallCaps
 from tasseograph.runner.config import RunnerConfig
 from tasseograph.runner.credentials import Scrubber, known_secrets
+from tasseograph.runner.fleetwatch import FLEET_LOCK, FleetWatch
 from tasseograph.runner.polling import PollingPolicy
 from tasseograph.runner.sources import Source, split_chunk
 from tasseograph.runner.spool import Consumed, Scan, delete_judged
@@ -146,7 +153,7 @@ class Runner:
                  model: Model | None = None, fallback: Model | None = None,
                  alert_client: alerts.AlertmanagerClient | None = None,
                  clock: Callable[[], float] = time.time, rng: random.Random | None = None,
-                 owner: str | None = None) -> None:
+                 owner: str | None = None, fleet: FleetWatch | None = None) -> None:
         self.config, self.state, self.sources = config, state, list(sources)
         self.owner = owner or runner_id(config.store.runner_id)
         """This runner's name on the leases it takes."""
@@ -167,7 +174,10 @@ class Runner:
         self.baseline = config.baseline.settings() if config.baseline.enabled else None
         self.backoff = Backoff(config.retry.base, config.retry.max, rng or random.Random())
         a = config.alerts
+        self.fleet = fleet if fleet is not None else build_fleet(config)
         self.rules = a.rules()
+        if self.fleet is not None and self.fleet.inventory.labels:
+            self.rules = dataclasses.replace(self.rules, host_labels=self.fleet.inventory.labels_of)
         self.tracker = FindingTracker(self.rules, retention=config.findings.retention)
         self.alert_client = alert_client
         if alert_client is None and a.alertmanager_url:
@@ -187,7 +197,9 @@ class Runner:
             self.state.release(self.owner)  # deltas left queued go back to every runner
         delete_judged(self.state, self._consumed)
         self._consumed = []
-        with self.state.transaction() as conn:
+        with self._fleet_guard(), self.state.transaction() as conn:
+            if self.fleet is not None:
+                self.fleet.sweep(conn, self.tracker, self.clock())
             self.tracker.sweep(conn, self.clock())
         report.alerts_posted = self.post_alerts(self.clock())
         if self.config.retention > 0:
@@ -436,15 +448,43 @@ class Runner:
             if w.queued.interim:
                 continue
             verdict = await self._signals_verdict(w)
-            if self.state.mark_interim(w.queued, self._interim_alerts(w, verdict, now)):
-                report.interim += 1
+            with self._fleet_guard():
+                if self.state.mark_interim(w.queued, self._interim_alerts(w, verdict, now),
+                                           locks=self._fleet_locks(counts=True)):
+                    report.interim += 1
 
     def _interim_alerts(self, w: _Work, verdict: Verdict, now: float) -> Callable[[Tx], None]:
         def work(conn: Tx) -> None:
             self.tracker.verdict(conn, host=w.queued.host, delta_id=w.queued.id, ref=w.queued.ref,
                                  delta=w.prepared.delta, verdict=verdict, now=now, interim=True)
+            self._observe_fleet(conn, w, now)
 
         return work
+
+    def _observe_fleet(self, conn: Tx, w: _Work, now: float) -> None:
+        """Count the delta's hits in the fleet state (inside its verdict's or interim check's transaction)."""
+        if self.fleet is None:
+            return
+        q = w.queued
+        self.fleet.observe(conn, self.tracker, ref=q.ref, delta=w.prepared.delta, hits=w.prepared.hits,
+                           received=q.received if q.received is not None else q.created, boot_id=q.boot_id,
+                           now=now)
+
+    def _fleet_locks(self, *, counts: bool) -> tuple[str, ...]:
+        """The lock a transaction that counts a delta in the fleet state takes first (several
+        runners: one fleet, changed by one of them at a time, locks always in one order)."""
+        return (FLEET_LOCK,) if counts and self.fleet is not None and not self.state.single_runner else ()
+
+    @contextmanager
+    def _fleet_guard(self) -> Iterator[None]:
+        """A transaction that fails after the fleet monitor changed leaves memory ahead of the file:
+        forget it (the next use reads the committed state)."""
+        try:
+            yield
+        except BaseException:
+            if self.fleet is not None:
+                self.fleet.discard()
+            raise
 
     async def _signals_verdict(self, w: _Work) -> Verdict:
         """The catalogue's verdict on the prepared delta (its hits, no new detection)."""
@@ -466,6 +506,8 @@ class Runner:
         def work(conn: Tx) -> None:
             self.tracker.verdict(conn, host=host, delta_id=w.queued.id, ref=w.queued.ref, delta=w.prepared.delta,
                                  verdict=verdict, now=now)
+            if not w.queued.interim:  # an interim check counted it already
+                self._observe_fleet(conn, w, now)
             if w.prepared.rate_jumps:
                 conn.bump(metrics.BASELINE_RATE_JUMPS, {"host": host})
             # A fallback verdict is the catalogue's, not a model's judgement: nothing to learn.
@@ -473,7 +515,9 @@ class Runner:
                 learn_baseline(conn, host, w.prepared.delta, verdict, self.baseline, now=now,
                                hits=w.prepared.all_hits)
 
-        stored = self.state.finish(w.queued, verdict, now=now, fallback=fallback, alert_work=work)
+        with self._fleet_guard():
+            stored = self.state.finish(w.queued, verdict, now=now, fallback=fallback, alert_work=work,
+                                       locks=self._fleet_locks(counts=not w.queued.interim))
         if stored:
             report.analysed += 1
             report.fallback += fallback is not None
@@ -531,6 +575,17 @@ class Runner:
             self.state.mark_posted([(oid, fp) for oid, fp, _ in chunk], now)
             posted += len(chunk)
         return posted
+
+
+def build_fleet(config: RunnerConfig) -> FleetWatch | None:
+    """The fleet signals ``[fleet]`` configures (None when off).
+
+    Raises:
+        ConfigError: the inventory or the thresholds file is missing or invalid (one line).
+    """
+    if not config.fleet.enabled:
+        return None
+    return FleetWatch(config.fleet.settings(), config.fleet.load_inventory())
 
 
 def _period_key(period: str, now: float) -> str:

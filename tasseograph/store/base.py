@@ -133,13 +133,17 @@ class Store(ABC):
         """Keep deltas queued after a failed call; ``next_try(attempts)`` gives the new time."""
         self.atomic(lambda tx: queue.retry_later(tx, delta_ids, next_try, error, owner=owner))
 
-    def mark_interim(self, delta: QueuedDelta | int, work: Work) -> bool:
+    def mark_interim(self, delta: QueuedDelta | int, work: Work, *, locks: Sequence[str] = ()) -> bool:
         """Record that a signals-only check ran for a still-queued delta, with ``work`` (its findings
-        and alerts) in the same transaction; False (nothing done) when the caller lost its lease."""
+        and alerts) in the same transaction; False (nothing done) when the caller lost its lease.
+
+        ``locks``: advisory locks ``work`` needs, taken first (see :meth:`finish`)."""
         item = delta if isinstance(delta, QueuedDelta) else None
         delta_id = delta.id if isinstance(delta, QueuedDelta) else delta
 
         def run(tx: Tx) -> bool:
+            for name in locks:
+                tx.lock(name)
             if item is not None:
                 self._lock_host(tx, item.host)
             if not queue.mark_interim(tx, delta_id, owner=item.owner if item else None):
@@ -156,13 +160,17 @@ class Store(ABC):
     # --- verdicts ----------------------------------------------------------------------------
 
     def finish(self, delta: QueuedDelta, verdict: Verdict, *, now: float, fallback: str | None = None,
-               alert_work: Work | None = None) -> bool:
+               alert_work: Work | None = None, locks: Sequence[str] = ()) -> bool:
         """Store a verdict and take its delta off the queue, in one transaction.
 
         Returns False (and changes nothing) when the delta is no longer queued or another runner
-        holds its lease, so a verdict can never be stored, counted or alerted twice.
+        holds its lease, so a verdict can never be stored, counted or alerted twice. ``locks``:
+        advisory locks ``alert_work`` needs (the fleet state's), taken before the store's own, so
+        every runner takes them in one order.
         """
         def run(tx: Tx) -> bool:
+            for name in locks:
+                tx.lock(name)
             self._lock_host(tx, delta.host)
             if not queue.dequeue(tx, delta):
                 return False

@@ -32,13 +32,13 @@ from tasseograph.store.tx import Tx
 
 QUARANTINE_EVENTS = ("quarantined", "quarantine_failed")
 """Source events of chunks that held binary junk (also counted in ``metrics.SPOOL_QUARANTINED``)."""
-_QUEUED = "id, host, source, ref, data, created, attempts, interim, lease_owner"
+_QUEUED = "id, host, source, ref, data, created, attempts, interim, lease_owner, received, boot_id"
 
 
 def queued(row: Sequence[Any]) -> QueuedDelta:
     """A ``deltas`` row (``_QUEUED`` columns) as a :class:`QueuedDelta`."""
     return QueuedDelta(int(row[0]), row[1], row[2], row[3], bytes(row[4]), float(row[5]), int(row[6]), bool(row[7]),
-                       row[8])
+                       row[8], None if row[9] is None else float(row[9]), row[10])
 
 
 # --- cursors and ingest ------------------------------------------------------------------
@@ -104,8 +104,10 @@ def ingest(tx: Tx, chunks: Sequence[Chunk], updates: Sequence[CursorUpdate], eve
         delta_id = _merge(tx, chunk, now, merge_limit) if merge_limit > 0 else None
         if delta_id is None:
             delta_id = int(tx.execute(
-                "INSERT INTO deltas (host, source, ref, data, created, due) VALUES (?,?,?,?,?,?) RETURNING id",
-                (chunk.host, chunk.source, chunk.ref, chunk.data, now, chunk.due)).fetchone()[0])
+                "INSERT INTO deltas (host, source, ref, data, created, due, received, boot_id) VALUES (?,?,?,?,?,?,?,?)"
+                " RETURNING id",
+                (chunk.host, chunk.source, chunk.ref, chunk.data, now, chunk.due, chunk.received,
+                 chunk.boot_id)).fetchone()[0])
         if chunk.origin:
             tx.execute("INSERT INTO delta_origins (delta_id, source, origin) VALUES (?,?,?) ON CONFLICT DO NOTHING",
                        (delta_id, chunk.source, chunk.origin))
@@ -126,15 +128,19 @@ def ingest(tx: Tx, chunks: Sequence[Chunk], updates: Sequence[CursorUpdate], eve
 
 def _merge(tx: Tx, chunk: Chunk, now: float, limit: int) -> int | None:
     # Only a delta nobody has claimed: a claimed one may be judged while the lines are added.
+    # Lines of another boot never join: the fleet clocks date a delta's lines by one boot.
     row = tx.execute(
-        "SELECT id, data FROM deltas WHERE host = ? AND source = ? AND attempts = 0 AND interim = 0 AND due > ?"
-        f" AND lease_owner IS NULL AND length(data) + ? <= ? ORDER BY id DESC LIMIT 1{tx.dialect.for_update}",
-        (chunk.host, chunk.source, now, len(chunk.data), limit)).fetchone()
+        "SELECT id, data, received FROM deltas WHERE host = ? AND source = ? AND attempts = 0 AND interim = 0"
+        " AND due > ? AND lease_owner IS NULL AND length(data) + ? <= ? AND COALESCE(boot_id, '') = ?"
+        f" ORDER BY id DESC LIMIT 1{tx.dialect.for_update}",
+        (chunk.host, chunk.source, now, len(chunk.data), limit, chunk.boot_id or "")).fetchone()
     if row is None:
         return None
-    # Joined here: SQLite's || would turn the bytes into text.
-    tx.execute("UPDATE deltas SET data = ?, ref = ref || ' ' || ?, due = CASE WHEN due < ? THEN due ELSE ? END"
-               " WHERE id = ?", (bytes(row[1]) + chunk.data, chunk.ref, chunk.due, chunk.due, row[0]))
+    # Joined here: SQLite's || would turn the bytes into text. The lines arrived by the later chunk's time.
+    received = max((float(t) for t in (row[2], chunk.received) if t is not None), default=None)
+    tx.execute("UPDATE deltas SET data = ?, ref = ref || ' ' || ?, due = CASE WHEN due < ? THEN due ELSE ? END,"
+               " received = ? WHERE id = ?",
+               (bytes(row[1]) + chunk.data, chunk.ref, chunk.due, chunk.due, received, row[0]))
     return int(row[0])
 
 

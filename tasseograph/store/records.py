@@ -21,6 +21,11 @@ class Chunk:
     origin: str = ""
     """The source file the lines came from (a spool cursor key); it is kept until every delta
     holding its lines has a verdict (``Store.pending_origins``)."""
+    received: float | None = None
+    """When the lines reached the collector (a spool file's mtime), when the source knows it:
+    the fleet clocks date lines without a usable stamp by it, however late they are read."""
+    boot_id: str | None = None
+    """The boot the lines belong to (kmsg), when the source knows it."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,10 @@ class QueuedDelta:
     interim: bool
     owner: str | None = None
     """The runner holding its lease; None for a delta only listed (``Store.due``), not claimed."""
+    received: float | None = None
+    """When the lines reached the collector (``Chunk.received``; None: the queue time stands in)."""
+    boot_id: str | None = None
+    """The boot the lines belong to (``Chunk.boot_id``)."""
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,11 @@ so runners starting at once migrate once; SQLite: the file is backed up first,
 Versions: 2 added the per-host baselines, 3 the origins of queued deltas (a spool file is kept
 until its lines are judged), 4 findings with a lifecycle (``findings``, ``finding_links``,
 ``finding_events``, ``suppressions``; the per-verdict rows of older files renamed
-``sightings``), 5 what several runners need to share one store: leases on queued deltas,
-claims on outbox rows, per-host source leases, spend holds, and ``verdicts.skipped`` (the call
-caps count model calls without reading JSON). PostgreSQL starts at 5.
+``sightings``), 5 the fleet signals' tables (``fleet.py``) and, on each queued delta, when its
+lines were received and the boot they belong to, 6 what several runners need to share one store:
+leases on queued deltas, claims on outbox rows, per-host source leases, spend holds, and
+``verdicts.skipped`` (the call caps count model calls without reading JSON). PostgreSQL starts
+at 6.
 
 A new table group adds its DDL to both lists below as the next version, and its table to
 ``TABLES`` (the conformance suite checks both backends hold every one).
@@ -24,11 +26,24 @@ from dataclasses import dataclass
 
 from tasseograph.store.tx import Tx
 
-SCHEMA_VERSION = 5
+
+def statements(script: str) -> list[str]:
+    """A script cut into whole statements (a trigger's body keeps its semicolons)."""
+    out, current = [], ""
+    for line in script.strip().splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            out.append(current.strip())
+            current = ""
+    return out
+
+
+SCHEMA_VERSION = 6
 TABLES = (
     "meta", "cursors", "deltas", "verdicts", "sightings", "findings", "finding_links", "finding_events",
     "suppressions", "hosts", "counters", "spend", "alerts", "alert_outbox", "events", "baseline_hosts",
-    "baseline_templates", "delta_origins", "source_leases", "spend_holds",
+    "baseline_templates", "delta_origins", "source_leases", "spend_holds", "fleet_hosts", "fleet_tracks",
+    "fleet_events", "fleet_groups", "fleet_meta",
 )
 """Every table, in the order a copy fills them."""
 
@@ -111,7 +126,28 @@ CREATE TRIGGER IF NOT EXISTS delta_origins_done AFTER DELETE ON deltas
   BEGIN DELETE FROM delta_origins WHERE delta_id = old.id; END;
 """
 
-_V5_TABLES = """
+_FLEET_TABLES = """
+CREATE TABLE IF NOT EXISTS fleet_hosts (
+  host TEXT PRIMARY KEY, clock TEXT, since REAL, deltas INTEGER NOT NULL DEFAULT 0, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS fleet_tracks (
+  key TEXT PRIMARY KEY, host TEXT NOT NULL, data TEXT NOT NULL, updated REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS fleet_tracks_host ON fleet_tracks (host);
+CREATE TABLE IF NOT EXISTS fleet_events (
+  host TEXT NOT NULL, signal_id TEXT NOT NULL, at REAL NOT NULL, category TEXT NOT NULL, group_id TEXT,
+  line TEXT NOT NULL, ref TEXT NOT NULL, PRIMARY KEY (host, signal_id, at));
+CREATE TABLE IF NOT EXISTS fleet_groups (
+  id TEXT PRIMARY KEY, scope TEXT NOT NULL, category TEXT NOT NULL, data TEXT NOT NULL, last_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS fleet_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+"""The fleet signals' tables (SQLite version 5; ``REAL`` is 8 bytes there, ``DOUBLE PRECISION`` in
+PostgreSQL's copy below)."""
+
+_V5_COLUMNS = (
+    ("deltas", "received", "REAL"),
+    ("deltas", "boot_id", "TEXT"),
+)
+
+_V6_TABLES = """
 CREATE TABLE IF NOT EXISTS source_leases (
   source TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL, until REAL NOT NULL,
   PRIMARY KEY (source, key));
@@ -119,7 +155,7 @@ CREATE TABLE IF NOT EXISTS spend_holds (
   id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, usd REAL NOT NULL, until REAL NOT NULL);
 """
 
-_V5_COLUMNS = (
+_V6_COLUMNS = (
     ("deltas", "lease_owner", "TEXT"),
     ("deltas", "lease_until", "REAL"),
     ("verdicts", "skipped", "INTEGER NOT NULL DEFAULT 0"),
@@ -127,13 +163,14 @@ _V5_COLUMNS = (
     ("alert_outbox", "claimed_until", "REAL"),
 )
 
-POSTGRES_V5 = (
+POSTGRES_V6 = (
     "CREATE TABLE IF NOT EXISTS cursors (source TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
     " updated DOUBLE PRECISION NOT NULL, PRIMARY KEY (source, key))",
     "CREATE TABLE IF NOT EXISTS deltas (id BIGSERIAL PRIMARY KEY, host TEXT NOT NULL, source TEXT NOT NULL,"
     " ref TEXT NOT NULL, data BYTEA NOT NULL, created DOUBLE PRECISION NOT NULL, due DOUBLE PRECISION NOT NULL,"
     " attempts INTEGER NOT NULL DEFAULT 0, next_try DOUBLE PRECISION NOT NULL DEFAULT 0, last_error TEXT,"
-    " interim INTEGER NOT NULL DEFAULT 0, lease_owner TEXT, lease_until DOUBLE PRECISION)",
+    " interim INTEGER NOT NULL DEFAULT 0, received DOUBLE PRECISION, boot_id TEXT, lease_owner TEXT,"
+    " lease_until DOUBLE PRECISION)",
     "CREATE INDEX IF NOT EXISTS deltas_due ON deltas (due, next_try)",
     "CREATE INDEX IF NOT EXISTS deltas_host ON deltas (host, source)",
     "CREATE TABLE IF NOT EXISTS verdicts (delta_id BIGINT PRIMARY KEY, host TEXT NOT NULL, ref TEXT NOT NULL,"
@@ -197,8 +234,9 @@ POSTGRES_V5 = (
     " until DOUBLE PRECISION NOT NULL, PRIMARY KEY (source, key))",
     "CREATE TABLE IF NOT EXISTS spend_holds (id BIGSERIAL PRIMARY KEY, owner TEXT NOT NULL,"
     " usd DOUBLE PRECISION NOT NULL, until DOUBLE PRECISION NOT NULL)",
+    *(sql.replace(" REAL", " DOUBLE PRECISION") for sql in statements(_FLEET_TABLES)),
 )
-"""PostgreSQL's first version (5): every table of SQLite's version 5, with PostgreSQL's types
+"""PostgreSQL's first version (6): every table of SQLite's version 6, with PostgreSQL's types
 (``DOUBLE PRECISION`` for times: ``REAL`` is 4 bytes there)."""
 
 
@@ -209,17 +247,6 @@ class Migration:
     version: int
     what: str
     apply: Callable[[Tx], None]
-
-
-def statements(script: str) -> list[str]:
-    """A script cut into whole statements (a trigger's body keeps its semicolons)."""
-    out, current = [], ""
-    for line in script.strip().splitlines(keepends=True):
-        current += line
-        if sqlite3.complete_statement(current):
-            out.append(current.strip())
-            current = ""
-    return out
 
 
 def _sqlite_columns(tx: Tx, table: str) -> set[str]:
@@ -242,21 +269,30 @@ def _sqlite_v5(tx: Tx) -> None:
     for table, column, kind in _V5_COLUMNS:
         if column not in _sqlite_columns(tx, table):
             tx.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-    for sql in statements(_V5_TABLES):
+    for sql in statements(_FLEET_TABLES):
+        tx.execute(sql)
+
+
+def _sqlite_v6(tx: Tx) -> None:
+    for table, column, kind in _V6_COLUMNS:
+        if column not in _sqlite_columns(tx, table):
+            tx.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    for sql in statements(_V6_TABLES):
         tx.execute(sql)
     tx.execute("UPDATE verdicts SET skipped = COALESCE(json_extract(verdict, '$.skipped'), 0)")
     tx.execute("CREATE INDEX IF NOT EXISTS deltas_host ON deltas (host, source)")
 
 
-def _postgres_v5(tx: Tx) -> None:
-    for sql in POSTGRES_V5:
+def _postgres_v6(tx: Tx) -> None:
+    for sql in POSTGRES_V6:
         tx.execute(sql)
 
 
 SQLITE_MIGRATIONS = (
     Migration(4, "every table up to findings with a lifecycle", _sqlite_v4),
-    Migration(5, "leases, outbox claims, source leases, spend holds, verdicts.skipped", _sqlite_v5),
+    Migration(5, "the fleet signals' tables, deltas.received and boot_id", _sqlite_v5),
+    Migration(6, "leases, outbox claims, source leases, spend holds, verdicts.skipped", _sqlite_v6),
 )
 POSTGRES_MIGRATIONS = (
-    Migration(5, "every table (PostgreSQL starts at version 5)", _postgres_v5),
+    Migration(6, "every table (PostgreSQL starts at version 6)", _postgres_v6),
 )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import random
 import signal
+import sqlite3
 import subprocess
 import time
 from collections import Counter
@@ -53,6 +54,23 @@ def pg_rows(url: str, sql: str) -> list[Any]:
 
     with psycopg.connect(url) as conn:
         return list(conn.execute(sql).fetchall())
+
+
+def sqlite_rows(db: Path, sql: str) -> list[Any]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def track_totals(rows: list[Any]) -> dict[str, int]:
+    """Observations counted per fleet track (a signal on one device of one host)."""
+    from tasseograph.fleet.counters import Track
+
+    totals = {key: Track.from_dict(json.loads(data)).history.total for key, data in rows}
+    assert totals and sum(totals.values()) > 0
+    return totals
 
 
 def start(config: Path) -> subprocess.Popen[bytes]:
@@ -134,6 +152,13 @@ def test_three_runners_killed_at_random_lose_nothing_and_store_and_alert_once(tm
         assert got == expected  # 0 lost, 0 changed
         assert pg_rows(pg_url, "SELECT COUNT(*) FROM deltas") == [(0,)]
         assert not list((fleet / "spool").rglob("*.log"))
+
+        # The fleet signals (one state, kept in each runner's memory): every delta counted once,
+        # and every line counted, whichever runner judged it (none worked from a stale copy).
+        verdicts_per_host = Counter(ref.split("/", 1)[0] for ref, _ in rows)
+        assert dict(pg_rows(pg_url, "SELECT host, deltas FROM fleet_hosts")) == dict(verdicts_per_host)
+        assert track_totals(pg_rows(pg_url, "SELECT key, data FROM fleet_tracks")) == track_totals(
+            sqlite_rows(clean / "state.db", "SELECT key, data FROM fleet_tracks"))
         assert kills >= WAVES * KILLS_PER_WAVE - 2  # the kills really hit running processes
 
         critical = Counter()

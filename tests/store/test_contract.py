@@ -325,3 +325,37 @@ def test_the_snapshot_reads_what_the_exporter_shows(store: Store) -> None:
     snap = store.snapshot(T0 + 10, refused_prefix="!refused/")
     assert (snap.queue_depth, snap.queue_oldest, snap.refused) == (1, T0, 1)
     assert snap.meta["circuit"] == {"state": "open"}
+
+
+def test_the_fleet_tables_round_trip(store: Store) -> None:
+    from tasseograph.store.fleet import GENERATION, EventRow, FleetStore, GroupRow, generation
+
+    event = EventRow("web1", "net.link_down", T0 + 0.5, "network", None, "ixgbe eth2: NIC Link is Down", "web1/1.log:0-9")
+    with store.transaction() as tx:
+        fs = FleetStore(tx)
+        fs.save_host("web1", {"anchor": 1.0}, T0, T0, counted=1)
+        fs.save_host("web1", {"anchor": 2.5}, T0, T0 + 1, counted=2)  # counts add up, the clock is replaced
+        fs.save_tracks([("signal|web1|edac.ce|mc=MC0", "web1", '{"n": 1}')], [], T0)
+        fs.save_tracks([("signal|web1|edac.ce|mc=MC0", "web1", '{"n": 2}')], [], T0 + 1)
+        fs.save_events([event], [], [])
+        fs.save_groups([GroupRow("g1", "rack=r1", "network", {"last_at": T0 + 0.5, "hosts": ["web1"]})], [])
+        fs.set_meta("watermark", T0 + 0.5)
+        assert generation(tx) is None
+        fs.set_meta(GENERATION, "abc")
+    with store.transaction() as tx:
+        FleetStore(tx).save_events([], [(event.ident, "g1")], [])
+    fs = FleetStore(store.reader)
+    loaded = fs.load()
+    assert (loaded.clocks, loaded.since, loaded.deltas) == ({"web1": {"anchor": 2.5}}, {"web1": T0}, {"web1": 3})
+    assert loaded.tracks == {"signal|web1|edac.ce|mc=MC0": ("web1", '{"n": 2}')}
+    assert [(e.ident, e.group_id, e.line) for e in loaded.events] == [(event.ident, "g1", event.line)]
+    assert [(g.id, g.scope, g.data["hosts"]) for g in loaded.groups] == [("g1", "rack=r1", ["web1"])]
+    assert loaded.meta == {"watermark": T0 + 0.5, GENERATION: "abc"} and generation(store.reader) == "abc"
+    assert fs.deltas_counted("web1") == 3 and fs.deltas_counted("db2") == 0
+    with store.transaction() as tx:
+        fs = FleetStore(tx)
+        fs.save_tracks([], ["signal|web1|edac.ce|mc=MC0"], T0 + 2)
+        fs.save_events([], [], [event.ident])
+        fs.save_groups([], ["g1"])
+    empty = FleetStore(store.reader).load()
+    assert (empty.tracks, empty.events, empty.groups) == ({}, [], [])

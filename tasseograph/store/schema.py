@@ -265,20 +265,21 @@ def _sqlite_v4(tx: Tx) -> None:
         tx.execute(sql)
 
 
-def _sqlite_v5(tx: Tx) -> None:
-    for table, column, kind in _V5_COLUMNS:
+def _sqlite_add(tx: Tx, columns: tuple[tuple[str, str, str], ...], tables: str) -> None:
+    """New columns (those a file lacks) and new tables."""
+    for table, column, kind in columns:
         if column not in _sqlite_columns(tx, table):
             tx.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-    for sql in statements(_FLEET_TABLES):
+    for sql in statements(tables):
         tx.execute(sql)
+
+
+def _sqlite_v5(tx: Tx) -> None:
+    _sqlite_add(tx, _V5_COLUMNS, _FLEET_TABLES)
 
 
 def _sqlite_v6(tx: Tx) -> None:
-    for table, column, kind in _V6_COLUMNS:
-        if column not in _sqlite_columns(tx, table):
-            tx.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-    for sql in statements(_V6_TABLES):
-        tx.execute(sql)
+    _sqlite_add(tx, _V6_COLUMNS, _V6_TABLES)
     tx.execute("UPDATE verdicts SET skipped = COALESCE(json_extract(verdict, '$.skipped'), 0)")
     tx.execute("CREATE INDEX IF NOT EXISTS deltas_host ON deltas (host, source)")
 

@@ -173,7 +173,10 @@ async def _daemon(runner: Runner, metrics: Metrics, config: RunnerConfig, quiet:
                 log.error("%s", exc)
             except Exception:  # keep the daemon alive; the state is consistent after any failure
                 log.exception("cycle failed")
-            _write_textfile(metrics, config)
+            try:
+                _write_textfile(metrics, config)
+            except StateError as exc:  # the store is unreachable for now (a database restart): next cycle
+                log.error("metrics textfile not written: %s", exc)
             with suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=config.polling.cycle)
     finally:

@@ -8,6 +8,7 @@ each delta's verdict once and post each alert transition from one runner.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -147,3 +148,46 @@ def test_runners_on_one_store_share_the_circuit_breaker(tmp_path: Path, pg_url: 
     finally:
         for runner in runners.values():
             runner.state.close()
+
+
+def test_a_daemon_outlives_its_database_going_away(tmp_path: Path, pg_url: str, pg_server: PgServer) -> None:
+    import psycopg
+
+    from tests.runner.conftest import free_port
+
+    config = tmp_path / "tasseograph.toml"
+    config.write_text(f"""state = "{pg_url}"
+[model]
+name = "rules"
+[sources.spool]
+dir = "{tmp_path / 'spool'}"
+settle = 0
+[polling]
+cycle = "200ms"
+adaptive = false
+[metrics]
+textfile = "{tmp_path / 'metrics.prom'}"
+listen = "127.0.0.1:{free_port()}"
+""", encoding="utf-8")
+    config.chmod(0o600)
+    write_spool(tmp_path / "spool", "web1", "1.log", f"[ 5.0] {CRITICAL_LINE}\n")
+    proc = subprocess.Popen([*TASSEOGRAPH, "run", "--config", str(config)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "metrics.prom").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert (tmp_path / "metrics.prom").exists(), "no first pass"
+        name = pg_url.rsplit("/", 1)[1]
+        with psycopg.connect(pg_server.url(), autocommit=True) as conn:  # the database goes away under it
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        time.sleep(2.0)  # several cycles against no database
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "PostgreSQL" in err and "Traceback" not in err and PASSWORD not in err

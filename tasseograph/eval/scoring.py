@@ -236,7 +236,7 @@ def _jsonable(options: dict[str, Any]) -> dict[str, Any]:
     def shown(key: str, value: Any) -> Any:
         if key == "examples" and not isinstance(value, str):
             return f"{len(value)} examples"
-        if key == "library" and value is not None:
+        if key == "library" and value is not None and not isinstance(value, list):
             return f"{len(value)} incidents ({', '.join(value.sources)})"
         return value
 

@@ -17,8 +17,8 @@ from tasseograph.findings import lifecycle
 from tasseograph.findings.identity import FindingKey
 from tasseograph.findings.record import FindingRecord, Sighting
 from tasseograph.runner.alerts import to_iso
-from tasseograph.runner.findingstore import FindingStore
 from tasseograph.runner.exporter import Metrics
+from tasseograph.runner.findingstore import FindingStore
 from tasseograph.runner.worker import Runner
 from tests.runner.conftest import (
     CRITICAL_LINE,

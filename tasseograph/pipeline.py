@@ -141,4 +141,5 @@ def combine_verdicts(verdicts: Sequence[Verdict]) -> Verdict:
         suppressed=list(dict.fromkeys(s for v in verdicts for s in v.suppressed)),
         compression=stats,
         novel=[n for v in verdicts for n in v.novel],
+        examples=list(dict.fromkeys(e for v in verdicts for e in v.examples)),
     )

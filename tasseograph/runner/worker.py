@@ -135,7 +135,7 @@ class Runner:
         self.batch_prompt = get_prompt(mc.batch_prompt) if mc.batch_size > 1 and not self.model.local else None
         self.opts = Options(prefilter=mc.prefilter, compress=mc.compress,
                             redact=None if self.model.local else mc.redact, max_lines=mc.max_lines,
-                            **memory_options(mc, self.prompt))
+                            **memory_options(mc, self.prompt, state))
         p = config.polling
         self.policy = PollingPolicy(p.adaptive, p.healthy_min, p.healthy_max, p.anomaly, p.anomaly_hold)
         self.budget = Budget(config.budget.daily_usd, config.budget.monthly_usd)
@@ -482,9 +482,10 @@ def _period_key(period: str, now: float) -> str:
     return day if period == "day" else day[:7]
 
 
-def memory_options(mc: ModelSection, prompt: Prompt | None) -> dict[str, Any]:
+def memory_options(mc: ModelSection, prompt: Prompt | None, state: State) -> dict[str, Any]:
     """``examples``, ``k`` and the incident library for the pipeline (nothing for local models or
-    ``examples = "none"``); the library is read once, here, not per delta.
+    ``examples = "none"``): the labelled cases plus the findings operators confirmed in ``state``,
+    read once, here, not per delta (a long-running runner sees newer confirmations on restart).
 
     Raises:
         ConfigError: ``retrieved`` with a prompt that shows no past incidents, or an absent library source.
@@ -494,10 +495,13 @@ def memory_options(mc: ModelSection, prompt: Prompt | None) -> dict[str, Any]:
     if mc.examples == "retrieved" and not prompt.takes_incidents:
         raise ConfigError(f"model.examples = 'retrieved' needs a prompt that shows past incidents "
                           f"(model.prompt = 'triage-v3'), not {prompt.ref}")
-    from tasseograph.retrieval import default_library
+    from tasseograph.retrieval import confirmed_incidents, default_library
+    from tasseograph.runner.findingstore import FindingStore
+    from tasseograph.runner.incidents import confirmed_records
 
     try:
         library = default_library(mc.library)
     except UsageError as exc:
         raise ConfigError(f"model.library: {exc}") from None
+    library = library.with_confirmed(confirmed_incidents(confirmed_records(FindingStore(state.conn))))
     return {"examples": mc.examples, "k": mc.k, "library": library}

@@ -47,3 +47,38 @@ def test_retrieved_with_batching_and_an_unknown_source_are_config_errors(tmp_pat
     config = make_config(tmp_path, **{"model.prompt": "triage-v3", "model.examples": "fixed", "model.library": ["nope"]})
     with pytest.raises(ConfigError, match="model.library"):
         make_runner(config, model=model)
+
+
+def test_a_finding_an_operator_acknowledged_is_remembered_for_a_later_similar_delta(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from functools import partial
+
+    from tasseograph.findings import lifecycle
+    from tasseograph.runner.findingstore import FindingStore
+    from tasseograph.runner.incidents import confirmed_records
+    from tests.runner.conftest import KeywordModel
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    line = "mlx5_core 0000:af:00.0: TEST-CRIT-network mlx5_health_try_recover: health recovery flow aborted"
+    first = make_runner(make_config(tmp_path), model=KeywordModel())
+    write_spool(tmp_path / "spool", "db-17", "1.log", f"[ 77.1] {line}\n")
+    asyncio.run(first.cycle())
+    (finding,) = FindingStore(first.state.conn).query()
+    assert confirmed_records(FindingStore(first.state.conn)) == []  # nobody confirmed it yet
+    with first.state.transaction() as conn:
+        first.tracker.move(conn, finding.id, partial(lifecycle.acknowledge, by="alice", now=2e9,
+                                                     note="riser reseated, errors stopped"), 2e9)
+    (record,) = confirmed_records(FindingStore(first.state.conn))
+    assert record.host == "db-17" and record.note == "riser reseated, errors stopped" and "mlx5" in record.lines[0]
+    first.state.close()
+
+    model = KeywordModel()
+    later = make_runner(make_config(tmp_path, **{"model.prompt": "triage-v3", "model.examples": "retrieved",
+                                                 "model.library": ["repo"]}), model=model)
+    write_spool(tmp_path / "spool", "db-40", "2.log",
+                "[ 9911.9] mlx5_core 0000:3b:00.1: mlx5_health_try_recover: health recovery flow aborted\n")
+    asyncio.run(later.cycle())
+    user = model.calls[-1].user
+    assert "<operator_found>riser reseated, errors stopped</operator_found>" in user
+    assert 'kind="operator-confirmed finding"' in user and "db-17" not in user  # redacted like the log
+    later.state.close()

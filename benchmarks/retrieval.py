@@ -81,13 +81,31 @@ def run(*, replay: bool) -> dict[str, Any]:
         "model": f"{MODEL} (server reports: {', '.join(served) or 'nothing'})",
         "cases": subset.ids, "n_cases": len(subset.ids or []),
         "library": "repo labelled cases (datasets/), each case asked without itself, its near-copies and its log's other excerpts",
-        "k": 4, "arms": rows,
+        "k": 4, "arms": rows, "same_replied_cases": same_replied(runs),
         "rules": [{"precision": b.precision, "recall": b.recall} for b in map(_binary, rules)],
         "haiku": [{"arm": arm, "measured": False, "why": NOT_MEASURED} for arm in ARMS],
         "calls_this_run": sum(r.cache.misses for r in runs if r.model_name == MODEL),
         "replies_from_cache": sum(r.cache.hits for r in runs if r.model_name == MODEL),
         "notes": sorted({n for s in outcome.summaries for n in s["notes"]}),
     }
+
+
+def same_replied(runs: list[Any]) -> dict[str, Any]:
+    """The model alone on the cases where every arm got a usable reply: the fair comparison (a
+    failed reply's verdict is the signal fallback's, not the model's)."""
+    from tasseograph.eval.metrics import binary, ratio
+
+    alone = {r.spec.options_label.partition("-")[0]: r for r in runs
+             if r.model_name == MODEL and r.spec.options_label.endswith("-alone")}
+    replied = [{c.case_id for c in r.cases if not c.skipped and c.model_error is None} for r in alone.values()]
+    common = sorted(set.intersection(*replied)) if replied else []
+    out: dict[str, Any] = {"cases": common, "arms": []}
+    for arm, r in alone.items():
+        cases = [c for c in r.cases if c.case_id in common]
+        b = binary([c.truth_status for c in cases], [c.pred_status for c in cases])
+        out["arms"].append({"arm": arm, "n_cases": len(cases), "precision": b.precision, "recall": b.recall,
+                            "correct_status": ratio(sum(c.pred_status == c.truth_status for c in cases), len(cases))})
+    return out
 
 
 def _binary(run: Any) -> Any:
@@ -134,6 +152,15 @@ def markdown(p: dict[str, Any]) -> str:
                    fmt(r["correct_status"]), fmt(r["reply_failure_rate"]), fmt(r["examples_per_call"], 2),
                    fmt(r["input_tokens_per_call"]), fmt(r["output_tokens_per_call"]), fmt(r["cost_usd"]),
                    fmt(r["latency_p50_s"], 2), r["quality"]) for r in p["arms"]]),
+        "",
+        "A failed reply (no usable JSON after the repair retry) gets the signal fallback's verdict, so the rows "
+        "with reply failures mix the model's verdicts with the catalogue's. The model alone on the cases where "
+        f"every arm got a usable reply ({len(p['same_replied_cases']['cases'])}: "
+        f"{', '.join(p['same_replied_cases']['cases'])}):",
+        "",
+        md_table(("arm", "n", "precision", "recall", "status right"),
+                 [(r["arm"], r["n_cases"], fmt(r["precision"]), fmt(r["recall"]), fmt(r["correct_status"]))
+                  for r in p["same_replied_cases"]["arms"]]),
         "",
         f"Rules on the same cases: precision {fmt(rules['precision'])}, recall {fmt(rules['recall'])}.",
         "",

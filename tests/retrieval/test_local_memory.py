@@ -27,13 +27,14 @@ def test_retrieved_examples_through_the_real_model_keep_the_contract(
     path = tmp_path / "dmesg.txt"
     path.write_text(DELTA, encoding="utf-8")
     res = CliRunner().invoke(main, ["analyze", str(path), "--model", MODEL, "--examples", "retrieved", "-k", "2",
-                                    "--format", "json"])
+                                    "--format", "json", "--allow-degraded"])  # a 270M model often fails to answer in JSON
     assert res.exit_code == 0, res.output
     verdict = json.loads(res.output[res.output.index("{"):])
     assert verdict["prompt"].startswith("triage-v3@") and 1 <= len(verdict["examples"]) <= 2
     assert all(e.startswith(("repo:", "dev:")) for e in verdict["examples"])
     error = verdict["model_error"]
-    assert error is None or error.startswith(("ModelReplyError", "ModelAPIError", "ModelTimeout"))
+    assert error is None or error["kind"] in ("bad_reply", "timeout")  # a typed failure, never a crash
+    assert verdict["degraded"] == (error is not None)
     assert verdict["usage"]["input_tokens"] > 0
     # Neither the injected line nor a past incident's text can hide the uncorrectable memory error.
     assert verdict["status"] == "critical"

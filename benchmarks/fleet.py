@@ -15,6 +15,7 @@ inhibit rules of ``deploy/alertmanager/alertmanager.yml``, and scored with
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -29,11 +30,32 @@ HEADLINE = ("notification_reduction", "incident_recall", "incident_precision", "
             "trend_lead_time_h_median", "duplicate_alerts")
 
 
-def payload(result: RunnerReplay, *, replay_desc: dict[str, Any]) -> dict[str, Any]:
+COST_KEYS = ("cost_per_host_month_median_usd", "cost_per_host_month_p90_usd")
+
+
+def cost_of_same_replay(results: Path, *, tiny: bool) -> dict[str, Any]:
+    """The two cost keys measured by ``python -m benchmarks.fleet_cost`` on the same replay (the
+    generator's 240 hosts x 30 days, seed 1), with where they come from; nothing when that result
+    is absent or was made from another input (the small replay)."""
+    path = results / "fleet_cost.json"
+    try:
+        cost = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if tiny or cost.get("tiny") or not all(k in cost for k in COST_KEYS):
+        return {}
+    made = cost.get("provenance", {}).get("commit", "?")[:12]
+    return {**{k: cost[k] for k in COST_KEYS},
+            "cost_source": f"{cost.get('command', 'python -m benchmarks.fleet_cost')} at {made} (same replay, "
+                           "Haiku prices, the runner's polling, baseline and folding; see fleet_cost.md)"}
+
+
+def payload(result: RunnerReplay, *, replay_desc: dict[str, Any], cost: dict[str, Any] | None = None
+            ) -> dict[str, Any]:
     """The JSON result: the headline keys at the top, then the score's detail and the run's counts."""
     score = result.score.model_dump(mode="json")
-    return {**{k: score[k] for k in HEADLINE}, "input": replay_desc, "score": score, "run": result.counts,
-            "fleet_findings": result.findings}
+    return {**{k: score[k] for k in HEADLINE}, **(cost or {}), "input": replay_desc, "score": score,
+            "run": result.counts, "fleet_findings": result.findings}
 
 
 def markdown(p: dict[str, Any]) -> str:
@@ -57,6 +79,10 @@ def markdown(p: dict[str, Any]) -> str:
         ["missed incidents", ", ".join(s["missed"]) or "none"],
         ["alert episodes posted / inhibited", f"{r['alert_episodes']} / {r['inhibited']}"],
     ]
+    if "cost_source" in p:
+        rows.append(["cost per host-month, median / p90 (Haiku)",
+                     f"${p['cost_per_host_month_median_usd']:.4f} / ${p['cost_per_host_month_p90_usd']:.4f} "
+                     f"(from {p['cost_source']})"])
     return head + md_table(["figure", "value"], rows) + "\n"
 
 
@@ -81,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     desc = {"generator": "python -m datasets.fleet" + (" --small" if args.tiny else ""), "seed": truth.seed,
             "hosts": truth.hosts, "days": truth.days, "incidents": len(truth.incidents), "noise": len(truth.noise),
             "model": "rules"}
-    p = payload(result, replay_desc=desc)
+    p = payload(result, replay_desc=desc, cost=cost_of_same_replay(args.out, tiny=args.tiny))
     write_result(args.out, "fleet", p, markdown(p))
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tasseograph.errors import UsageError
 from tasseograph.merge import merge_findings
 from tasseograph.models.base import Model, ModelRequest
 from tasseograph.redact import Redactor
@@ -31,6 +32,7 @@ from tasseograph.stages import (
     judge,
     pack,
     redactor_for,
+    shown_examples,
     verdict_of,
 )
 
@@ -76,7 +78,7 @@ def render_batch(items: Sequence[Prepared], model: Model, prompt: Prompt, opts: 
         blocks.append((shown, lines))
         if it.notes:
             notes[shown] = redactor.redact(it.notes) if redactor else it.notes
-    rendered = prompt.render_batch(hosts=blocks, examples=opts.examples, notes=notes)
+    rendered = prompt.render_batch(hosts=blocks, examples=batch_examples(items, model, prompt, opts), notes=notes)
     merged = Delta(host="batch", lines=[line for it in items for line in it.delta.lines])
     request = ModelRequest(
         system=rendered.system, user=rendered.user, prompt_id=prompt.ref, delta=merged,
@@ -84,6 +86,19 @@ def render_batch(items: Sequence[Prepared], model: Model, prompt: Prompt, opts: 
         max_tokens=min(MAX_TOKENS_CAP, BASE_MAX_TOKENS + PER_HOST_MAX_TOKENS * len(items)),
     )
     return Rendered(request, tuple(packed), redactor)
+
+
+def batch_examples(items: Sequence[Prepared], model: Model, prompt: Prompt, opts: Options) -> tuple[Any, ...]:
+    """The system part's examples of a batch prompt: as given, or the library's fixed set.
+
+    Raises:
+        UsageError: ``examples="retrieved"`` (past incidents are chosen per delta, one host per call).
+    """
+    if not isinstance(opts.examples, str) or not items:
+        return opts.examples if not isinstance(opts.examples, str) else ()
+    if opts.examples == "retrieved":
+        raise UsageError("examples='retrieved' needs one host per call: set batch_size to 1 (or use 'fixed')")
+    return shown_examples(items[0], model, prompt, opts).examples
 
 
 def finish_batch(items: Sequence[Prepared], rendered: Rendered, judged: Judged, model: Model, prompt: Prompt,

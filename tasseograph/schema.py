@@ -266,6 +266,9 @@ class Verdict(BaseModel):
     novel: list[NovelLine] = Field(default_factory=list)
     """Lines new to this host or the fleet (with a baseline), or unknown to the local classifier;
     those not judged are "unknown kernel message, not judged" (reported, not alerted)."""
+    examples: list[str] = Field(default_factory=list)
+    """Ids of the past incidents the prompt showed the model (``examples="retrieved"`` or
+    ``"fixed"``): what it was reminded of when it judged this delta."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property

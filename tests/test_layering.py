@@ -38,6 +38,7 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
     "bulk": ("tasseograph.bulk", "tasseograph.bulkcore", "tasseograph.bulkdelta", "tasseograph.bulkref"),
     "fleet": ("tasseograph.fleet",),
     "findings": ("tasseograph.findings",),
+    "memory": ("tasseograph.retrieval",),
     "foundation": ("tasseograph.schema", "tasseograph.errors", "tasseograph.config", "tasseograph.tomlfile",
                    "tasseograph.cases", "tasseograph.paths", "tasseograph.provenance", "tasseograph.clibase"),
     "eval": ("tasseograph.eval",),

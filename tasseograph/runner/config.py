@@ -25,6 +25,7 @@ from pydantic import (
     ValidationError,
     field_serializer,
     field_validator,
+    model_validator,
 )
 
 from tasseograph.baseline import BaselineSettings
@@ -97,6 +98,21 @@ class ModelSection(_Section):
     """Mask IPs, MACs, serials and host names before they leave the machine (API models)."""
     max_lines: int = Field(200, ge=1)
     """Most lines per delta sent to the model after compression."""
+    examples: Literal["none", "fixed", "retrieved"] = "none"
+    """Past incidents in the prompt (``tasseograph.retrieval``): ``fixed`` (``k`` balanced labelled
+    cases in the cached system part) or ``retrieved`` (the ``k`` most like each delta, after it;
+    needs ``prompt = "triage-v3"`` and ``batch_size = 1``)."""
+    k: int = Field(4, ge=1, le=16)
+    """Past incidents per prompt with ``examples``."""
+    library: list[str] | None = None
+    """Sources of the incident library (``repo``, ``dev``); default: every one present."""
+
+    @model_validator(mode="after")
+    def _examples_fit(self) -> ModelSection:
+        if self.examples == "retrieved" and self.batch_size > 1:
+            raise ValueError("examples = 'retrieved' chooses past incidents per delta: set batch_size = 1 "
+                             "(or examples = 'fixed')")
+        return self
 
     @field_validator("options")
     @classmethod

@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tasseograph.batch import finish_batch, group_calls, render_batch
-from tasseograph.errors import AlertError, LeaseLostError, SourceError
+from tasseograph.errors import AlertError, ConfigError, LeaseLostError, SourceError, UsageError
 from tasseograph.models.base import Model
 from tasseograph.models.registry import get_model
 from tasseograph.models.rules import RulesModel
@@ -69,7 +69,7 @@ from tasseograph.runner import alerts, metrics
 from tasseograph.runner.backoff import Backoff, CircuitBreaker
 from tasseograph.runner.budget import Budget, Spent, estimate_cost
 from tasseograph.runner.callcap import HOUR, CallCaps
-from tasseograph.runner.config import RunnerConfig
+from tasseograph.runner.config import ModelSection, RunnerConfig
 from tasseograph.runner.credentials import Scrubber, known_secrets
 from tasseograph.runner.fleetwatch import FLEET_LOCK, FleetWatch
 from tasseograph.runner.polling import PollingPolicy
@@ -164,7 +164,8 @@ class Runner:
         self.batch_prompt = get_prompt(mc.batch_prompt) if mc.batch_size > 1 and not self.model.local else None
         self.opts = Options(prefilter=mc.prefilter, compress=mc.compress,
                             redact=None if self.model.local else mc.redact, max_lines=mc.max_lines,
-                            fold=config.baseline.enabled and config.baseline.fold)
+                            fold=config.baseline.enabled and config.baseline.fold,
+                            **memory_options(mc, self.prompt, state))
         p = config.polling
         self.policy = PollingPolicy(p.adaptive, p.healthy_min, p.healthy_max, p.anomaly, p.anomaly_hold)
         self.budget = Budget(config.budget.daily_usd, config.budget.monthly_usd)
@@ -591,3 +592,27 @@ def build_fleet(config: RunnerConfig) -> FleetWatch | None:
 def _period_key(period: str, now: float) -> str:
     day = day_key(now)
     return day if period == "day" else day[:7]
+
+
+def memory_options(mc: ModelSection, prompt: Prompt | None, state: Store) -> dict[str, Any]:
+    """``examples``, ``k`` and the incident library for the pipeline (nothing for local models or
+    ``examples = "none"``): the labelled cases plus the findings operators confirmed in ``state``,
+    read once, here, not per delta (a long-running runner sees newer confirmations on restart).
+
+    Raises:
+        ConfigError: ``retrieved`` with a prompt that shows no past incidents, or an absent library source.
+    """
+    if prompt is None or mc.examples == "none":
+        return {}
+    if mc.examples == "retrieved" and not prompt.takes_incidents:
+        raise ConfigError(f"model.examples = 'retrieved' needs a prompt that shows past incidents "
+                          f"(model.prompt = 'triage-v3'), not {prompt.ref}")
+    from tasseograph.retrieval import confirmed_incidents, default_library
+    from tasseograph.runner.incidents import confirmed_records
+
+    try:
+        library = default_library(mc.library)
+    except UsageError as exc:
+        raise ConfigError(f"model.library: {exc}") from None
+    library = library.with_confirmed(confirmed_incidents(confirmed_records(state.findings())))
+    return {"examples": mc.examples, "k": mc.k, "library": library}

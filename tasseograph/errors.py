@@ -14,7 +14,8 @@ The tree::
     │       └── IllegalMoveError     the finding's state forbids the move (acknowledge a resolved one)
     ├── InputError              the input cannot be read as a kernel log
     ├── StateError              the runner's state file cannot be used (disk full, read-only, locked)
-    │   └── StateCorruptError   the state file is damaged (``tasseograph state check`` / ``recover``)
+    │   ├── StateCorruptError   the state file is damaged (``tasseograph state check`` / ``recover``)
+    │   └── LeaseLostError      another runner took over work this runner's lease covered (it is skipped)
     ├── ModelError              a model call failed
     │   ├── ModelAPIError       the provider answered with an error (status_code, request_id)
     │   │   ├── RateLimited
@@ -130,6 +131,11 @@ class StateError(TasseographError):
 
 class StateCorruptError(StateError):
     """The runner's state file is damaged: check it, then recover it."""
+
+
+class LeaseLostError(StateError):
+    """This runner's lease (on a host's source or a queued delta) ran out and another runner took
+    the work over: what this runner read is dropped, nothing is stored twice."""
 
 
 class ModelError(TasseographError):

@@ -10,6 +10,7 @@ from tasseograph import paths
 from tasseograph.errors import UsageError
 from tests.fakeapi import cassette_fixture, fake_api_fixture, fake_api_server_fixture  # noqa: F401 (fixtures)
 from tests.localllm import local_llm_fixture  # noqa: F401 (fixture)
+from tests.pgserver import pg_server, pg_url  # noqa: F401 (fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -43,6 +43,7 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
                    "tasseograph.cases", "tasseograph.paths", "tasseograph.provenance", "tasseograph.clibase"),
     "eval": ("tasseograph.eval",),
     "runner": ("tasseograph.runner",),
+    "store": ("tasseograph.store",),
     "web": ("tasseograph.web",),
 }
 """The drawing's boxes: each module belongs to the component whose longest prefix it has (the

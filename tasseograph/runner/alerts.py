@@ -1,4 +1,4 @@
-"""Alert state (in SQLite) and delivery to Alertmanager's v2 API.
+"""Which alerts fire, with which labels, and their delivery to Alertmanager's v2 API.
 
 One alert per finding (``tasseograph.findings``). Its labels are ``alertname``, ``finding_id``,
 ``host``, ``category``, ``severity``, the identity keys of the finding's device (``dimm``,
@@ -16,11 +16,12 @@ one; a sighting at a lower severity does not lower a firing alert.
 
 Exactly-once in the sense that matters: every transition (a new firing episode, a resolution)
 is written to an outbox in the same transaction as the verdict (or the operator's move) that
-causes it; the sender posts the outbox in order and deletes what was accepted. A crash between
-the post and the delete re-posts the same alert (same labels, same ``startsAt``), which
-Alertmanager merges into the existing one, so the number of distinct alerts is right. Firing
-alerts are also re-posted every ``repost`` seconds with ``endsAt`` = now + ``hold``, as
-Alertmanager expects from its clients.
+causes it; the sender claims outbox rows, posts them in order and deletes what was accepted
+(the alert state and its outbox are ``tasseograph.store.alerts``; with several runners each row
+is posted by the one runner that claimed it). A crash between the post and the delete re-posts
+the same alert (same labels, same ``startsAt``), which Alertmanager merges into the existing
+one, so the number of distinct alerts is right. Firing alerts are also re-posted every
+``repost`` seconds with ``endsAt`` = now + ``hold``, as Alertmanager expects from its clients.
 """
 
 from __future__ import annotations
@@ -29,10 +30,9 @@ import base64
 import hashlib
 import json
 import re
-import sqlite3
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -40,15 +40,15 @@ from typing import Any
 from tasseograph import devices
 from tasseograph.errors import AlertError
 from tasseograph.findings.record import PAGING_STATES, FindingRecord, worse
-from tasseograph.runner import metrics
 from tasseograph.runner.credentials import split_url_credentials
-from tasseograph.runner.state import bump, labels_key
+from tasseograph.store.alerts import fire, firing, firing_labels, is_firing, resolve
+from tasseograph.store.base import Store
+from tasseograph.store.records import labels_key
+from tasseograph.store.tx import Tx
 
 FINDING_ALERT = "DmesgHardwareIssue"
 BUDGET_ALERT = "DmesgLLMBudgetExhausted"
 CIRCUIT_ALERT = "DmesgLLMAPIUnavailable"
-EPISODE_GAP = 0.001
-"""Seconds between an episode's start and end and the next start (times are sent to the ms)."""
 EVIDENCE_CHARS = 1000
 """Longest evidence annotation (Alertmanager notifications are not log viewers)."""
 CORE_LABELS = ("alertname", "finding_id", "host", "category", "severity")
@@ -109,15 +109,7 @@ def wants_page(record: FindingRecord, *, suppressed: bool, firing: bool, recent_
         or recent_checks >= rules.warning_min_checks
 
 
-def firing_labels(conn: sqlite3.Connection, fp: str | None) -> dict[str, str] | None:
-    """The labels of the alert ``fp`` when it is firing, else None."""
-    if fp is None:
-        return None
-    row = conn.execute("SELECT labels FROM alerts WHERE fingerprint=? AND state='firing'", (fp,)).fetchone()
-    return json.loads(row[0]) if row else None
-
-
-def sync_finding(conn: sqlite3.Connection, record: FindingRecord, fp: str | None, *, page: bool, now: float,
+def sync_finding(conn: Tx, record: FindingRecord, fp: str | None, *, page: bool, now: float,
                  rules: AlertRules, why: str = "", refresh: bool = True) -> str | None:
     """Fire, keep or end the finding's alert so that it fires exactly when ``page``.
 
@@ -146,67 +138,21 @@ def sync_finding(conn: sqlite3.Connection, record: FindingRecord, fp: str | None
     return new_fp
 
 
-def legacy_alerts(conn: sqlite3.Connection) -> list[tuple[str, dict[str, str], float]]:
+def legacy_alerts(conn: Tx) -> list[tuple[str, dict[str, str], float]]:
     """Firing finding alerts from before version 4 (labelled host/category/severity, no ``finding_id``):
     fingerprint, labels and start."""
-    rows = conn.execute("SELECT fingerprint, labels, starts_at FROM alerts WHERE state='firing'").fetchall()
-    out = []
-    for fp, text, starts_at in rows:
-        labels = json.loads(text)
-        if labels.get("alertname") == FINDING_ALERT and "finding_id" not in labels:
-            out.append((fp, labels, starts_at))
-    return out
+    return [(fp, labels, starts_at) for fp, labels, starts_at in firing(conn)
+            if labels.get("alertname") == FINDING_ALERT and "finding_id" not in labels]
 
 
-def fire(conn: sqlite3.Connection, fp: str, labels: dict[str, str], annotations: dict[str, str], now: float) -> None:
-    """Fire (or keep firing) an alert; a new episode, queued for posting, when it was not firing."""
-    row = conn.execute("SELECT state, ends_at FROM alerts WHERE fingerprint=?", (fp,)).fetchone()
-    if row is not None and row[0] == "firing":
-        conn.execute("UPDATE alerts SET last_seen=?, clean_checks=0, annotations=? WHERE fingerprint=?",
-                     (now, json.dumps(annotations), fp))
-        return
-    # Each episode needs its own startsAt, or Alertmanager would take it for the resolved one.
-    starts = max(now, row[1] + EPISODE_GAP) if row is not None and row[1] is not None else now
-    conn.execute(
-        "INSERT INTO alerts (fingerprint, labels, annotations, state, starts_at, ends_at, last_seen,"
-        " clean_checks, last_post, episode) VALUES (?,?,?,'firing',?,NULL,?,0,0,1)"
-        " ON CONFLICT (fingerprint) DO UPDATE SET state='firing', starts_at=excluded.starts_at,"
-        " ends_at=NULL, last_seen=excluded.last_seen, clean_checks=0, annotations=excluded.annotations,"
-        " episode=episode+1",
-        (fp, labels_key(labels), json.dumps(annotations), starts, now),
-    )
-    conn.execute("INSERT INTO alert_outbox (fingerprint, state, starts_at, ends_at) VALUES (?,'firing',?,NULL)",
-                 (fp, starts))
-    bump(conn, metrics.ALERTS, {"alertname": labels["alertname"], "severity": labels.get("severity", "")})
-
-
-def resolve(conn: sqlite3.Connection, fp: str, now: float, *, ended: str = "") -> None:
-    """Mark a firing alert resolved and queue the resolution (``endsAt`` = now).
-
-    ``ended`` (why it ended: "acknowledged by alice: ...") goes into its annotations.
-    """
-    row = conn.execute("SELECT starts_at, annotations FROM alerts WHERE fingerprint=? AND state='firing'",
-                       (fp,)).fetchone()
-    if row is None:
-        return
-    ends = max(now, row[0] + EPISODE_GAP)
-    notes = {**json.loads(row[1]), "ended": ended} if ended else json.loads(row[1])
-    conn.execute("UPDATE alerts SET state='resolved', ends_at=?, annotations=? WHERE fingerprint=?",
-                 (ends, json.dumps(notes), fp))
-    conn.execute("INSERT INTO alert_outbox (fingerprint, state, starts_at, ends_at) VALUES (?,'resolved',?,?)",
-                 (fp, row[0], ends))
-
-
-def system_alert(conn: sqlite3.Connection, name: str, firing: bool, summary: str, now: float,
-                 rules: AlertRules) -> None:
+def system_alert(conn: Tx, name: str, wanted: bool, summary: str, now: float, rules: AlertRules) -> None:
     """Fire or resolve one of the runner's own alerts (budget, API unavailable)."""
     labels = {**rules.static_labels, "alertname": name, "severity": "warning", "host": "tasseograph"}
     fp = fingerprint(labels)
-    row = conn.execute("SELECT state FROM alerts WHERE fingerprint=?", (fp,)).fetchone()
-    is_firing = row is not None and row[0] == "firing"
-    if firing and not is_firing:
+    now_firing = is_firing(conn, fp)
+    if wanted and not now_firing:
         fire(conn, fp, labels, {"summary": summary}, now)
-    elif not firing and is_firing:
+    elif not wanted and now_firing:
         resolve(conn, fp, now)
 
 
@@ -236,37 +182,27 @@ def to_iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def due_for_post(conn: sqlite3.Connection, now: float, rules: AlertRules) -> list[tuple[int | None, str, dict[str, Any]]]:
-    """``(outbox id, fingerprint, alert JSON)``: the outbox in order, then firing alerts due for a re-post."""
-    out: list[tuple[int | None, str, dict[str, Any]]] = []
-    rows = conn.execute(
-        "SELECT o.id, o.fingerprint, a.labels, a.annotations, o.state, o.starts_at, o.ends_at"
-        " FROM alert_outbox o JOIN alerts a ON a.fingerprint = o.fingerprint ORDER BY o.id"
-    ).fetchall()
-    queued = set()
-    for oid, fp, labels, notes, state, starts_at, ends_at in rows:
-        out.append((oid, fp, _payload(labels, notes, starts_at, ends_at if state == "resolved" else now + rules.hold)))
-        queued.add(fp)
-    rows = conn.execute(
-        "SELECT fingerprint, labels, annotations, starts_at FROM alerts WHERE state='firing' AND last_post<=?"
-        " ORDER BY starts_at", (now - rules.repost,),
-    ).fetchall()
+Post = tuple[int | None, str, dict[str, Any]]
+"""An alert to send: its outbox id (None for a re-post), fingerprint and JSON."""
+
+
+def claim_posts(store: Store, owner: str, now: float, rules: AlertRules, *, limit: int
+                ) -> tuple[list[Post], list[tuple[str, float]]]:
+    """Outbox rows in order, then firing alerts due for a re-post, claimed for ``owner``; and the
+    re-posts' earlier post times (handed back with ``Store.unclaim_alerts`` if the post fails)."""
+    out: list[Post] = []
+    for oid, fp, labels, notes, state, starts_at, ends_at in store.claim_outbox(owner, limit=limit):
+        ends = ends_at if state == "resolved" and ends_at is not None else now + rules.hold
+        out.append((oid, fp, _payload(labels, notes, starts_at, ends)))
+    reposts = store.claim_reposts(now, rules.repost, limit=max(limit - len(out), 0)) if len(out) < limit else []
     out.extend((None, fp, _payload(labels, notes, starts_at, now + rules.hold))
-               for fp, labels, notes, starts_at in rows if fp not in queued)
-    return out
+               for fp, labels, notes, starts_at, _ in reposts)
+    return out, [(fp, last) for fp, _, _, _, last in reposts]
 
 
 def _payload(labels: str, notes: str, starts_at: float, ends_at: float) -> dict[str, Any]:
     return {"labels": json.loads(labels), "annotations": json.loads(notes),
             "startsAt": to_iso(starts_at), "endsAt": to_iso(ends_at)}
-
-
-def mark_posted(conn: sqlite3.Connection, posted: Iterable[tuple[int | None, str]], now: float) -> None:
-    """Drop posted outbox rows and note the post time of their alerts."""
-    for oid, fp in posted:
-        if oid is not None:
-            conn.execute("DELETE FROM alert_outbox WHERE id=?", (oid,))
-        conn.execute("UPDATE alerts SET last_post=? WHERE fingerprint=?", (now, fp))
 
 
 class AlertmanagerClient:

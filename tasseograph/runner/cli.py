@@ -12,7 +12,6 @@ import fcntl
 import logging
 import os
 import signal
-import sqlite3
 import sys
 import time
 from collections.abc import Iterator
@@ -31,16 +30,12 @@ from tasseograph.runner.credentials import Scrubber, install_log_scrubber, known
 from tasseograph.runner.exporter import Metrics
 from tasseograph.runner.findings_cli import commands as findings_commands
 from tasseograph.runner.sources import build_sources
-from tasseograph.runner.statefile import (
-    backup_state,
-    check_state,
-    open_state,
-    recover_state,
-    state_error,
-    state_errors,
-)
 from tasseograph.runner.summary import config_summary, pass_line
 from tasseograph.runner.worker import CycleReport, Runner, build_fleet, build_model
+from tasseograph.store import is_url, open_store, shown, store_errors
+from tasseograph.store.postgres import PostgresStore
+from tasseograph.store.sqlitecheck import check_state, recover_state
+from tasseograph.store.sqlitefile import backup_state, state_error
 
 log = logging.getLogger("tasseograph.runner")
 
@@ -53,8 +48,13 @@ def _config(config_path: Path | None, overrides: dict[str, Any], *, insecure_ok:
 
 
 @contextmanager
-def _lock(state_path: Path, *, once: bool) -> Iterator[bool]:
-    """One runner per state file: cron runs that overlap a slow one step aside."""
+def _lock(location: Path | str, *, once: bool) -> Iterator[bool]:
+    """One runner per SQLite state file: cron runs that overlap a slow one step aside. (Runners
+    sharing a PostgreSQL store coordinate through leases instead: no lock file.)"""
+    if is_url(location):
+        yield True
+        return
+    state_path = Path(location)
     try:
         state_path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(f"{state_path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
@@ -78,7 +78,8 @@ def _lock(state_path: Path, *, once: bool) -> Iterator[bool]:
               help="TOML config file (default: $TASSEOGRAPH_CONFIG, else built-in defaults).")
 @click.option("--spool", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Spool directory SPOOL/<host>/*.log (sources.spool.dir).")
-@click.option("--state", "state_path", type=_PATH, default=None, help="SQLite state file (state).")
+@click.option("--state", "state_path", default=None,
+              help="SQLite state file, or a postgresql:// URL several runners share (state).")
 @click.option("--textfile", type=_PATH, default=None, help="node_exporter textfile to write (metrics.textfile).")
 @click.option("--alertmanager-url", default=None, help="Alertmanager base URL (alerts.alertmanager_url).")
 @click.option("--model", default=None, help="Model name: rules, anthropic:claude-haiku-4-5, ... (model.name).")
@@ -93,7 +94,7 @@ def _lock(state_path: Path, *, once: bool) -> Iterator[bool]:
               help="Run even when the config is writable, or the key file readable, by every user (warns).")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 @click.option("-q", "--quiet", is_flag=True, help="No line per pass on stdout (warnings and errors still go to stderr).")
-def run(config_path: Path | None, spool: Path | None, state_path: Path | None, textfile: Path | None,
+def run(config_path: Path | None, spool: Path | None, state_path: str | None, textfile: Path | None,
         alertmanager_url: str | None, model: str | None, listen: str | None, once: bool, from_stdin: bool,
         host: str | None, inventory: Path | None, print_default_config: bool, insecure_ok: bool, verbose: int,
         quiet: bool) -> None:
@@ -108,7 +109,7 @@ def run(config_path: Path | None, spool: Path | None, state_path: Path | None, t
     logging.basicConfig(level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     config = _config(config_path, {
-        "sources.spool.dir": str(spool) if spool else None, "state": str(state_path) if state_path else None,
+        "sources.spool.dir": str(spool) if spool else None, "state": state_path or None,
         "metrics.textfile": str(textfile) if textfile else None, "alerts.alertmanager_url": alertmanager_url,
         "model.name": model, "metrics.listen": listen, "sources.host": host,
         "fleet.inventory": str(inventory) if inventory else None,
@@ -119,7 +120,7 @@ def run(config_path: Path | None, spool: Path | None, state_path: Path | None, t
         if not locked:
             click.echo(f"tasseograph: another run holds {config.state}.lock; skipping this run", err=True)
             return
-        state = open_state(config.state)
+        state = open_store(config.state, lease=config.store.lease)
         try:
             sources = build_sources(config, stdin=sys.stdin.buffer if from_stdin else None)
             if not sources:
@@ -128,7 +129,7 @@ def run(config_path: Path | None, spool: Path | None, state_path: Path | None, t
             runner = Runner(config, state, sources, fleet=fleet)
             metrics = Metrics(CollectorRegistry(), config.state, daily_usd=config.budget.daily_usd,
                               monthly_usd=config.budget.monthly_usd)
-            with state_errors(config.state):
+            with store_errors(state):
                 if once:
                     report = asyncio.run(runner.cycle())
                     _write_textfile(metrics, config)
@@ -136,7 +137,7 @@ def run(config_path: Path | None, spool: Path | None, state_path: Path | None, t
                 else:
                     asyncio.run(_daemon(runner, metrics, config, quiet))
         finally:
-            with suppress(sqlite3.Error):
+            with suppress(Exception):
                 state.close()
 
 
@@ -163,7 +164,7 @@ async def _daemon(runner: Runner, metrics: Metrics, config: RunnerConfig, quiet:
     try:
         while not stop.is_set():
             try:
-                with state_errors(config.state):
+                with store_errors(runner.state):
                     report = await runner.cycle()
                 _say(report, quiet)
             except StateCorruptError:
@@ -172,7 +173,10 @@ async def _daemon(runner: Runner, metrics: Metrics, config: RunnerConfig, quiet:
                 log.error("%s", exc)
             except Exception:  # keep the daemon alive; the state is consistent after any failure
                 log.exception("cycle failed")
-            _write_textfile(metrics, config)
+            try:
+                _write_textfile(metrics, config)
+            except StateError as exc:  # the store is unreachable for now (a database restart): next cycle
+                log.error("metrics textfile not written: %s", exc)
             with suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=config.polling.cycle)
     finally:
@@ -237,19 +241,27 @@ def _check_model(config: RunnerConfig, path: Path | None) -> str | None:
 
 @click.group("state")
 def state_group() -> None:
-    """Check, back up or recover the runner's SQLite state file (README: Reliability)."""
+    """Check, back up or recover the runner's state (README: Reliability)."""
 
 
-def _state_path(config_path: Path | None, state_path: Path | None) -> Path:
-    return state_path or _config(config_path, {}).state
+_STATE_HELP = "SQLite state file, or a postgresql:// URL."
+
+
+def _state_location(config_path: Path | None, state_path: str | None) -> Path | str:
+    config = _config(config_path, {"state": state_path})
+    return config.state
 
 
 @state_group.command("check")
 @click.option("--config", "config_path", type=_PATH, default=None, help="TOML config file (for the state path).")
-@click.option("--state", "state_path", type=_PATH, default=None, help="SQLite state file.")
-def state_check(config_path: Path | None, state_path: Path | None) -> None:
-    """PRAGMA integrity_check and what the file holds; exit 2 when it is damaged (safe while the runner runs)."""
-    path = _state_path(config_path, state_path)
+@click.option("--state", "state_path", default=None, help=_STATE_HELP)
+def state_check(config_path: Path | None, state_path: str | None) -> None:
+    """Integrity check and what the store holds; exit 2 when it is damaged (safe while the runner runs)."""
+    location = _state_location(config_path, state_path)
+    if is_url(location):
+        _check_postgres(str(location))
+        return
+    path = Path(location)
     report = check_state(path)
     click.echo(f"{path}: schema version {report.schema_version}, mode {report.mode:o}")
     for table, rows in sorted(report.rows.items()):
@@ -264,13 +276,34 @@ def state_check(config_path: Path | None, state_path: Path | None) -> None:
     click.echo("state OK", err=True)
 
 
+def _check_postgres(url: str) -> None:
+    store = PostgresStore(url, shown=shown(url), migrate=False)
+    try:
+        with store_errors(store):
+            version = store.schema_version()
+            rows = store.table_rows() if version else {}
+    finally:
+        store.close()
+    click.echo(f"{shown(url)}: schema version {version} (PostgreSQL checks its own pages: pg_amcheck)")
+    for table, count in sorted(rows.items()):
+        click.echo(f"  {table:<20} {count:>10} rows")
+    click.echo("state OK", err=True)
+
+
+def _sqlite_only(location: Path | str, what: str) -> Path:
+    if is_url(location):
+        raise UsageError(f"`tasseograph state {what}` is for a SQLite state file; for PostgreSQL use its own tools "
+                         "(pg_dump for a copy, your backups or point-in-time recovery to restore)")
+    return Path(location)
+
+
 @state_group.command("backup")
 @click.argument("dest", type=_PATH)
 @click.option("--config", "config_path", type=_PATH, default=None, help="TOML config file (for the state path).")
-@click.option("--state", "state_path", type=_PATH, default=None, help="SQLite state file.")
-def state_backup(dest: Path, config_path: Path | None, state_path: Path | None) -> None:
-    """Copy the state file to DEST, consistently, while the runner runs (mode 0600)."""
-    path = _state_path(config_path, state_path)
+@click.option("--state", "state_path", default=None, help="SQLite state file.")
+def state_backup(dest: Path, config_path: Path | None, state_path: str | None) -> None:
+    """Copy the SQLite state file to DEST, consistently, while the runner runs (mode 0600)."""
+    path = _sqlite_only(_state_location(config_path, state_path), "backup")
     if not path.exists():
         raise StateError(f"no state file at {path}: check the path (config key `state`)", path=str(path))
     click.echo(f"backed up {path} to {backup_state(path, dest)}", err=True)
@@ -278,10 +311,10 @@ def state_backup(dest: Path, config_path: Path | None, state_path: Path | None) 
 
 @state_group.command("recover")
 @click.option("--config", "config_path", type=_PATH, default=None, help="TOML config file (for the state path).")
-@click.option("--state", "state_path", type=_PATH, default=None, help="SQLite state file.")
-def state_recover(config_path: Path | None, state_path: Path | None) -> None:
-    """Move a damaged state file aside and build a new one from every row that can still be read."""
-    path = _state_path(config_path, state_path)
+@click.option("--state", "state_path", default=None, help="SQLite state file.")
+def state_recover(config_path: Path | None, state_path: str | None) -> None:
+    """Move a damaged SQLite state file aside and build a new one from every row that can still be read."""
+    path = _sqlite_only(_state_location(config_path, state_path), "recover")
     with _lock(path, once=False):
         recovery = recover_state(path)
     click.echo(f"moved the damaged file to {recovery.moved_to}")

@@ -36,6 +36,7 @@ from tasseograph.fleet.settings import CorrelationSettings, CounterSettings, Fle
 from tasseograph.fleet.thresholds import load_thresholds
 from tasseograph.runner.alerts import AlertRules
 from tasseograph.runner.credentials import check_file_modes, mask_url, read_key_file
+from tasseograph.store import shown
 from tasseograph.tomlfile import read_toml
 
 CONFIG_ENV = "TASSEOGRAPH_CONFIG"
@@ -365,11 +366,37 @@ class HostSection(_Section):
     are kept in the verdict's ``suppressed`` list for the audit trail, never alerted."""
 
 
+class StoreSection(_Section):
+    """How runners share one store (a ``postgresql://`` ``state``; with a SQLite file, one runner)."""
+
+    runner_id: str = ""
+    """This runner's name on its leases; empty: ``<host>:<pid>:<random>``, new at every start."""
+    lease: Duration = Field(300.0, gt=0)
+    """How long a claim lasts (a queued delta, a source host, an outbox row, a spend hold): the work
+    of a runner that dies goes to the others after this long. Renewed before each model call."""
+    claim_batch: int = Field(1000, ge=1)
+    """Deltas a runner claims at a time (it claims again until nothing is due)."""
+
+
+def _location(value: Any) -> Any:
+    """A ``postgresql://`` URL stays a string; anything else is a SQLite file path."""
+    if isinstance(value, str) and value.lower().startswith(("postgresql://", "postgres://")):
+        return value
+    return Path(value) if isinstance(value, str) else value
+
+
+StateLocation = Annotated[Path | str, BeforeValidator(_location)]
+"""A SQLite file path, or a PostgreSQL URL (``postgresql://user@host:5432/db``)."""
+
+
 class RunnerConfig(_Section):
     """The whole runner configuration (one TOML file)."""
 
-    state: Path = Path("/var/lib/tasseograph/state.db")
-    """SQLite state file (cursors, queue, verdicts, findings, alerts); WAL mode."""
+    state: StateLocation = Path("/var/lib/tasseograph/state.db")
+    """Where the state lives (cursors, queue, verdicts, findings, alerts): a SQLite file (WAL mode;
+    one runner), or a ``postgresql://user@host/db`` URL shared by several runners. A password
+    belongs in ``PGPASSWORD`` or ``~/.pgpass`` rather than here; it is never shown or logged."""
+    store: StoreSection = Field(default_factory=StoreSection)
     retention: Duration = 90 * 86400.0
     """Verdicts, findings and source events older than this are deleted (metrics counters stay)."""
     model: ModelSection = Field(default_factory=ModelSection)
@@ -385,6 +412,10 @@ class RunnerConfig(_Section):
     hosts: dict[str, HostSection] = Field(default_factory=dict)
     """Per-host knowledge, keyed by host name or pattern (``[hosts."db-*"]``); every matching
     entry applies (notes joined, suppressions added up)."""
+
+    @field_serializer("state", when_used="json")
+    def _shown_state(self, state: Path | str) -> str:
+        return shown(state)
 
     def host_options(self, host: str) -> dict[str, Any]:
         """The ``notes`` and ``suppress`` analyze options for ``host``."""

@@ -1,15 +1,14 @@
-"""Prometheus exposition of the runner's metrics, read from the state file at scrape time.
+"""Prometheus exposition of the runner's metrics, read from the store at scrape time.
 
-Every value comes from SQLite through a custom collector, so a cron run and a daemon expose
+Every value comes from the store through a custom collector, so a cron run and a daemon expose
 the same numbers and counters keep counting across runs (they are stored with the verdicts,
-in the same transaction, so they are exact). ``Metrics`` takes a ``CollectorRegistry``; it never
+in the same transaction, so they are exact); with several runners on one PostgreSQL store each
+one's endpoint shows the fleet's totals. ``Metrics`` takes a ``CollectorRegistry``; it never
 touches the global ``REGISTRY``. The names, help texts and labels are in ``runner/metrics.py``.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -23,32 +22,36 @@ from prometheus_client.registry import Collector as _CollectorBase
 from tasseograph.runner import metrics as names
 from tasseograph.runner.backoff import CIRCUIT_STATES
 from tasseograph.runner.spool import REFUSED_PREFIX
-from tasseograph.runner.state import connect, day_key
+from tasseograph.store import is_url, open_store
+from tasseograph.store.records import Snapshot
 
 
 class Collector(_CollectorBase):
-    """Reads the state file at each collect (its own read-only connection: scrapes run in another thread)."""
+    """Reads the store at each collect (its own read-only connection: scrapes run in another thread)."""
 
-    def __init__(self, path: Path, *, daily_usd: float = 0.0, monthly_usd: float = 0.0) -> None:
-        self.path = path
+    def __init__(self, location: Path | str, *, daily_usd: float = 0.0, monthly_usd: float = 0.0) -> None:
+        self.location = location
         self.caps = {"day": daily_usd, "month": monthly_usd}
 
     def collect(self) -> Iterator[Metric]:
         """All runner metrics."""
-        if not self.path.exists():
+        if not is_url(self.location) and not Path(self.location).exists():
             return
-        conn = connect(self.path, readonly=True)
+        now = time.time()
+        store = open_store(self.location, readonly=True, application="tasseograph-metrics")
         try:
-            yield from self._counters(conn)
-            yield from self._gauges(conn, time.time())
+            snap = store.snapshot(now, refused_prefix=REFUSED_PREFIX)
         finally:
-            conn.close()
+            store.close()
+        yield from self._counters(snap)
+        yield from self._gauges(snap, now)
 
-    def _counters(self, conn: sqlite3.Connection) -> Iterator[Metric]:
+    @staticmethod
+    def _counters(snap: Snapshot) -> Iterator[Metric]:
         values: dict[str, list[tuple[dict[str, str], float]]] = {name: [] for name in names.COUNTERS}
-        for name, labels, value in conn.execute("SELECT name, labels, value FROM counters"):
+        for name, labels, value in snap.counters:
             if name in values:
-                values[name].append((json.loads(labels), value))
+                values[name].append((labels, value))
         for name, (doc, label_names) in names.COUNTERS.items():
             family = CounterMetricFamily(name.removesuffix("_total"), doc, labels=label_names)
             rows = values[name] or ([({}, 0.0)] if not label_names else [])
@@ -56,61 +59,38 @@ class Collector(_CollectorBase):
                 family.add_metric([labels.get(k, "") for k in label_names], value)
             yield family
 
-    def _gauges(self, conn: sqlite3.Connection, now: float) -> Iterator[Metric]:
+    def _gauges(self, snap: Snapshot, now: float) -> Iterator[Metric]:
         last = _gauge(names.LAST_CHECK)
-        for host, ts in conn.execute("SELECT host, last_check FROM hosts WHERE last_check IS NOT NULL"):
+        for host, ts in snap.last_checks.items():
             last.add_metric([host], ts)
         yield last
-        depth, oldest = conn.execute("SELECT COUNT(*), MIN(created) FROM deltas").fetchone()
-        yield _gauge(names.QUEUE_DEPTH, depth)
-        yield _gauge(names.QUEUE_OLDEST_AGE, (now - oldest) if oldest is not None else 0.0)
-        yield from self._budget(conn, now)
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        circuit = json.loads(meta.get("circuit", "{}")).get("state", "closed")
+        yield _gauge(names.QUEUE_DEPTH, snap.queue_depth)
+        yield _gauge(names.QUEUE_OLDEST_AGE, (now - snap.queue_oldest) if snap.queue_oldest is not None else 0.0)
+        yield from self._budget(snap)
+        circuit = snap.meta.get("circuit") or {}
+        state = circuit.get("state", "closed") if isinstance(circuit, dict) else "closed"
         fam = _gauge(names.CIRCUIT_STATE)
-        for state in CIRCUIT_STATES:
-            fam.add_metric([state], 1.0 if state == circuit else 0.0)
+        for name in CIRCUIT_STATES:
+            fam.add_metric([name], 1.0 if name == state else 0.0)
         yield fam
-        yield self._baseline_sizes(conn)
-        yield self._findings(conn)
-        (refused,) = conn.execute(
-            "SELECT COUNT(*) FROM cursors WHERE source='spool' AND key LIKE ? AND value NOT LIKE 'ignored%'",
-            (REFUSED_PREFIX + "%",)).fetchone()
-        yield _gauge(names.SPOOL_REFUSED, refused)
-        (firing,) = conn.execute("SELECT COUNT(*) FROM alerts WHERE state='firing'").fetchone()
-        yield _gauge(names.ALERTS_FIRING, firing)
-        yield _gauge(names.LAST_RUN, float(json.loads(meta.get("last_run", "0"))))
+        sizes = _gauge(names.BASELINE_TEMPLATES)
+        for host, poisoned, n in snap.baseline_sizes:
+            sizes.add_metric([host, "poisoned" if poisoned else "learned"], n)
+        yield sizes
+        findings = _gauge(names.FINDINGS)
+        for state_name, severity, n in snap.findings:
+            findings.add_metric([state_name, severity], n)
+        yield findings
+        yield _gauge(names.SPOOL_REFUSED, snap.refused)
+        yield _gauge(names.ALERTS_FIRING, snap.alerts_firing)
+        last_run = snap.meta.get("last_run")
+        yield _gauge(names.LAST_RUN, float(last_run) if isinstance(last_run, int | float) else 0.0)
 
-    @staticmethod
-    def _baseline_sizes(conn: sqlite3.Connection) -> Metric:
-        fam = _gauge(names.BASELINE_TEMPLATES)
-        try:
-            rows = conn.execute("SELECT host, poisoned, COUNT(*) FROM baseline_templates GROUP BY host, poisoned")
-        except sqlite3.OperationalError:  # a file the runner has not opened since version 2: no table yet
-            return fam
-        for host, poisoned, n in rows:
-            fam.add_metric([host, "poisoned" if poisoned else "learned"], n)
-        return fam
-
-    @staticmethod
-    def _findings(conn: sqlite3.Connection) -> Metric:
-        fam = _gauge(names.FINDINGS)
-        try:
-            rows = conn.execute("SELECT state, severity, COUNT(*) FROM findings GROUP BY state, severity").fetchall()
-        except sqlite3.OperationalError:  # a file the runner has not opened since version 4
-            return fam
-        for state, severity, n in rows:
-            fam.add_metric([state, severity], n)
-        return fam
-
-    def _budget(self, conn: sqlite3.Connection, now: float) -> Iterator[Metric]:
-        day = day_key(now)
-        (d,) = conn.execute("SELECT COALESCE(SUM(usd),0) FROM spend WHERE day=?", (day,)).fetchone()
-        (m,) = conn.execute("SELECT COALESCE(SUM(usd),0) FROM spend WHERE day LIKE ?", (day[:7] + "-%",)).fetchone()
-        row = conn.execute("SELECT value FROM meta WHERE key='budget'").fetchone()
-        exhausted = json.loads(row[0]).get("exhausted") if row else None
+    def _budget(self, snap: Snapshot) -> Iterator[Metric]:
+        budget = snap.meta.get("budget") or {}
+        exhausted = budget.get("exhausted") if isinstance(budget, dict) else None
         spent, limit, state = _gauge(names.BUDGET_SPENT), _gauge(names.BUDGET_LIMIT), _gauge(names.BUDGET_EXHAUSTED)
-        for period, value in (("day", d), ("month", m)):
+        for period, value in (("day", snap.spent_day), ("month", snap.spent_month)):
             spent.add_metric([period], value)
             limit.add_metric([period], self.caps[period])
             state.add_metric([period], 1.0 if exhausted == period else 0.0)
@@ -130,14 +110,14 @@ class Metrics:
 
     Example:
         >>> registry = CollectorRegistry()
-        >>> metrics = Metrics(registry, Path("state.db"))
+        >>> metrics = Metrics(registry, Path("state.db"))  # or a postgresql:// URL
         >>> registry.get_sample_value(metrics.API_ERRORS)
     """
 
-    def __init__(self, registry: CollectorRegistry, state_path: Path, *, daily_usd: float = 0.0,
+    def __init__(self, registry: CollectorRegistry, state: Path | str, *, daily_usd: float = 0.0,
                  monthly_usd: float = 0.0) -> None:
         self.registry = registry
-        registry.register(Collector(state_path, daily_usd=daily_usd, monthly_usd=monthly_usd))
+        registry.register(Collector(state, daily_usd=daily_usd, monthly_usd=monthly_usd))
         self._server: Any = None
         self._thread: threading.Thread | None = None
 

@@ -36,10 +36,9 @@ from tasseograph.findings.suppression import check_pattern, matching
 from tasseograph.runner import findingsview as view
 from tasseograph.runner.config import RunnerConfig, load_config, parse_duration
 from tasseograph.runner.credentials import Scrubber, known_secrets
-from tasseograph.runner.findingstore import FindingStore
-from tasseograph.runner.state import State
-from tasseograph.runner.statefile import open_state, state_errors
 from tasseograph.runner.tracking import FindingTracker
+from tasseograph.store import is_url, open_store, store_errors
+from tasseograph.store.base import Store
 
 _PATH = click.Path(dir_okay=False, path_type=Path)
 STATUS_CHOICES = (*STATES, "open", "all")
@@ -103,22 +102,24 @@ def _text(value: str, config: RunnerConfig) -> str:
 
 def _common(func: Callable[..., None]) -> Callable[..., None]:
     """``--config`` and ``--state`` on every command."""
-    func = click.option("--state", "state_path", type=_PATH, default=None,
-                        help="SQLite state file (default: the config's `state`).")(func)
+    func = click.option("--state", "state_path", default=None,
+                        help="SQLite state file or postgresql:// URL (default: the config's `state`).")(func)
     return click.option("--config", "config_path", type=_PATH, default=None,
                         help="TOML config file (for the state path, alert labels and retention).")(func)
 
 
 @contextmanager
-def _opened(config_path: Path | None, state_path: Path | None) -> Iterator[tuple[State, RunnerConfig]]:
+def _opened(config_path: Path | None, state_path: str | None) -> Iterator[tuple[Store, RunnerConfig]]:
     config = load_config(config_path, insecure_ok=True)
-    path = state_path or config.state
-    if not path.exists():
-        raise UsageError(f"no state file at {path}: run `tasseograph run --once` first or pass --state PATH"
+    if state_path:
+        config = config.with_overrides({"state": state_path})
+    where = config.state
+    if not is_url(where) and not Path(where).exists():
+        raise UsageError(f"no state file at {where}: run `tasseograph run --once` first or pass --state PATH"
                          " (lifecycle states are filtered with --status)")
-    state = open_state(path)
+    state = open_store(where, application="tasseograph-findings")
     try:
-        with state_errors(path):
+        with store_errors(state):
             yield state, config
     finally:
         state.close()
@@ -169,14 +170,14 @@ def findings() -> None:
               help="Most findings shown (the most recently seen).")
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="Print the ids only, one a line.")
-def list_findings(config_path: Path | None, state_path: Path | None, host: str | None, statuses: tuple[str, ...],
+def list_findings(config_path: Path | None, state_path: str | None, host: str | None, statuses: tuple[str, ...],
                   since: str | None, severity: str | None, category: str | None, limit: int, fmt: str,
                   quiet: bool) -> None:
     """List findings, most recently seen first."""
     states = _statuses(statuses)
     since_ts = parse_since(since) if since else None
     with _opened(config_path, state_path) as (state, _):
-        store = FindingStore(state.conn)
+        store = state.findings()
         records = store.query(host=host, states=states, since=since_ts, severity=severity, category=category,
                               limit=limit)
         rules, now = store.suppressions(), time.time()
@@ -198,10 +199,10 @@ def list_findings(config_path: Path | None, state_path: Path | None, host: str |
 @click.argument("finding_id")
 @_common
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
-def show(finding_id: str, config_path: Path | None, state_path: Path | None, fmt: str) -> None:
+def show(finding_id: str, config_path: Path | None, state_path: str | None, fmt: str) -> None:
     """A finding and its timeline: every move and every delta that raised it."""
     with _opened(config_path, state_path) as (state, _):
-        store = FindingStore(state.conn)
+        store = state.findings()
         record = store.find(finding_id)
         alert = store.alert_summary(store.alert_of(record.id))
         suppressed_by = _suppressed_by(store.suppressions(), record, time.time())
@@ -225,7 +226,7 @@ def _move_command(name: str, help_text: str) -> Callable[[Callable[..., Callable
         @_common
         @click.option("--by", default=None, help="Who does it (default: your user name).")
         @wraps(build)
-        def command(finding_id: str, config_path: Path | None, state_path: Path | None, by: str | None,
+        def command(finding_id: str, config_path: Path | None, state_path: str | None, by: str | None,
                     **options: Any) -> None:
             actor, now = _actor(by), time.time()
             with _opened(config_path, state_path) as (state, config):
@@ -304,7 +305,7 @@ def reopen(*, config: RunnerConfig, by: str, now: float, note: str) -> Callable[
 @click.option("--reason", required=True, help="Why these findings must not page.")
 @click.option("--until", "until", default=None, help="When it lapses: 8h, 30d, or an ISO time (default: never).")
 @click.option("--by", default=None, help="Who sets it (default: your user name).")
-def suppress(config_path: Path | None, state_path: Path | None, host: str, signal: str, reason: str,
+def suppress(config_path: Path | None, state_path: str | None, host: str, signal: str, reason: str,
              until: str | None, by: str | None) -> None:
     """Keep findings matching a host and a signal pattern from paging (still counted and listed)."""
     actor, now = _actor(by), time.time()
@@ -327,7 +328,7 @@ def suppress(config_path: Path | None, state_path: Path | None, host: str, signa
 @click.argument("suppression_id", type=int)
 @_common
 @click.option("--by", default=None, help="Who lifts it (default: your user name).")
-def unsuppress(suppression_id: int, config_path: Path | None, state_path: Path | None, by: str | None) -> None:
+def unsuppress(suppression_id: int, config_path: Path | None, state_path: str | None, by: str | None) -> None:
     """Lift a suppression (its findings page again from the runner's next pass, if they should)."""
     actor, now = _actor(by), time.time()
     with _opened(config_path, state_path) as (state, config), state.transaction() as conn:
@@ -339,10 +340,10 @@ def unsuppress(suppression_id: int, config_path: Path | None, state_path: Path |
 @_common
 @click.option("--all", "show_all", is_flag=True, help="Also the lifted and lapsed ones.")
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
-def suppressions(config_path: Path | None, state_path: Path | None, show_all: bool, fmt: str) -> None:
+def suppressions(config_path: Path | None, state_path: str | None, show_all: bool, fmt: str) -> None:
     """List suppressions."""
     with _opened(config_path, state_path) as (state, _):
-        rules = FindingStore(state.conn).suppressions(lifted=show_all)
+        rules = state.findings().suppressions(lifted=show_all)
     now = time.time()
     rules = [r for r in rules if show_all or r.in_force(now)]
     if fmt == "json":
@@ -358,11 +359,11 @@ def suppressions(config_path: Path | None, state_path: Path | None, show_all: bo
 @_common
 @click.option("--since", default=None, help="Only events since an ISO time or a duration ago (30d).")
 @click.option("--output", type=click.File("w", encoding="utf-8"), default="-", help="File to write (default: stdout).")
-def export(config_path: Path | None, state_path: Path | None, since: str | None, output: TextIO) -> None:
+def export(config_path: Path | None, state_path: str | None, since: str | None, output: TextIO) -> None:
     """The audit trail as JSON Lines: one event per line, with its finding's host, signal and device."""
     since_ts = parse_since(since) if since else None
     with _opened(config_path, state_path) as (state, _):
-        events = FindingStore(state.conn).events(since=since_ts)
+        events = state.findings().events(since=since_ts)
     for event, key in events:
         record = {**view.with_iso(event.to_dict()), **(key.to_dict() if key else {})}
         output.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -373,11 +374,11 @@ def export(config_path: Path | None, state_path: Path | None, since: str | None,
 @_common
 @click.option("--since", default=None, help="Only what happened since an ISO time or a duration ago (30d).")
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
-def history(host: str, config_path: Path | None, state_path: Path | None, since: str | None, fmt: str) -> None:
+def history(host: str, config_path: Path | None, state_path: str | None, since: str | None, fmt: str) -> None:
     """A host's incidents in time order: its findings, every move, and the deltas that raised them."""
     since_ts = parse_since(since) if since else None
     with _opened(config_path, state_path) as (state, _):
-        store = FindingStore(state.conn)
+        store = state.findings()
         records = store.query(host=host, since=since_ts)
         events = store.events(host=host, since=since_ts)
         seen = [(r.id, d) for r in records for d in store.deltas(r.id, limit=10_000)

@@ -22,11 +22,11 @@ use reads the committed state again, so memory never runs ahead of the file.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
+from uuid import uuid4
 
 from tasseograph.findings import lifecycle
 from tasseograph.findings.record import OPEN_STATES, SYSTEM_ACTOR, FindingRecord, Sighting
@@ -46,7 +46,6 @@ from tasseograph.fleet import correlation as correlation_state
 from tasseograph.fleet import counters as counters_state
 from tasseograph.fleet import monitor as monitor_state
 from tasseograph.fleet.counters import track_key
-from tasseograph.runner.findingstore import FindingStore
 from tasseograph.runner.fleetfindings import (
     GROUP_PREFIX,
     SIGNAL_QUIET_S,
@@ -59,14 +58,19 @@ from tasseograph.runner.fleetfindings import (
     stream_name,
     stream_sighting,
 )
-from tasseograph.runner.fleetstore import EventKey, EventRow, FleetStore, GroupRow
 from tasseograph.runner.tracking import FindingTracker
 from tasseograph.schema import Delta
 from tasseograph.signals import SignalHit, classify
+from tasseograph.store.findings import FindingStore
+from tasseograph.store.fleet import GENERATION, EventKey, EventRow, FleetStore, GroupRow, generation
+from tasseograph.store.tx import Tx
 
 VERSIONS = {"monitor": monitor_state.STATE_VERSION, "counters": counters_state.STATE_VERSION,
             "correlation": correlation_state.STATE_VERSION}
 """Versions of the fleet logic's saved forms the rows hold (another version is refused, not misread)."""
+FLEET_LOCK = "fleet"
+"""Held by every transaction that reads or writes the fleet state on a store several runners share,
+before the findings' locks (``Store.finish(locks=...)``): one fleet, changed by one runner at a time."""
 SWEEP_EVERY_S = 3600.0
 """Upkeep (history pruned, rising streams re-tested, cleared findings resolved) at most this often."""
 
@@ -77,6 +81,8 @@ class FleetWatch:
     def __init__(self, settings: FleetSettings, inventory: Inventory, *, sweep_every: float = SWEEP_EVERY_S) -> None:
         self.settings, self.inventory, self.sweep_every = settings, inventory, sweep_every
         self._monitor: FleetMonitor | None = None
+        self._generation: Any = None
+        """The fleet tables' generation the monitor was read at (a shared store)."""
         self._tracks: dict[str, str] = {}
         """Track key -> its JSON as stored."""
         self._events: dict[EventKey, str | None] = {}
@@ -89,15 +95,32 @@ class FleetWatch:
 
     # --- state -------------------------------------------------------------------------------
 
-    def monitor(self, conn: sqlite3.Connection) -> FleetMonitor:
-        """The fleet monitor, read from the state on first use (or after :meth:`discard`)."""
+    def monitor(self, conn: Tx) -> FleetMonitor:
+        """The fleet monitor, read from the state on first use (or after :meth:`discard`).
+
+        On a store several runners share it is read again whenever another runner wrote the fleet
+        tables since (their ``generation`` moved), under ``FLEET_LOCK`` held to the commit.
+        """
+        if not conn.dialect.single_runner:
+            conn.lock(FLEET_LOCK)
+            seen = generation(conn)
+            if seen is None or seen != self._generation:
+                self._monitor = None
+            self._generation = seen
         if self._monitor is None:
             self._monitor = self._load(FleetStore(conn))
         return self._monitor
 
+    def _written(self, conn: Tx, store: FleetStore) -> None:
+        """Mark the fleet tables changed by this runner (a shared store: the others read them again)."""
+        if not conn.dialect.single_runner:
+            self._generation = uuid4().hex
+            store.set_meta(GENERATION, self._generation)
+
     def discard(self) -> None:
         """Forget what is in memory (a transaction failed): the next use reads the state again."""
         self._monitor = None
+        self._generation = None
 
     def _load(self, store: FleetStore) -> FleetMonitor:
         loaded = store.load()
@@ -125,7 +148,7 @@ class FleetWatch:
 
     # --- a delta -----------------------------------------------------------------------------
 
-    def observe(self, conn: sqlite3.Connection, tracker: FindingTracker, *, ref: str, delta: Delta,
+    def observe(self, conn: Tx, tracker: FindingTracker, *, ref: str, delta: Delta,
                 hits: Sequence[SignalHit], received: float, boot_id: str | None, now: float) -> list[FindingRecord]:
         """Count one delta's hits (inside the caller's transaction); returns the fleet findings changed.
 
@@ -144,6 +167,7 @@ class FleetWatch:
         times = monitor.stamp(delta, received=received, boot_id=boot_id)
         observed = observations(host, delta.lines, hits, times)
         store.save_host(host, monitor.clock(host).to_dict(), monitor.counters.hosts_since.get(host), now, counted=1)
+        self._written(conn, store)
         if not observed:
             return []
         events = monitor.count(observed)
@@ -239,7 +263,7 @@ class FleetWatch:
 
     # --- upkeep ------------------------------------------------------------------------------
 
-    def sweep(self, conn: sqlite3.Connection, tracker: FindingTracker, now: float) -> list[FindingRecord]:
+    def sweep(self, conn: Tx, tracker: FindingTracker, now: float) -> list[FindingRecord]:
         """Hourly upkeep (inside the caller's transaction); returns the fleet findings it resolved."""
         monitor = self.monitor(conn)
         swept = self._meta.get("swept_at")
@@ -249,9 +273,10 @@ class FleetWatch:
         monitor.sweep(now)
         self._save_tracks(store, list(monitor.counters.tracks), host=None, now=now)
         self._set_meta(store, "swept_at", now)
+        self._written(conn, store)
         return self._resolve(conn, tracker, store, monitor, now)
 
-    def _resolve(self, conn: sqlite3.Connection, tracker: FindingTracker, store: FleetStore, monitor: FleetMonitor,
+    def _resolve(self, conn: Tx, tracker: FindingTracker, store: FleetStore, monitor: FleetMonitor,
                  now: float) -> list[FindingRecord]:
         findings = FindingStore(conn)
         records = [r for r in findings.query(states=sorted(OPEN_STATES)) if is_fleet(r.key)]

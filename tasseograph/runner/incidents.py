@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from tasseograph.findings.record import SYSTEM_ACTOR
 from tasseograph.retrieval.confirmed import MAX_CONFIRMED, ConfirmedIncident
-from tasseograph.runner.findingstore import FindingStore
+from tasseograph.store.findings import FindingStore
 
 CONFIRMED_STATES = ("acknowledged", "resolved")
 

@@ -19,8 +19,8 @@ from typing import BinaryIO, Protocol
 
 from tasseograph.errors import SourceError
 from tasseograph.runner.config import RunnerConfig
-from tasseograph.runner.spool import Scan, SpoolSource
-from tasseograph.runner.state import Chunk, CursorUpdate, Event
+from tasseograph.runner.spool import Claim, Scan, SpoolSource
+from tasseograph.store.records import Chunk, CursorUpdate, Event
 
 
 class Source(Protocol):
@@ -28,9 +28,19 @@ class Source(Protocol):
 
     name: str
 
-    def scan(self, cursors: dict[str, str], now: float) -> Scan:
-        """New lines since ``cursors``, with the cursor writes that cover them."""
+    def scan(self, cursors: dict[str, str], now: float, claim: Claim | None = None) -> Scan:
+        """New lines since ``cursors``, with the cursor writes that cover them; with ``claim``,
+        only from the hosts it grants a lease on (several runners share the store)."""
         ...
+
+
+def _not_leased(host: str, claim: Claim | None) -> Scan | None:
+    """An empty scan when another runner reads ``host`` now; None when this runner may."""
+    if claim is None:
+        return None
+    if host in claim([host]):
+        return None
+    return Scan(claimed=frozenset())
 
 
 def local_host(configured: str) -> str:
@@ -82,8 +92,11 @@ class KmsgSource:
         self.boot_id_path = boot_id_path
         self.host = host
 
-    def scan(self, cursors: dict[str, str], now: float) -> Scan:  # noqa: ARG002
+    def scan(self, cursors: dict[str, str], now: float, claim: Claim | None = None) -> Scan:  # noqa: ARG002
         """Records after the stored sequence number of this boot."""
+        skip = _not_leased(self.host, claim)
+        if skip is not None:
+            return skip
         boot_id = self._boot_id()
         stored = json.loads(cursors[self.host]) if self.host in cursors else None
         scan = Scan()
@@ -110,6 +123,7 @@ class KmsgSource:
             last = new[-1].seq
         if new or stored is None or stored["boot_id"] != boot_id:
             scan.cursors.append(CursorUpdate(self.name, self.host, json.dumps({"boot_id": boot_id, "seq": last})))
+        scan.claimed = frozenset([self.host]) if claim is not None else None
         return scan
 
     def _boot_id(self) -> str:
@@ -164,9 +178,12 @@ class JournalSource:
         self.host = host
         self.timeout = timeout
 
-    def scan(self, cursors: dict[str, str], now: float) -> Scan:  # noqa: ARG002
+    def scan(self, cursors: dict[str, str], now: float, claim: Claim | None = None) -> Scan:  # noqa: ARG002
         """Kernel entries after the cursor, grouped by the host that logged them."""
-        scan = Scan()
+        skip = _not_leased(self.host, claim)
+        if skip is not None:
+            return skip
+        scan = Scan(claimed=frozenset([self.host]) if claim is not None else None)
         stored = json.loads(cursors["journal"]) if "journal" in cursors else None
         lines = self._run(stored["cursor"] if stored else None, scan)
         by_host: dict[str, list[bytes]] = {}
@@ -220,8 +237,8 @@ class StdinSource:
         self.host = host
         self._done = False
 
-    def scan(self, cursors: dict[str, str], now: float) -> Scan:  # noqa: ARG002
-        """The whole stream, once."""
+    def scan(self, cursors: dict[str, str], now: float, claim: Claim | None = None) -> Scan:  # noqa: ARG002
+        """The whole stream, once (no cursor, so no lease: it is this process's own input)."""
         scan = Scan()
         if not self._done:
             self._done = True

@@ -45,8 +45,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from tasseograph.runner.salvage import quarantine, salvage
-from tasseograph.runner.state import Chunk, CursorUpdate, Event, State
-from tasseograph.runner.statefile import read_back
+from tasseograph.store.base import Store
+from tasseograph.store.records import Chunk, CursorUpdate, Event
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,13 @@ class Scan:
     """Run only once the ingest transaction committed."""
     consumed: list[Consumed] = field(default_factory=list)
     """Files read to their end: deleted by ``release`` once their lines are judged."""
+    claimed: frozenset[str] | None = None
+    """The hosts this scan read under a lease (None: no lease was asked for); the ingest checks
+    and hands the leases back in its transaction."""
+
+
+Claim = Callable[[list[str]], set[str]]
+"""Asks the store for leases on a source's hosts; returns those granted (``Store.claim_sources``)."""
 
 
 @dataclass(frozen=True)
@@ -130,13 +137,22 @@ class SpoolSource:
         self.max_chunk = max_chunk
         self.quarantine = quarantine if quarantine is not None else default_quarantine(root)
 
-    def scan(self, cursors: dict[str, str], now: float) -> Scan:
-        """Find new lines in every host directory (cursors as stored, keyed ``host/dev:ino``)."""
+    def scan(self, cursors: dict[str, str], now: float, claim: Claim | None = None) -> Scan:
+        """Find new lines in every host directory (cursors as stored, keyed ``host/dev:ino``).
+
+        With ``claim`` (several runners on one store), only the host directories whose lease it
+        grants are read, and only their cursors are dropped when their files are gone.
+        """
         scan = Scan()
         seen: set[str] = set()
         if not self.root.is_dir():
             return scan
-        for entry in sorted(os.scandir(self.root), key=lambda e: e.name):
+        entries = sorted(os.scandir(self.root), key=lambda e: e.name)
+        if claim is not None:
+            names = sorted({_shown(e.name) for e in entries} | {_entry_of(k) for k in cursors})
+            scan.claimed = frozenset(claim(names))
+            entries = [e for e in entries if _shown(e.name) in scan.claimed]
+        for entry in entries:
             problem = host_problem(entry)
             if problem is not None:
                 _refuse(_shown(entry.name), entry.name, problem, cursors, scan, seen)
@@ -162,7 +178,8 @@ class SpoolSource:
             finally:
                 os.close(dfd)
         # Cursors of files that are gone (deleted or rotated away) are dropped.
-        scan.cursors.extend(CursorUpdate(SOURCE, k, None) for k in cursors if k not in seen)
+        scan.cursors.extend(CursorUpdate(SOURCE, k, None) for k in cursors
+                            if k not in seen and (scan.claimed is None or _entry_of(k) in scan.claimed))
         return scan
 
     def _scan_file(self, host: str, folder: Path, dfd: int, name: str, cursors: dict[str, str], now: float,
@@ -301,7 +318,7 @@ def release(consumed: list[Consumed], cursors: dict[str, str], pending: set[str]
     return out
 
 
-def delete_judged(state: State, consumed: list[Consumed]) -> int:
+def delete_judged(state: Store, consumed: list[Consumed]) -> int:
     """Delete the consumed files whose lines all have verdicts, as the state file reads back.
 
     Returns how many were deleted. The others wait for their verdicts: the next scan finds them
@@ -312,7 +329,7 @@ def delete_judged(state: State, consumed: list[Consumed]) -> int:
     """
     if not consumed:
         return 0
-    cursors, pending = read_back(state.path, SOURCE)
+    cursors, pending = state.read_back(SOURCE)
     ready = release(consumed, cursors, pending)
     for item in ready:
         try:
@@ -330,6 +347,11 @@ def _refuse(host: str, what: str, problem: str, cursors: dict[str, str], scan: S
         kind = "ignored" if problem.startswith("ignored") else "refused"
         scan.events.append(Event(host, SOURCE, kind, f"{_shown(what)}: {problem}"))
         scan.cursors.append(CursorUpdate(SOURCE, key, problem))
+
+
+def _entry_of(key: str) -> str:
+    """The spool entry (host directory) a cursor key belongs to."""
+    return key.removeprefix(REFUSED_PREFIX).split("/", 1)[0]
 
 
 def _shown(name: str) -> str:

@@ -1,9 +1,11 @@
 """The runner's side of findings: verdicts in; records, audit events and per-finding alerts out.
 
-Every method works inside the caller's transaction: the verdict's (``State.finish`` or an
+Every method works inside the caller's transaction: the verdict's (``Store.finish`` or an
 interim check), the cycle's sweep, or an operator's move from the CLI, so a finding's record,
 its events, its links, its counters and its alert change commit together or not at all (a
-``kill -9`` leaves the old state or the new one).
+``kill -9`` leaves the old state or the new one). With several runners on one PostgreSQL store,
+a verdict's transaction holds its host's lock (``Store.finish``) and the sweep and operators'
+moves hold every host's (``FINDINGS_LOCK``), so two runners never change one finding at once.
 
 * :meth:`FindingTracker.verdict`: each of the verdict's findings becomes a sighting of its key
   (``tasseograph.findings.identity``); a delta is counted once per finding even when an interim
@@ -26,7 +28,6 @@ its events, its links, its counters and its alert change commit together or not 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -39,8 +40,10 @@ from tasseograph.findings.resolution import Check, ResolutionSettings, recheck, 
 from tasseograph.findings.sightings import last_lines, sightings_of
 from tasseograph.findings.suppression import Suppression, matching
 from tasseograph.runner import alerts
-from tasseograph.runner.findingstore import FindingStore
 from tasseograph.schema import Delta, Verdict
+from tasseograph.store.base import FINDINGS_LOCK
+from tasseograph.store.findings import FindingStore
+from tasseograph.store.tx import Tx
 
 DAY = 86400.0
 DEFAULT_RETENTION = 400 * DAY
@@ -65,7 +68,7 @@ class FindingTracker:
 
     # --- the runner --------------------------------------------------------------------------
 
-    def verdict(self, conn: sqlite3.Connection, *, host: str, delta_id: int, ref: str, delta: Delta,
+    def verdict(self, conn: Tx, *, host: str, delta_id: int, ref: str, delta: Delta,
                 verdict: Verdict, now: float, interim: bool = False) -> list[FindingRecord]:
         """Record a verdict's findings and re-check the host's open ones; returns the findings changed.
 
@@ -87,15 +90,17 @@ class FindingTracker:
         self._commit(store, changed.values(), events, now)
         return list(changed.values())
 
-    def sightings(self, conn: sqlite3.Connection, sightings: Sequence[Sighting], now: float) -> list[FindingRecord]:
+    def sightings(self, conn: Tx, sightings: Sequence[Sighting], now: float) -> list[FindingRecord]:
         """Findings from a source other than a verdict (a fleet rule): each sighting counts once."""
+        conn.lock(FINDINGS_LOCK)
         store = FindingStore(conn)
         changed, events = self._observe(store, sightings, now)
         self._commit(store, changed.values(), events, now)
         return list(changed.values())
 
-    def sweep(self, conn: sqlite3.Connection, now: float) -> None:
+    def sweep(self, conn: Tx, now: float) -> None:
         """The cycle's upkeep (see the module docstring)."""
+        conn.lock(FINDINGS_LOCK)  # no verdict of any runner changes a finding meanwhile
         store = FindingStore(conn)
         changed: dict[str, FindingRecord] = {}
         events: list[FindingEvent] = []
@@ -115,13 +120,13 @@ class FindingTracker:
         self._sync(store, store.alert_candidates(), now, refresh=False)
         store.prune(now - self.retention)
 
-    def host_notes(self, conn: sqlite3.Connection, host: str) -> str:
+    def host_notes(self, conn: Tx, host: str) -> str:
         """The operators' notes on the host's quieted findings, as prompt notes (empty: none)."""
         return prompt_notes(FindingStore(conn).operator_notes(host))
 
     # --- operators ---------------------------------------------------------------------------
 
-    def move(self, conn: sqlite3.Connection, ref: str, apply: Callable[[FindingRecord], FindingEvent],
+    def move(self, conn: Tx, ref: str, apply: Callable[[FindingRecord], FindingEvent],
              now: float) -> Moved:
         """Apply an operator's move (a ``tasseograph.findings.lifecycle`` function bound to its
         arguments) to the finding ``ref`` names; its alert ends when it no longer pages.
@@ -130,6 +135,7 @@ class FindingTracker:
             UnknownFindingError: ``ref`` names no finding.
             IllegalMoveError: the finding's state forbids the move.
         """
+        conn.lock(FINDINGS_LOCK)
         store = FindingStore(conn)
         record = store.find(ref)
         event = apply(record)
@@ -138,9 +144,10 @@ class FindingTracker:
         self._sync(store, [record], now, fire=False, why={record.id: _why(event)})
         return Moved(record, event)
 
-    def suppress(self, conn: sqlite3.Connection, *, host: str, signal: str, reason: str, by: str, now: float,
+    def suppress(self, conn: Tx, *, host: str, signal: str, reason: str, by: str, now: float,
                  until: float | None = None) -> tuple[Suppression, list[FindingRecord]]:
         """Add a suppression; the alerts of the findings it matches end now. Returns it and them."""
+        conn.lock(FINDINGS_LOCK)
         store = FindingStore(conn)
         rule = store.add_suppression(host=host, signal=signal, reason=reason, by=by, now=now, until=until)
         hit = [r for r in store.query() if rule.matches(r.key, now=now)]
@@ -152,13 +159,14 @@ class FindingTracker:
         self._sync(store, hit, now, fire=False, why={r.id: f"suppressed by {by}: {reason}" for r in hit})
         return rule, hit
 
-    def unsuppress(self, conn: sqlite3.Connection, suppression_id: int, *, by: str, now: float) -> Suppression:
+    def unsuppress(self, conn: Tx, suppression_id: int, *, by: str, now: float) -> Suppression:
         """Lift a suppression (its findings page again from the runner's next sweep, if they should).
 
         Raises:
             UnknownFindingError: there is no such suppression.
             FindingError: it was already lifted or had lapsed.
         """
+        conn.lock(FINDINGS_LOCK)
         store = FindingStore(conn)
         rule = store.suppression(suppression_id)
         if not rule.in_force(now):

@@ -1,8 +1,17 @@
 """One runner cycle: ingest new lines, analyse what is due, update alert state, post alerts.
 
 Queue discipline (why ``kill -9`` is harmless): a delta is removed from the queue only in the
-transaction that stores its verdict (``State.finish``); a failed call leaves it queued with a
+transaction that stores its verdict (``Store.finish``); a failed call leaves it queued with a
 backoff time; a crash in the middle of a call simply means the call is made again.
+
+Several runners on one store (PostgreSQL): each claims due deltas with a lease
+(``Store.claim``, ``FOR UPDATE SKIP LOCKED``), renews it before its model calls, and stores a
+verdict only while it holds the lease; the leases of a runner that dies run out and its deltas
+go to the others. Each source host is read by one runner at a time (a lease per host, checked
+and handed back by the ingest's transaction). Spend is held before each paid call under one
+lock (``Store.reserve_spend``), so the caps hold across runners; the circuit breaker's state
+changes in the store, one transition at a time (``Store.update_meta``), so every runner sees
+the others' failures. Alert transitions are posted by whichever runner claims their outbox rows.
 
 Each due delta runs through the stages of ``tasseograph.stages`` once: prepared (signals
 detected once, with the host's notes, suppressions and stored baseline), rendered once per call
@@ -39,8 +48,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
 import random
-import sqlite3
+import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -49,7 +59,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tasseograph.batch import finish_batch, group_calls, render_batch
-from tasseograph.errors import AlertError, ConfigError, SourceError, UsageError
+from tasseograph.errors import AlertError, ConfigError, LeaseLostError, SourceError, UsageError
 from tasseograph.models.base import Model
 from tasseograph.models.registry import get_model
 from tasseograph.models.rules import RulesModel
@@ -61,15 +71,18 @@ from tasseograph.runner.budget import Budget, Spent, estimate_cost
 from tasseograph.runner.callcap import HOUR, CallCaps
 from tasseograph.runner.config import ModelSection, RunnerConfig
 from tasseograph.runner.credentials import Scrubber, known_secrets
-from tasseograph.runner.fleetwatch import FleetWatch
+from tasseograph.runner.fleetwatch import FLEET_LOCK, FleetWatch
 from tasseograph.runner.polling import PollingPolicy
 from tasseograph.runner.sources import Source, split_chunk
-from tasseograph.runner.spool import Consumed, delete_judged
-from tasseograph.runner.state import Chunk, QueuedDelta, State, bump, day_key, learn_baseline
+from tasseograph.runner.spool import Consumed, Scan, delete_judged
 from tasseograph.runner.tracking import FindingTracker
 from tasseograph.schema import ModelFailure, Verdict
 from tasseograph.signals import detect
 from tasseograph.stages import Judged, Options, Prepared, Rendered, finish, judge, prepare, render, run
+from tasseograph.store.base import Store
+from tasseograph.store.baselines import learn_baseline
+from tasseograph.store.records import Chunk, QueuedDelta, day_key
+from tasseograph.store.tx import Tx
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +132,11 @@ class _Group:
     rendered: Rendered
 
 
+def runner_id(configured: str = "") -> str:
+    """This runner's name in leases: the configured one, else ``host:pid:random`` (unique per process)."""
+    return configured or f"{socket.gethostname()}:{os.getpid()}:{random.getrandbits(32):08x}"
+
+
 def build_model(config: RunnerConfig) -> Model:
     """The configured model, with the key from ``api_key_file`` when one is set."""
     options: dict[str, Any] = dict(config.model.options)
@@ -131,12 +149,14 @@ def build_model(config: RunnerConfig) -> Model:
 class Runner:
     """The cycle logic; the CLI wraps it in cron (``--once``) or daemon mode."""
 
-    def __init__(self, config: RunnerConfig, state: State, sources: Sequence[Source], *,
+    def __init__(self, config: RunnerConfig, state: Store, sources: Sequence[Source], *,
                  model: Model | None = None, fallback: Model | None = None,
                  alert_client: alerts.AlertmanagerClient | None = None,
                  clock: Callable[[], float] = time.time, rng: random.Random | None = None,
-                 fleet: FleetWatch | None = None) -> None:
+                 owner: str | None = None, fleet: FleetWatch | None = None) -> None:
         self.config, self.state, self.sources = config, state, list(sources)
+        self.owner = owner or runner_id(config.store.runner_id)
+        """This runner's name on the leases it takes."""
         self.model = model if model is not None else build_model(config)
         self.fallback = fallback if fallback is not None else RulesModel()
         mc = config.model
@@ -172,7 +192,10 @@ class Runner:
         report = CycleReport()
         now = self.clock()
         report.ingested = self.ingest(now, report)
-        await self.process(now, report)
+        try:
+            await self.process(now, report)
+        finally:
+            self.state.release(self.owner)  # deltas left queued go back to every runner
         delete_judged(self.state, self._consumed)
         self._consumed = []
         with self._fleet_guard(), self.state.transaction() as conn:
@@ -194,7 +217,7 @@ class Runner:
         hosts = self.state.hosts()
         for source in self.sources:
             try:
-                scan = source.scan(self.state.cursors(source.name), now)
+                scan = self._scan(source, now)
             except SourceError as exc:
                 log.warning("%s", exc)
                 self.state.bump(metrics.SOURCE_ERRORS, {"source": source.name})
@@ -203,8 +226,13 @@ class Runner:
                 log.warning("%s %s on %s: %s", event.source, event.kind, event.host, event.detail)
             limit = self.config.sources.max_delta_bytes
             chunks = [self._schedule(p, hosts, now) for c in scan.chunks for p in split_chunk(c, limit)]
-            append = self._appender(now) if self.policy.adaptive else None
-            self.state.ingest(chunks, scan.cursors, scan.events, now=now, append=append)
+            leases = (source.name, self.owner, sorted(scan.claimed)) if scan.claimed is not None else None
+            try:
+                self.state.ingest(chunks, scan.cursors, scan.events, now=now,
+                                  merge_limit=limit if self.policy.adaptive else 0, leases=leases)
+            except LeaseLostError as exc:
+                log.warning("%s", exc)
+                continue
             if report is not None:
                 report.hosts.update(c.host for c in chunks)
             for action in scan.after_commit:
@@ -216,40 +244,44 @@ class Runner:
             total += len(chunks)
         return total
 
+    def _scan(self, source: Source, now: float) -> Scan:
+        """Scan a source: on a shared store, only the hosts this runner gets a lease on."""
+        if self.state.single_runner:
+            return source.scan(self.state.cursors(source.name), now)
+        cursors = self.state.cursors(source.name)
+
+        def claim(keys: list[str]) -> set[str]:
+            granted = self.state.claim_sources(source.name, keys, self.owner)
+            # Read again once the leases are held: what the hosts' last reader committed.
+            cursors.clear()
+            cursors.update(self.state.cursors(source.name))
+            return granted
+
+        return source.scan(cursors, now, claim)
+
     def _schedule(self, chunk: Chunk, hosts: dict[str, tuple[float | None, str | None, float | None]],
                   now: float) -> Chunk:
         last_check, _, last_anomaly = hosts.get(chunk.host, (None, None, None))
         urgent = bool(self.policy.adaptive and detect(parse_delta(chunk.data, host=chunk.host).lines))
         return dataclasses.replace(chunk, due=self.policy.due(chunk.host, last_check, last_anomaly, now, urgent=urgent))
 
-    def _appender(self, now: float) -> Callable[[sqlite3.Connection, Chunk], int | None]:
-        limit = self.config.sources.max_delta_bytes
-
-        def append(conn: sqlite3.Connection, chunk: Chunk) -> int | None:
-            # A host not yet due collects its lines in one waiting delta: one call instead of many.
-            row = conn.execute(
-                "SELECT id, data, received FROM deltas WHERE host=? AND source=? AND attempts=0 AND interim=0"
-                " AND due>? AND length(data)+?<=? AND COALESCE(boot_id, '')=? ORDER BY id DESC LIMIT 1",
-                (chunk.host, chunk.source, now, len(chunk.data), limit, chunk.boot_id or ""),
-            ).fetchone()
-            if row is None:
-                return None
-            # Joined in Python: SQLite's || would turn the bytes into text. The lines arrived by the
-            # later chunk's time.
-            received = max((t for t in (row[2], chunk.received) if t is not None), default=None)
-            conn.execute("UPDATE deltas SET data=?, ref=ref||' '||?, due=MIN(due, ?), received=? WHERE id=?",
-                         (bytes(row[1]) + chunk.data, chunk.ref, chunk.due, received, row[0]))
-            return int(row[0])
-
-        return append
-
     # --- analysis ------------------------------------------------------------------------
 
     async def process(self, now: float, report: CycleReport) -> None:
         """Analyse every due delta (see the module docstring for the degraded modes)."""
         self._budget_exhausted(now)  # a new day or month lifts the cap (and resolves its alert)
+        seen: set[int] = set()
+        while True:
+            batch = [q for q in self.state.claim(self.owner, now, limit=self.config.store.claim_batch)
+                     if q.id not in seen]
+            if not batch:
+                return
+            seen.update(q.id for q in batch)
+            await self._process(batch, now, report)
+
+    async def _process(self, batch: list[QueuedDelta], now: float, report: CycleReport) -> None:
         calls: list[_Work] = []
-        for queued in self.state.due(now):
+        for queued in batch:
             w = self._prepare(queued, now)
             if now - queued.created >= self.config.retry.max_age:
                 await self._fallback(w, "max_age", now, report)
@@ -270,7 +302,7 @@ class Runner:
         """The host's ``[hosts]`` notes and suppressions, with operators' notes on its findings."""
         options = self.config.host_options(host)
         if self.config.findings.prompt_notes:
-            learned = self.tracker.host_notes(self.state.conn, host)
+            learned = self.tracker.host_notes(self.state.reader, host)
             options["notes"] = "\n\n".join(n for n in (options["notes"], learned) if n)
         return options
 
@@ -279,8 +311,7 @@ class Runner:
             for w in calls:
                 await self._fallback(w, "budget", now, report)
             return
-        breaker = CircuitBreaker.load(self.state.get_meta("circuit"), threshold=self.config.retry.failure_threshold,
-                                      open_for=self.config.retry.open_for)
+        breaker = self._load_breaker(self.state.get_meta("circuit"))
         calls, capped = self.caps.split(calls, host=lambda w: w.queued.host,
                                         delta=lambda w: (w.queued.host, w.queued.created),
                                         calls_last_hour=lambda host: self.state.model_calls(host, now - HOUR))
@@ -289,23 +320,43 @@ class Runner:
                         len(capped), ", ".join(sorted({cap for _, cap in capped})))
         for w, cap in capped:
             await self._fallback(w, cap, now, report)
-        groups, over_budget = self._admit([self._render(g) for g in self._groups(calls)], now)
-        for w in over_budget:
-            await self._fallback(w, "budget", now, report)
-        if groups and breaker.allows(now) and breaker.trial:
-            await self._run_group(groups.pop(0), breaker, now, report)
-        sem = asyncio.Semaphore(self.config.model.concurrency)
+        # A call can outlast part of a lease: renewed now, so no other runner takes these deltas meanwhile.
+        self.state.renew(self.owner, [w.queued.id for w in calls])
+        try:
+            groups, over_budget = self._admit([self._render(g) for g in self._groups(calls)], now)
+            for w in over_budget:
+                await self._fallback(w, "budget", now, report)
+            if groups and breaker.allows(now) and breaker.trial:
+                await self._run_group(groups.pop(0), breaker, now, report)
+            sem = asyncio.Semaphore(self.config.model.concurrency)
 
-        async def run_one(group: _Group) -> None:
-            async with sem:
-                await self._run_group(group, breaker, now, report)
+            async def run_one(group: _Group) -> None:
+                async with sem:
+                    await self._run_group(group, breaker, now, report)
 
-        await asyncio.gather(*(run_one(g) for g in groups))
-        self.state.set_meta("circuit", breaker.dump())
+            await asyncio.gather(*(run_one(g) for g in groups))
+        finally:
+            self.state.release_spend(self.owner)
+        shared = self._load_breaker(self.state.get_meta("circuit"))
         with self.state.transaction() as conn:
-            alerts.system_alert(conn, alerts.CIRCUIT_ALERT, breaker.state != "closed",
-                                f"model API failing: circuit {breaker.state}; critical signals still alert",
+            alerts.system_alert(conn, alerts.CIRCUIT_ALERT, shared.state != "closed",
+                                f"model API failing: circuit {shared.state}; critical signals still alert",
                                 now, self.rules)
+
+    def _load_breaker(self, data: Any) -> CircuitBreaker:
+        return CircuitBreaker.load(data, threshold=self.config.retry.failure_threshold,
+                                   open_for=self.config.retry.open_for)
+
+    def _breaker_event(self, breaker: CircuitBreaker, apply: Callable[[CircuitBreaker], None]) -> None:
+        """Apply a success or failure to the breaker in the store (other runners' calls count too)
+        and take its state back."""
+        def change(data: Any) -> dict[str, Any]:
+            stored = self._load_breaker(data)
+            apply(stored)
+            return stored.dump()
+
+        shared = self._load_breaker(self.state.update_meta("circuit", change))
+        breaker.state, breaker.failures, breaker.opened_at = shared.state, shared.failures, shared.opened_at
 
     def _groups(self, calls: list[_Work]) -> list[list[_Work]]:
         if self.batch_prompt is None:
@@ -319,16 +370,21 @@ class Runner:
         return _Group(works, render(w.prepared, self.model, self.prompt, w.opts))
 
     def _admit(self, groups: list[_Group], now: float) -> tuple[list[_Group], list[_Work]]:
-        """Groups the budget can pay for, and the deltas it cannot (which mark the cap reached)."""
-        day, month = self.state.spent(now)
-        reserved = 0.0
+        """Groups the budget can pay for (each holds its estimate in the store until the calls are
+        done), and the deltas it cannot (which mark the cap reached)."""
+        if self.budget.daily_usd <= 0 and self.budget.monthly_usd <= 0:
+            return groups, []
         for i, group in enumerate(groups):
             estimate = self._estimate(group)
-            spent = Spent(day + reserved, month + reserved)
-            if not self.budget.allows(spent, estimate):
-                self._set_budget(self.budget.exhausted(spent, estimate) or "day", now)
+            seen: list[Spent] = []
+
+            def allows(day: float, month: float, estimate: float = estimate, seen: list[Spent] = seen) -> bool:
+                seen.append(Spent(day, month))
+                return self.budget.allows(seen[-1], estimate)
+
+            if not self.state.reserve_spend(self.owner, estimate, now, allows):
+                self._set_budget(self.budget.exhausted(seen[-1], estimate) or "day", now)
                 return groups[:i], [w for g in groups[i:] for w in g.works]
-            reserved += estimate
         return groups, []
 
     def _estimate(self, group: _Group) -> float:
@@ -352,7 +408,7 @@ class Runner:
             log.exception("analysis failed for %s", [w.queued.ref for w in group.works])
             await self._poisoned(group.works, exc, now, report)
             return
-        breaker.success()
+        self._breaker_event(breaker, CircuitBreaker.success)
         for w, verdict in zip(group.works, verdicts, strict=True):
             self._finish(w, verdict, now, report)
 
@@ -371,16 +427,19 @@ class Runner:
                 report: CycleReport) -> None:
         log.warning("model call failed (%d delta(s) stay queued): %s", len(works), failure.message)
         report.failed += len(works)
-        breaker.failure(now, fatal=not failure.retryable)
+        self._breaker_event(breaker, lambda b: b.failure(now, fatal=not failure.retryable))
         self.state.retry_later([w.queued.id for w in works], lambda n: now + self.backoff.delay(n),
-                               self.scrubber.text(str(failure)))
-        with self.state.transaction() as conn:
-            bump(conn, metrics.API_ERRORS, {})
-            bump(conn, metrics.API_ERRORS_BY_KIND, {"kind": failure.kind})
+                               self.scrubber.text(str(failure)), owner=self.owner)
+
+        def count(tx: Tx) -> None:
+            tx.bump(metrics.API_ERRORS, {})
+            tx.bump(metrics.API_ERRORS_BY_KIND, {"kind": failure.kind})
+
+        self.state.atomic(count)
 
     async def _poisoned(self, works: list[_Work], exc: Exception, now: float, report: CycleReport) -> None:
         self.state.retry_later([w.queued.id for w in works], lambda n: now + self.backoff.delay(n),
-                               self.scrubber.text(f"{type(exc).__name__}: {exc}"))
+                               self.scrubber.text(f"{type(exc).__name__}: {exc}"), owner=self.owner)
         for w in works:
             if w.queued.attempts + 1 >= POISON_ATTEMPTS:
                 await self._fallback(w, "error", now, report)
@@ -391,18 +450,19 @@ class Runner:
                 continue
             verdict = await self._signals_verdict(w)
             with self._fleet_guard():
-                self.state.mark_interim(w.queued.id, self._interim_alerts(w, verdict, now))
-            report.interim += 1
+                if self.state.mark_interim(w.queued, self._interim_alerts(w, verdict, now),
+                                           locks=self._fleet_locks(counts=True)):
+                    report.interim += 1
 
-    def _interim_alerts(self, w: _Work, verdict: Verdict, now: float) -> Callable[[sqlite3.Connection], None]:
-        def work(conn: sqlite3.Connection) -> None:
+    def _interim_alerts(self, w: _Work, verdict: Verdict, now: float) -> Callable[[Tx], None]:
+        def work(conn: Tx) -> None:
             self.tracker.verdict(conn, host=w.queued.host, delta_id=w.queued.id, ref=w.queued.ref,
                                  delta=w.prepared.delta, verdict=verdict, now=now, interim=True)
             self._observe_fleet(conn, w, now)
 
         return work
 
-    def _observe_fleet(self, conn: sqlite3.Connection, w: _Work, now: float) -> None:
+    def _observe_fleet(self, conn: Tx, w: _Work, now: float) -> None:
         """Count the delta's hits in the fleet state (inside its verdict's or interim check's transaction)."""
         if self.fleet is None:
             return
@@ -410,6 +470,11 @@ class Runner:
         self.fleet.observe(conn, self.tracker, ref=q.ref, delta=w.prepared.delta, hits=w.prepared.hits,
                            received=q.received if q.received is not None else q.created, boot_id=q.boot_id,
                            now=now)
+
+    def _fleet_locks(self, *, counts: bool) -> tuple[str, ...]:
+        """The lock a transaction that counts a delta in the fleet state takes first (several
+        runners: one fleet, changed by one of them at a time, locks always in one order)."""
+        return (FLEET_LOCK,) if counts and self.fleet is not None and not self.state.single_runner else ()
 
     @contextmanager
     def _fleet_guard(self) -> Iterator[None]:
@@ -439,20 +504,21 @@ class Runner:
         host = w.queued.host
         verdict = self.scrubber.verdict(verdict)  # a model that echoes the key cannot get it stored
 
-        def work(conn: sqlite3.Connection) -> None:
+        def work(conn: Tx) -> None:
             self.tracker.verdict(conn, host=host, delta_id=w.queued.id, ref=w.queued.ref, delta=w.prepared.delta,
                                  verdict=verdict, now=now)
             if not w.queued.interim:  # an interim check counted it already
                 self._observe_fleet(conn, w, now)
             if w.prepared.rate_jumps:
-                bump(conn, metrics.BASELINE_RATE_JUMPS, {"host": host})
+                conn.bump(metrics.BASELINE_RATE_JUMPS, {"host": host})
             # A fallback verdict is the catalogue's, not a model's judgement: nothing to learn.
             if self.baseline is not None and fallback is None:
                 learn_baseline(conn, host, w.prepared.delta, verdict, self.baseline, now=now,
                                hits=w.prepared.all_hits)
 
         with self._fleet_guard():
-            stored = self.state.finish(w.queued, verdict, now=now, fallback=fallback, alert_work=work)
+            stored = self.state.finish(w.queued, verdict, now=now, fallback=fallback, alert_work=work,
+                                       locks=self._fleet_locks(counts=not w.queued.interim))
         if stored:
             report.analysed += 1
             report.fallback += fallback is not None
@@ -491,21 +557,23 @@ class Runner:
     # --- alerts ----------------------------------------------------------------------------
 
     def post_alerts(self, now: float) -> int:
-        """Post the alert outbox and due re-posts; returns how many alerts were accepted."""
+        """Post the alert outbox and due re-posts (those this runner claims); returns how many
+        alerts were accepted."""
         if self.alert_client is None:
             return 0
-        due = alerts.due_for_post(self.state.conn, now, self.rules)
         posted = 0
-        for start in range(0, len(due), ALERT_POST_CHUNK):
-            chunk = due[start:start + ALERT_POST_CHUNK]
+        while True:
+            chunk, reposts = alerts.claim_posts(self.state, self.owner, now, self.rules, limit=ALERT_POST_CHUNK)
+            if not chunk:
+                break
             try:
                 self.alert_client.post([a for _, _, a in chunk])
             except AlertError as exc:
                 log.warning("%s (will retry next cycle)", exc)
                 self.state.bump(metrics.ALERT_POST_ERRORS, {})
+                self.state.unclaim_alerts(self.owner, reposts)
                 break
-            with self.state.transaction() as conn:
-                alerts.mark_posted(conn, [(oid, fp) for oid, fp, _ in chunk], now)
+            self.state.mark_posted([(oid, fp) for oid, fp, _ in chunk], now)
             posted += len(chunk)
         return posted
 
@@ -526,7 +594,7 @@ def _period_key(period: str, now: float) -> str:
     return day if period == "day" else day[:7]
 
 
-def memory_options(mc: ModelSection, prompt: Prompt | None, state: State) -> dict[str, Any]:
+def memory_options(mc: ModelSection, prompt: Prompt | None, state: Store) -> dict[str, Any]:
     """``examples``, ``k`` and the incident library for the pipeline (nothing for local models or
     ``examples = "none"``): the labelled cases plus the findings operators confirmed in ``state``,
     read once, here, not per delta (a long-running runner sees newer confirmations on restart).
@@ -540,12 +608,11 @@ def memory_options(mc: ModelSection, prompt: Prompt | None, state: State) -> dic
         raise ConfigError(f"model.examples = 'retrieved' needs a prompt that shows past incidents "
                           f"(model.prompt = 'triage-v3'), not {prompt.ref}")
     from tasseograph.retrieval import confirmed_incidents, default_library
-    from tasseograph.runner.findingstore import FindingStore
     from tasseograph.runner.incidents import confirmed_records
 
     try:
         library = default_library(mc.library)
     except UsageError as exc:
         raise ConfigError(f"model.library: {exc}") from None
-    library = library.with_confirmed(confirmed_incidents(confirmed_records(FindingStore(state.conn))))
+    library = library.with_confirmed(confirmed_incidents(confirmed_records(state.findings())))
     return {"examples": mc.examples, "k": mc.k, "library": library}

@@ -25,8 +25,7 @@ DEFAULT_SILENT = "1d"
 
 @click.command("dashboard")
 @click.option("--state", "state_ref", default=None,
-              help="The runner's SQLite state file (default: the config's `state`). A postgresql:// URL needs "
-                   "the storage interface.")
+              help="The runner's SQLite state file or postgresql:// URL (default: the config's `state`).")
 @click.option("--config", "config_path", type=_PATH, default=None,
               help="The runner's TOML config: its state path and spend caps.")
 @click.option("--inventory", type=_PATH, default=None,
@@ -45,7 +44,7 @@ def dashboard(state_ref: str | None, config_path: Path | None, inventory: Path |
     raw log lines), and so is the page: it listens on loopback unless told otherwise.
     """
     from tasseograph.runner.config import load_config, parse_duration
-    from tasseograph.runner.credentials import mask_url
+    from tasseograph.store import is_url, shown, without_password
     from tasseograph.web import server
     from tasseograph.web.pages import Site
 
@@ -56,15 +55,13 @@ def dashboard(state_ref: str | None, config_path: Path | None, inventory: Path |
         quiet_for = parse_duration(silent_after)
     except ValueError as exc:
         raise UsageError(f"--silent-after: {exc}") from None
-    if state_ref is not None and "://" in state_ref:
-        raise UsageError(f"--state {mask_url(state_ref)}: a URL state (PostgreSQL) needs the storage interface, "
-                         "which this tasseograph lacks: give the SQLite state file's path")
     config = load_config(config_path, insecure_ok=True)
-    state = Path(state_ref) if state_ref is not None else config.state
+    state: Path | str = config.state if state_ref is None else state_ref if is_url(state_ref) else Path(state_ref)
+    state = state if is_url(state) else Path(state).resolve()
     where = [*(["--config", str(config_path.resolve())] if config_path else []),
-             *(["--state", str(state.resolve())] if state_ref is not None or config_path is None else [])]
+             *(["--state", without_password(state)] if state_ref is not None or config_path is None else [])]
     known = config_path is not None
-    site = Site(state.resolve(), _inventory(inventory),
+    site = Site(state, _inventory(inventory),
                 (config.budget.daily_usd, config.budget.monthly_usd) if known else None, quiet_for, tuple(where),
                 bool(config.alerts.alertmanager_url) if known else None)
     _check_state(site.state)
@@ -74,7 +71,8 @@ def dashboard(state_ref: str | None, config_path: Path | None, inventory: Path |
                    "kernel log lines; put it behind an authenticating proxy", err=True)
     from tasseograph.web.app import create_app
 
-    click.echo(f"tasseograph dashboard: {address.url(sock.getsockname()[1])} (read-only view of {site.state}; "
+    click.echo(f"tasseograph dashboard: {address.url(sock.getsockname()[1])} "
+               f"(read-only view of {shown(site.state)}; "
                "Ctrl-C stops it)")
     sys.stdout.flush()
     server.serve(create_app(site), sock, access_log=verbose > 0)
@@ -88,16 +86,20 @@ def _inventory(path: Path | None) -> Inventory | None:
     return load_inventory(path)
 
 
-def _check_state(path: Path) -> None:
-    """A missing or damaged state file stops the command; another schema only warns (the pages say it too)."""
+def _check_state(location: Path | str) -> None:
+    """A missing or damaged state file (or an unreachable database) stops the command; another schema
+    only warns (the pages say it too)."""
+    from tasseograph.store import is_url
     from tasseograph.web.queries import check_readable
 
     try:
-        check_readable(path)
+        check_readable(location)
     except StateCorruptError:
         raise
     except StateError as exc:
-        if not path.is_file():
+        if is_url(location) and "schema version" not in str(exc) and "holds no" not in str(exc):
+            raise
+        if not is_url(location) and not Path(location).is_file():
             raise
         click.echo(f"warning: {exc}", err=True)
 

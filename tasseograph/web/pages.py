@@ -60,7 +60,8 @@ MOVE_COMMANDS = {
 class Site:
     """What the dashboard was started with."""
 
-    state: Path
+    state: Path | str
+    """The state file, or a ``postgresql://`` URL."""
     inventory: Inventory | None = None
     caps: tuple[float, float] | None = None
     """Spend caps per UTC day and month from the runner's config (0: none); None when not known."""
@@ -69,6 +70,13 @@ class Site:
     """The CLI arguments that name the same state (``--config FILE`` or ``--state PATH``)."""
     alertmanager: bool | None = None
     """Whether the runner's config names an Alertmanager (None: no config given)."""
+
+    @property
+    def shown(self) -> str:
+        """The state as the page shows it (a URL's password masked)."""
+        from tasseograph.store import shown
+
+        return shown(self.state)
 
     def labels_of(self, host: str) -> dict[str, str]:
         """The host's inventory labels (none without an inventory)."""

@@ -1,24 +1,24 @@
-"""Every read the fleet page makes of the runner's state, on a read-only connection.
+"""Every read the fleet page makes of the runner's state, read-only, on SQLite or PostgreSQL.
 
 The views never see SQL: they call the named methods of :class:`StateReader`, which return the
-findings layer's records or the small dataclasses below. Reads go through the state layer's
-own methods where they exist (``State.hosts``, ``queue_stats``, ``spent``, ``get_meta``, and
-``FindingStore``'s queries); the few statements written here are portable SQL (no SQLite
-functions, ``?`` parameters, ``LIMIT``), so another storage backend can take them.
+findings layer's records or the small dataclasses below. Reads go through the storage interface
+(``tasseograph.store.Store``: ``hosts``, ``queue_stats``, ``spent``, ``get_meta``, and
+``FindingStore``'s queries); the few statements written here are portable SQL (``?``
+parameters, ``LIMIT``) run on ``Store.reader``, so both backends take them.
 
 Tables that a newer runner adds (the fleet signals' ``fleet_tracks``) are read through methods
 that return nothing while the table is absent, so the page shows those sections only when the
 state has them.
 
-Opening never writes: a missing, damaged or empty file, or one of a schema version this
-tasseograph does not read, is one :class:`~tasseograph.errors.StateError` line saying what to do.
+Opening never writes: a missing, damaged or empty file (or database), or one of a schema
+version this tasseograph does not read, is one :class:`~tasseograph.errors.StateError` line
+saying what to do.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,9 +31,9 @@ from tasseograph.findings.record import OPEN_STATES, FindingEvent, FindingRecord
 from tasseograph.findings.suppression import Suppression
 from tasseograph.fleet.counters import Track
 from tasseograph.runner import metrics
-from tasseograph.runner.findingstore import FindingStore
-from tasseograph.runner.state import SCHEMA_VERSION, State, connect
-from tasseograph.runner.statefile import check_header, schema_version, state_errors
+from tasseograph.store import Store, is_url, open_store, shown, store_errors
+from tasseograph.store.schema import SCHEMA_VERSION
+from tasseograph.store.sqlitefile import check_header, schema_version, state_errors
 
 log = logging.getLogger(__name__)
 
@@ -102,51 +102,62 @@ class FindingDetail:
     deltas: list[dict[str, Any]]
 
 
-class _ReadOnlyState(State):
-    """``State``'s read methods over a read-only connection: it creates and migrates nothing."""
-
-    def __init__(self, path: Path) -> None:  # deliberately not State.__init__, which writes the schema
-        self.path = path
-        self.conn = connect(path, readonly=True)
-
-
-def check_readable(path: Path) -> int:
-    """The schema version of the state file at ``path``, once it is known to be readable here.
+def check_readable(location: Path | str) -> int:
+    """The schema version of the state at ``location`` (a file or a ``postgresql://`` URL), once it
+    is known to be readable here.
 
     Raises:
         StateCorruptError: the file is not an SQLite database or was cut short.
-        StateError: there is no file, it holds no state yet, or its schema is one this
-            tasseograph does not read.
+        StateError: there is no file (or the database cannot be reached), it holds no state yet,
+            or its schema is one this tasseograph does not read.
     """
-    if not path.is_file():
-        raise StateError(f"no state file at {path}: run `tasseograph run --once` first, or pass --state PATH "
-                         "(or the --config the runner uses)", path=str(path))
-    check_header(path)
-    with state_errors(path):
-        version = schema_version(path)
+    where = shown(location)
+    if is_url(location):
+        store = open_store(location, readonly=True)
+        try:
+            with store_errors(store):
+                version = int(store.get_meta("schema_version") or 0) if "meta" in _tables(store) else 0
+        finally:
+            store.close()
+    else:
+        path = Path(location)
+        if not path.is_file():
+            raise StateError(f"no state file at {path}: run `tasseograph run --once` first, or pass --state PATH "
+                             "(or the --config the runner uses)", path=str(path))
+        check_header(path)
+        with state_errors(path):
+            version = schema_version(path)
     if version == 0:
-        raise StateError(f"state file {path} holds no tasseograph state yet: `tasseograph run --once` fills it",
-                         path=str(path))
+        raise StateError(f"state {where} holds no tasseograph state yet: `tasseograph run --once` fills it",
+                         path=where)
     if version < MIN_SCHEMA:
-        raise StateError(f"state file {path} is schema version {version}, older than this page reads ({MIN_SCHEMA}"
+        raise StateError(f"state {where} is schema version {version}, older than this page reads ({MIN_SCHEMA}"
                          f" to {SCHEMA_VERSION}): the runner upgrades it, after a backup, on its next pass "
-                         "(`tasseograph run --once` with its config)", path=str(path))
+                         "(`tasseograph run --once` with its config)", path=where)
     if version > SCHEMA_VERSION:
-        raise StateError(f"state file {path} is schema version {version}, written by a newer tasseograph (this one "
-                         f"reads up to {SCHEMA_VERSION}): upgrade tasseograph", path=str(path))
+        raise StateError(f"state {where} is schema version {version}, written by a newer tasseograph (this one "
+                         f"reads up to {SCHEMA_VERSION}): upgrade tasseograph", path=where)
     return version
 
 
+def _tables(store: Store) -> set[str]:
+    """The tables a PostgreSQL store holds (its current schema)."""
+    rows = store.reader.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                                "current_schema()").fetchall()
+    return {r[0] for r in rows}
+
+
 @contextmanager
-def open_reader(path: Path) -> Iterator[StateReader]:
-    """A :class:`StateReader` on ``path`` for one page; SQLite's errors become one StateError line.
+def open_reader(location: Path | str) -> Iterator[StateReader]:
+    """A :class:`StateReader` on ``location`` for one page; either engine's errors become one
+    StateError line.
 
     Raises:
-        StateError: see :func:`check_readable`; or the file failed while it was read.
+        StateError: see :func:`check_readable`; or the store failed while it was read.
     """
-    version = check_readable(path)
-    with state_errors(path):
-        reader = StateReader(path, version)
+    version = check_readable(location)
+    with store_errors(location):
+        reader = StateReader(location, version)
         try:
             yield reader
         finally:
@@ -156,11 +167,12 @@ def open_reader(path: Path) -> Iterator[StateReader]:
 class StateReader:
     """The named reads of the fleet page (see the module docstring). One per request: not thread-safe."""
 
-    def __init__(self, path: Path, version: int) -> None:
-        self.path = path
+    def __init__(self, location: Path | str, version: int) -> None:
+        self.path = shown(location)
+        """Where the state is, fit for a message."""
         self.version = version
-        self._state = _ReadOnlyState(path)
-        self._findings = FindingStore(self._state.conn)
+        self._state = open_store(location, readonly=True)
+        self._findings = self._state.findings()
 
     def close(self) -> None:
         """Close the connection."""
@@ -174,7 +186,7 @@ class StateReader:
 
     def recent_checks(self, host: str, limit: int = 50) -> list[CheckRow]:
         """The host's latest stored verdicts, newest first."""
-        rows = self._state.conn.execute(
+        rows = self._state.reader.execute(
             "SELECT delta_id, checked, status, model, fallback, ref, cost_usd FROM verdicts WHERE host = ?"
             " ORDER BY checked DESC, delta_id DESC LIMIT ?", (host, limit))
         return [CheckRow(*r) for r in rows]
@@ -225,7 +237,7 @@ class StateReader:
         budget = self._state.get_meta("budget") or {}
         circuit = self._state.get_meta("circuit") or {}
         last_run = self._state.get_meta("last_run")
-        conn = self._state.conn
+        conn = self._state.reader
         (firing,) = conn.execute("SELECT COUNT(*) FROM alerts WHERE state = 'firing'").fetchone()
         (unsent,) = conn.execute("SELECT COUNT(*) FROM alert_outbox").fetchone()
         return Health(
@@ -242,7 +254,7 @@ class StateReader:
         if not names:
             return totals
         marks = ", ".join("?" for _ in names)
-        for name, value in self._state.conn.execute(f"SELECT name, value FROM counters WHERE name IN ({marks})",
+        for name, value in self._state.reader.execute(f"SELECT name, value FROM counters WHERE name IN ({marks})",
                                                     tuple(names)):
             totals[name] += float(value)
         return totals
@@ -264,8 +276,8 @@ class StateReader:
     def _optional(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
         """Rows of a query on a table older states lack (none when it is absent)."""
         try:
-            return list(self._state.conn.execute(sql, tuple(args)))
-        except sqlite3.OperationalError as exc:
-            if "no such table" in str(exc):
+            return list(self._state.reader.execute(sql, tuple(args)))
+        except Exception as exc:  # SQLite's OperationalError, psycopg's UndefinedTable
+            if "no such table" in str(exc) or type(exc).__name__ == "UndefinedTable":
                 return []
             raise

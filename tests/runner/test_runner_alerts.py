@@ -59,7 +59,7 @@ def test_a_warning_pages_when_sustained_and_stays_while_firing() -> None:
 @pytest.fixture
 def conn(tmp_path: Path) -> sqlite3.Connection:
     state = State(tmp_path / "state.db")
-    return state.conn
+    return state.reader
 
 
 def outbox(conn: sqlite3.Connection) -> list[tuple[str, str, float | None]]:

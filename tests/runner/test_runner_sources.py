@@ -115,3 +115,21 @@ def test_split_chunk_keeps_records_whole() -> None:
     assert len(pieces) > 1 and b"".join(p.data for p in pieces) == data
     assert all(p.data.startswith(b"6,") and len(p.data) <= 1024 + 64 for p in pieces)  # a record is never cut
     assert [p.ref for p in pieces[:2]] == ["kmsg:x#1", "kmsg:x#2"]
+
+
+def test_kmsg_reads_only_under_its_hosts_lease(tmp_path: Path) -> None:
+    dev, boot = tmp_path / "kmsg", tmp_path / "boot_id"
+    boot.write_text("boot-a\n", encoding="ascii")
+    kmsg_file(dev, range(0, 3))
+    source = KmsgSource(dev, boot, "web1")
+    asked: list[list[str]] = []
+
+    def refuse(keys: list[str]) -> set[str]:
+        asked.append(keys)
+        return set()  # another runner reads web1 now
+
+    skipped = source.scan({}, 0, refuse)
+    assert asked == [["web1"]] and skipped.chunks == [] and skipped.cursors == [] and skipped.claimed == frozenset()
+    granted = source.scan({}, 0, lambda keys: set(keys))
+    assert granted.chunks[0].data.count(b";message") == 3 and granted.claimed == frozenset({"web1"})
+    assert source.scan({}, 0).claimed is None  # no lease asked for (one runner on a SQLite file)

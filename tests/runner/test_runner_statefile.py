@@ -17,9 +17,9 @@ from click.testing import CliRunner
 
 from tasseograph.cli import main
 from tasseograph.errors import StateCorruptError
-from tasseograph.runner import state as state_module
-from tasseograph.runner.state import SCHEMA_VERSION, State
+from tasseograph.runner.state import SCHEMA_VERSION, CursorUpdate, State
 from tasseograph.runner.statefile import check_header, check_state, open_state, recover_state
+from tasseograph.store import sqlite as state_module
 from tests.runner.conftest import CRITICAL_LINE, make_config, make_runner, write_spool
 
 
@@ -50,7 +50,8 @@ def grow(path: Path, rows: int = 400) -> None:
     state = State(path)
     with state.transaction() as conn:
         for i in range(rows):
-            conn.execute("INSERT INTO verdicts VALUES (?,?,?,?,?,?,?,?,?)",
+            conn.execute("INSERT INTO verdicts (delta_id, host, ref, checked, status, model, fallback, cost_usd,"
+                         " verdict) VALUES (?,?,?,?,?,?,?,?,?)",
                          (i + 10_000, "old", f"old/{i}.log:0-1", 1.0, "ok", "rules", None, 0.0, "{}" + " " * 900))
     state.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     state.close()
@@ -183,7 +184,7 @@ def test_recovery_copies_what_reads_and_drops_cursors_when_the_queue_is_damaged(
     path = tmp_path / "state.db"
     grow(path, rows=50)
     state = State(path)
-    state.ingest([], [state_module.CursorUpdate("spool", "web1/1:2", '{"offset": 9}')], now=time.time())
+    state.ingest([], [CursorUpdate("spool", "web1/1:2", '{"offset": 9}')], now=time.time())
     with state.transaction() as conn:
         conn.executemany("INSERT INTO deltas (host, source, ref, data, created, due) VALUES (?,?,?,?,?,?)",
                          [("web1", "spool", f"r{i}", b"x" * 3000, 1.0, 0.0) for i in range(60)])
@@ -215,7 +216,8 @@ def interrupted_checkpoint(tmp_path: Path) -> tuple[Path, int]:
     conn.execute("PRAGMA wal_autocheckpoint=0")
     before = path.stat().st_size
     with conn:
-        conn.executemany("INSERT INTO verdicts VALUES (?,?,?,?,?,?,?,?,?)",
+        conn.executemany("INSERT INTO verdicts (delta_id, host, ref, checked, status, model, fallback, cost_usd,"
+                         " verdict) VALUES (?,?,?,?,?,?,?,?,?)",
                          [(i, "new", f"new/{i}.log:0-1", 2.0, "ok", "rules", None, 0.0, "{}" + " " * 900)
                           for i in range(400)])
     wal, shm = (path.with_name(path.name + suffix).read_bytes() for suffix in ("-wal", "-shm"))

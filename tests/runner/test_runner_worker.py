@@ -289,8 +289,6 @@ def test_history_is_pruned_but_counters_stay(tmp_path: Path) -> None:
 
 def test_crash_between_post_and_bookkeeping_reposts_same_alert(tmp_path: Path, fake_am: FakeAlertmanager,
                                                               monkeypatch: Any) -> None:
-    from tasseograph.runner import alerts
-
     config = make_config(tmp_path, **{"alerts.alertmanager_url": fake_am.url})
     runner = make_runner(config, model=KeywordModel())
     write_spool(tmp_path / "spool", "a", "1.log", "[ 1.0] TEST-CRIT-storage sda\n")
@@ -298,7 +296,7 @@ def test_crash_between_post_and_bookkeeping_reposts_same_alert(tmp_path: Path, f
     def crash(*_: Any) -> None:
         raise KeyboardInterrupt("killed after the post")
 
-    monkeypatch.setattr(alerts, "mark_posted", crash)
+    monkeypatch.setattr(type(runner.state), "mark_posted", crash)
     with pytest.raises(KeyboardInterrupt):
         cycle(runner)
     monkeypatch.undo()

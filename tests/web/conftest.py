@@ -64,22 +64,24 @@ def cli(*args: str) -> str:
     return result.stdout
 
 
-def build_fleet(root: Path) -> Fleet:
-    """Run the runner over the spool as a collector would (see the module docstring)."""
+def build_fleet(root: Path, location: str | None = None) -> Fleet:
+    """Run the runner over the spool as a collector would (see the module docstring); into
+    ``location`` (a ``postgresql://`` URL) instead of ``root/state.db`` when given."""
     spool, state = root / "spool", root / "state.db"
-    run = ["run", "--once", "--spool", str(spool), "--state", str(state), "--model", "rules", "-q"]
+    where = location or str(state)
+    run = ["run", "--once", "--spool", str(spool), "--state", where, "--model", "rules", "-q"]
     for host, text in FIRST_PASS.items():
         write_spool(spool, host, "0001.log", text)
     cli(*run)
-    listed = json.loads(cli("findings", "list", "--state", str(state), "--format", "json"))
+    listed = json.loads(cli("findings", "list", "--state", where, "--format", "json"))
     ids: dict[str, list[str]] = {}
     for f in listed:
         ids.setdefault(f["host"], []).append(f["id"])
-    cli("findings", "ack", ids["web-02"][0], "--note", ACK_NOTE, "--by", "alice", "--state", str(state))
+    cli("findings", "ack", ids["web-02"][0], "--note", ACK_NOTE, "--by", "alice", "--state", where)
     for host, text in SECOND_PASS.items():
         write_spool(spool, host, "0002.log", text)
     cli(*run)
-    listed = json.loads(cli("findings", "list", "--state", str(state), "--format", "json", "--status", "all"))
+    listed = json.loads(cli("findings", "list", "--state", where, "--format", "json", "--status", "all"))
     ids = {}
     for f in listed:
         ids.setdefault(f["host"], []).append(f["id"])

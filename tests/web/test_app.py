@@ -175,3 +175,25 @@ def test_a_damaged_state_is_503_not_a_traceback(tmp_path: Path) -> None:
     with served(Site(path)) as url:
         reply = page(url + "/")
     assert reply.status in (500, 503) and "Traceback" not in reply.body
+
+
+def test_the_page_reads_a_postgresql_state_as_it_reads_a_file(fleet: Fleet, tmp_path: Path, pg_url: str) -> None:
+    from tasseograph.store import without_password
+    from tests.pgserver import PASSWORD
+    from tests.web.conftest import build_fleet
+
+    on_pg = build_fleet(tmp_path / "pg", pg_url)  # the same passes, the same ack, into PostgreSQL
+    inventory = load_inventory(fleet.inventory)
+    pages: dict[str, list[Reply]] = {}
+    for name, site in (("pg", Site(pg_url, inventory, where=("--state", without_password(pg_url)))), ("file", site_of(fleet))):
+        ids = on_pg.ids if name == "pg" else fleet.ids
+        with served(site) as url:
+            pages[name] = [page(url + "/"), page(url + "/findings"), page(url + "/hosts/web-01"),
+                           page(url + "/findings/" + ids["web-02"][0])]
+    pg, file = pages["pg"], pages["file"]
+    assert [r.status for r in pg] == [200] * 4
+    assert tiles(pg[0].body) == tiles(file[0].body)
+    assert pg[1].body.count("<tr") == file[1].body.count("<tr") and "web-02" in pg[1].body
+    assert "nvme1" in pg[2].body and ACK_NOTE in pg[3].body
+    assert all(PASSWORD not in r.body for r in pg) and "postgresql://" in pg[0].body  # named, password masked
+    assert f"--state {without_password(pg_url)}" in pg[1].body  # the CLI hint works with PGPASSWORD

@@ -71,7 +71,7 @@ def test_bad_arguments_are_one_line_and_exit_2(tmp_path: Path) -> None:
     for args, said in [
         (["--listen", "8700"], "--listen '8700': use host:port"),
         (["--silent-after", "soon"], "--silent-after:"),
-        (["--state", "postgresql://tg:hunter2@db/tg"], "needs the storage interface"),
+        (["--state", "postgresql://tg:hunter2@127.0.0.1:1/tg"], "cannot connect to PostgreSQL at postgresql://***@127.0.0.1:1/tg"),
         (["--inventory", str(tmp_path / "none.csv")], "none.csv"),
     ]:
         done = run(["--state", str(state), *args] if args[0] != "--state" else args)

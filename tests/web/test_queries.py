@@ -88,6 +88,7 @@ def drop_fleet_tracks(state: Path) -> None:
     """Make ``state`` look like one an older runner wrote (no fleet counters table)."""
     conn = sqlite3.connect(state)
     conn.execute("DROP TABLE fleet_tracks")
+    conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")  # before the fleet tables
     conn.commit()
     conn.close()
 

@@ -387,8 +387,7 @@ class State:
 
     def hosts(self) -> dict[str, tuple[float | None, str | None, float | None]]:
         """Per host: last check time, last status, last anomaly time."""
-        rows = self.conn.execute("SELECT host, last_check, last_status, last_anomaly FROM hosts")
-        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+        return host_checks(self.conn)
 
     def spent(self, now: float) -> tuple[float, float]:
         """USD spent in the UTC day and UTC month of ``now``."""
@@ -441,6 +440,27 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA busy_timeout=30000")
     return conn
+
+
+def host_checks(conn: sqlite3.Connection) -> dict[str, tuple[float | None, str | None, float | None]]:
+    """Per host: last check time, last status, last anomaly time (works on a read-only connection)."""
+    rows = conn.execute("SELECT host, last_check, last_status, last_anomaly FROM hosts")
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def fleet_templates_since(conn: sqlite3.Connection, since: float, limit: int
+                          ) -> tuple[float | None, list[tuple[str, float, int, int]]]:
+    """Templates no host's baseline held before ``since`` (read-only).
+
+    Returns the oldest template time of any baseline (None when there is none: nothing can be
+    new to a fleet with no history), and up to ``limit`` templates first seen at or after
+    ``since`` (newest first), each as ``(template, first seen, hosts, lines)``.
+    """
+    (oldest,) = conn.execute("SELECT MIN(first_seen) FROM baseline_templates").fetchone()
+    rows = conn.execute(
+        "SELECT template, MIN(first_seen) AS first, COUNT(DISTINCT host), SUM(lines) FROM baseline_templates"
+        " GROUP BY template HAVING first >= ? ORDER BY first DESC, template LIMIT ?", (since, limit)).fetchall()
+    return oldest, [(r[0], float(r[1]), int(r[2]), int(r[3])) for r in rows]
 
 
 def bump(conn: sqlite3.Connection, name: str, labels: dict[str, str], by: float = 1.0) -> None:

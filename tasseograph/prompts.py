@@ -38,7 +38,9 @@ PROMPT_DIRS: tuple[Path, ...] = (_PACKAGE / "_prompts", _PACKAGE.parent / "promp
 
 _FRONT_MATTER = re.compile(r"\A\{#-?\s*\n(?P<toml>.*?)\n\s*-?#\}", re.DOTALL)
 # Tags our templates use as delimiters; log text must never open or close one.
-_DELIMITER_TAG = re.compile(r"<(\s*/?\s*)(kernel_log|operator_notes|examples?|reply)\b", re.IGNORECASE)
+_DELIMITER_TAG = re.compile(
+    r"<(\s*/?\s*)(kernel_log|operator_notes|examples?|reply|fleet_digest|item|silent_hosts|new_to_the_fleet)\b",
+    re.IGNORECASE)
 
 
 class PromptMeta(BaseModel):
@@ -52,8 +54,9 @@ class PromptMeta(BaseModel):
     """Version, the file's stem (``1`` for ``1.j2``); never edit a released version."""
     description: str
     """What the prompt does and how it differs from its predecessor."""
-    kind: Literal["single", "batch"] = "single"
-    """``batch`` prompts take several hosts at once (``Prompt.render_batch``)."""
+    kind: Literal["single", "batch", "review"] = "single"
+    """``batch`` prompts take several hosts at once (``Prompt.render_batch``); ``review`` prompts
+    take a fleet digest (``Prompt.render_review``)."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ class Prompt:
     description: str = ""
     path: Path | None = None
     """Template file (None only for prompts built in code, which cannot render)."""
-    kind: Literal["single", "batch"] = "single"
+    kind: Literal["single", "batch", "review"] = "single"
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -105,6 +108,8 @@ class Prompt:
         Returns:
             The system and user parts; the same inputs always give the same bytes.
         """
+        if self.kind == "review":
+            raise UsageError(f"prompt {self.ref} reviews a fleet digest; triage a delta with a triage prompt")
         if self.kind == "batch":
             return self.render_batch(hosts=[(host, lines)], examples=examples, notes={host: notes} if notes else None)
         return self._render(host=host, lines=list(lines), examples=_examples(examples), notes=notes)
@@ -129,6 +134,16 @@ class Prompt:
         notes = notes or {}
         blocks = [{"name": name, "lines": list(lines), "notes": notes.get(name, "")} for name, lines in hosts]
         return self._render(hosts=blocks, examples=_examples(examples))
+
+    def render_review(self, **digest: Any) -> RenderedPrompt:
+        """Render a fleet-review prompt from a digest's fields (``tasseograph.review.llm`` passes them).
+
+        Raises:
+            UsageError: the prompt is not a review prompt.
+        """
+        if self.kind != "review":
+            raise UsageError(f"prompt {self.ref} is not a fleet-review prompt; use review-v1")
+        return self._render(**digest)
 
     def _render(self, **context: Any) -> RenderedPrompt:
         if self.path is None:

@@ -30,6 +30,7 @@ from tasseograph.runner.config import RunnerConfig, default_config_toml, load_co
 from tasseograph.runner.credentials import Scrubber, install_log_scrubber, known_secrets
 from tasseograph.runner.exporter import Metrics
 from tasseograph.runner.findings_cli import commands as findings_commands
+from tasseograph.review.cli import commands as review_commands
 from tasseograph.runner.sources import build_sources
 from tasseograph.runner.statefile import (
     backup_state,
@@ -288,4 +289,4 @@ def state_recover(config_path: Path | None, state_path: Path | None) -> None:
     click.echo(f"recovered {path}", err=True)
 
 
-commands = [run, *findings_commands, check_config, state_group]
+commands = [run, *findings_commands, check_config, state_group, *review_commands]

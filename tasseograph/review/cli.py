@@ -19,13 +19,13 @@ import click
 from tasseograph.config import ANTHROPIC_KEY_ENV
 from tasseograph.errors import UsageError
 from tasseograph.fleet import Inventory, load_inventory
-from tasseograph.runner.config import load_config, parse_duration
-from tasseograph.runner.findings_cli import parse_since
 from tasseograph.review.digest import read_digest
 from tasseograph.review.llm import DEFAULT_REVIEW_MODEL, model_review
 from tasseograph.review.rank import offline_review
 from tasseograph.review.render import to_json, to_markdown
 from tasseograph.review.report import Review
+from tasseograph.runner.config import load_config, parse_duration
+from tasseograph.runner.findings_cli import parse_since
 
 OFFLINE_NAMES = ("offline", "rules", "local")
 """``--model`` names that mean the deterministic digest (the local models judge deltas, not digests)."""

@@ -26,11 +26,11 @@ from prometheus_client import CollectorRegistry
 from tasseograph.errors import ConfigError, MissingAPIKeyError, StateCorruptError, StateError, UsageError
 from tasseograph.models.registry import get_model
 from tasseograph.prompts import get_prompt
+from tasseograph.review.cli import commands as review_commands
 from tasseograph.runner.config import RunnerConfig, default_config_toml, load_config
 from tasseograph.runner.credentials import Scrubber, install_log_scrubber, known_secrets
 from tasseograph.runner.exporter import Metrics
 from tasseograph.runner.findings_cli import commands as findings_commands
-from tasseograph.review.cli import commands as review_commands
 from tasseograph.runner.sources import build_sources
 from tasseograph.runner.statefile import (
     backup_state,

@@ -3,7 +3,8 @@
 Input: the fleet replay (``python -m datasets.fleet``, seed 1: 240 hosts x 30 days of real kernel
 lines from ``../shared`` on an invented schedule, with ground truth; ``--tiny``: the ``--small``
 replay, 24 hosts x 4 days, its last day only). For each day, a fresh state is built by the real
-runner, ``tasseograph run --once --model M`` over that day's spool files alone, and
+runner, ``tasseograph run --once --model M`` over that day's spool files alone (repeated until
+nothing is queued: one pass judges at most 1,000 deltas), and
 ``tasseograph review --since 24h --model offline`` (the library call behind it) is scored with
 ``tasseograph.review.score`` against the incidents and noise events with lines in that day:
 ``incidents_in_top10``, ``noise_items_in_top10``, ``precision_at_10``. Twice per day: on the
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -38,6 +40,8 @@ from tasseograph.review.cli import build_review
 from tasseograph.review.score import ReviewScore, score_review
 
 DAY_S = 86_400.0
+MAX_PASSES = 30
+QUEUED = re.compile(r"([\d,]+) queued\s*$", re.M)
 RUNNER = [sys.executable, "-c", "from tasseograph.cli import main; main()"]
 """``tasseograph`` as its console script runs it, from this interpreter."""
 
@@ -67,16 +71,28 @@ def day_spool(replay: Path, start: float, end: float, dest: Path) -> int:
     return n
 
 
+def drain(spool: Path, state: Path, model: str) -> int:
+    """``tasseograph run --once`` until nothing is queued (a pass judges at most 1,000 deltas); returns the passes."""
+    for n in range(1, MAX_PASSES + 1):
+        out = subprocess.run([*RUNNER, "run", "--once", "--model", model, "--spool", str(spool), "--state", str(state)],
+                             check=True, capture_output=True, text=True).stdout
+        found = QUEUED.search(out)
+        if found is None:
+            raise RuntimeError(f"no pass line in the runner's output: {out[-300:]!r}")
+        if found.group(1) == "0":
+            return n
+    raise RuntimeError(f"deltas still queued after {MAX_PASSES} passes")
+
+
 def run_day(replay: Path, truth: GroundTruth, start: float, model: str, work: Path) -> dict[str, Any]:
     """One day: the runner over its spool, then the review scored without and with the inventory."""
     spool, state = work / "spool", work / "state.db"
     files = day_spool(replay, start, start + DAY_S, spool)
     began = time.perf_counter()
-    subprocess.run([*RUNNER, "run", "--once", "--model", model, "--spool", str(spool), "--state", str(state), "-q"],
-                   check=True, capture_output=True, text=True)
+    passes = drain(spool, state, model)
     runner_s = time.perf_counter() - began
     inventory = load_inventory(replay / "inventory.csv")
-    row: dict[str, Any] = {"day": _stamp(start)[:8], "files": files, "runner_s": round(runner_s, 1)}
+    row: dict[str, Any] = {"day": _stamp(start)[:8], "files": files, "passes": passes, "runner_s": round(runner_s, 1)}
     for name, inv in (("findings", None), ("inventory", inventory)):
         review = build_review(state, since="24h", model="offline", inventory=inv)
         score = score_review(review, truth, day_start=start, day_end=start + DAY_S)

@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tasseograph.errors import ConfigError
 from tasseograph.schema import Category
@@ -43,8 +43,10 @@ def load_next_steps(path: Path = NEXT_STEPS_FILE) -> NextSteps:
     """
     try:
         steps = NextSteps.model_validate(read_toml(path, what="next-steps file"))
-    except ValueError as exc:
-        raise ConfigError(f"{path}: {str(exc).splitlines()[0]}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{path}: {where}: {first['msg']}") from None
     missing = sorted(set(get_args(Category)) - set(steps.category))
     if missing:
         raise ConfigError(f"{path}: no next step for categories {', '.join(missing)}")

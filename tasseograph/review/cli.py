@@ -70,13 +70,15 @@ def build_review(state: Path, *, since: str = "24h", model: str | None = None, b
         backend = get_model(name)  # an unknown name or a missing key fails before the state is read
     digest = read_digest(state, since=start, now=now, silent_after=silent_s)
     offline = offline_review(digest, inventory=inventory, silent_after=silent_s)
-    offline.items = offline.items[:top]
     if backend is None:
-        return offline
-    if backend.local:
-        return offline.model_copy(update={"model": backend.name, "fallback": (
+        result = offline
+    elif backend.local:
+        result = offline.model_copy(update={"model": backend.name, "fallback": (
             f"{backend.name} judges single deltas and cannot write a review; the offline digest is shown")})
-    return asyncio.run(model_review(offline, digest.findings, backend, top=top, window=since, budget=budget))
+    else:  # the model sees more candidates than --top (the offline ranking's first ones, then minor ones)
+        result = asyncio.run(model_review(offline, digest.findings, backend, top=top, window=since, budget=budget))
+    result.items = result.items[:top]
+    return result
 
 
 @click.command("review")

@@ -178,3 +178,22 @@ def test_no_key_means_the_offline_digest(state: Path, monkeypatch: pytest.Monkey
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     result = cli("review", "--state", str(state), "--format", "json")
     assert result.exit_code == 0 and json.loads(result.output)["source"] == "offline"
+
+
+def test_templates_new_to_the_fleet_need_a_baseline_older_than_the_window(state: Path) -> None:
+    now = time.time()
+    assert "no host baseline" in read_digest(state, since=now - 86400, now=now, silent_after=3600).templates_note
+    rows = [("web-1", "e1000e <*> eno1: NIC Link is Up <*> Mbps Full Duplex", 40, 4, now - 30 * 86400),
+            ("web-2", "e1000e <*> eno1: NIC Link is Up <*> Mbps Full Duplex", 12, 2, now - 3 * 3600),
+            ("db-5", "qzx_hba <*>: adapter reset failed", 2, 1, now - 3600),
+            ("web-4", "qzx_hba <*>: adapter reset failed", 1, 1, now - 1800)]
+    with sqlite3.connect(state) as conn:
+        conn.executemany("INSERT INTO baseline_templates VALUES (?,?,?,?,?,?,0)",
+                         [(h, t, lines, deltas, first, now) for h, t, lines, deltas, first in rows])
+    digest = read_digest(state, since=now - 86400, now=now, silent_after=3600)
+    assert [(t.template, t.hosts, t.lines) for t in digest.new_templates] == [
+        ("qzx_hba <*>: adapter reset failed", 2, 3)]  # the link-up template is older than the window
+    young = read_digest(state, since=now - 40 * 86400, now=now, silent_after=3600)
+    assert young.new_templates == [] and "younger than the window" in young.templates_note
+    assert "`qzx_hba <*>: adapter reset failed` (2 host(s), 3 line(s)" in cli(
+        "review", "--state", str(state), "--model", "offline").output

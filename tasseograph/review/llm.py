@@ -9,7 +9,9 @@ What happens, in order:
 3. the reply is validated (:class:`ReviewReply`); each item's evidence must resolve to lines
    the state stored for the findings it cites (or, citing none the digest knows, to any stored
    line): items that do not are dropped and counted;
-4. a failed call or a reply that is not a review falls back to the offline review, with the
+4. critical items of the offline ranking that no kept item cites are listed apart
+   (``Review.left_out``): a log line that talks the model out of an item cannot hide a failure;
+5. a failed call or a reply that is not a review falls back to the offline review, with the
    failure stated (``Review.fallback``): it is never shown as the model's.
 """
 
@@ -183,7 +185,9 @@ async def model_review(offline: Review, findings: list[FindingRecord], model: Mo
         elif len(items) < top:
             checked.rank = len(items) + 1
             items.append(checked)
+    cited = {i for item in items for i in item.finding_ids}
+    left_out = [i for i in offline.items if i.severity == "critical" and not cited & set(i.finding_ids)]
     return offline.model_copy(update={
-        "source": "model", "items": items, "minor": [], "model": model.name, "prompt": prompt.ref,
+        "source": "model", "items": items, "minor": [], "left_out": left_out, "model": model.name, "prompt": prompt.ref,
         "dropped": len(dropped), "dropped_titles": dropped, "cost_usd": cost, "estimated_usd": estimate,
         "plumbing": reply.fake})

@@ -60,6 +60,11 @@ def to_markdown(review: Review) -> str:
         out += ["Nothing ranked in this window.", ""]
     for item in review.items:
         out += _item(item)
+    if review.left_out:
+        out += [f"## Critical, left out of the model's review ({len(review.left_out)})", ""]
+        out += [f"- [{i.severity}] {_clip(i.title, 160)} ({', '.join(i.hosts)}; findings {', '.join(i.finding_ids)})"
+                for i in review.left_out]
+        out.append("")
     if review.minor:
         out += [f"## Minor ({len(review.minor)}): lone warnings, not ranked", ""]
         out += [f"- [{m.severity}] {_clip(m.title, 160)} ({', '.join(m.hosts)}; {m.why})"

@@ -85,6 +85,9 @@ class Review(_Model):
     dropped: int = 0
     """Items of the model's reply dropped because their evidence did not resolve to stored lines."""
     dropped_titles: list[str] = Field(default_factory=list)
+    left_out: list[ReviewItem] = Field(default_factory=list)
+    """Model review: critical items of the offline ranking whose findings the model cited nowhere
+    (shown apart, so a log line that talks the model out of an item cannot hide a failure)."""
     cost_usd: float = 0.0
     estimated_usd: float | None = None
     """The cost estimated before the call (input tokens estimated, output at its cap)."""

@@ -184,3 +184,15 @@ def test_top_bounds_the_model_review_too(api: FakeAPIServer, state: Path) -> Non
     api.script(ok({"items": [item(f"UE {n}", [found["db-17"]], [line]) for n in range(3)]}))
     got = json.loads(review(state, "--model", MODEL, "--top", "2").output)
     assert [i["rank"] for i in got["items"]] == [1, 2] and got["dropped"] == 0
+
+
+def test_a_critical_item_the_model_leaves_out_is_still_shown(api: FakeAPIServer, state: Path) -> None:
+    found = ids(state)
+    api.script(ok({"items": [item("CE on db-5", [found["db-5"]], [ce("db-5", 0, "0x3fac47")], severity="warning")]}))
+    got = json.loads(review(state, "--model", MODEL).output)
+    assert [i["hosts"] for i in got["left_out"]] == [["db-17"]] and got["left_out"][0]["severity"] == "critical"
+    api.script(ok({"items": [item("CE on db-5", [found["db-5"]], [ce("db-5", 0, "0x3fac47")], severity="warning")]}))
+    text_out = CliRunner().invoke(main, ["review", "--state", str(state), "--model", MODEL]).output
+    assert "## Critical, left out of the model's review (1)" in text_out and found["db-17"] in text_out
+    api.script(ok({"items": [item("UE on db-17", [found["db-17"]], [UE])]}))
+    assert json.loads(review(state, "--model", MODEL).output)["left_out"] == []

@@ -197,3 +197,21 @@ def test_templates_new_to_the_fleet_need_a_baseline_older_than_the_window(state:
     assert young.new_templates == [] and "younger than the window" in young.templates_note
     assert "`qzx_hba <*>: adapter reset failed` (2 host(s), 3 line(s)" in cli(
         "review", "--state", str(state), "--model", "offline").output
+
+
+def test_an_acknowledged_item_says_so_and_weighs_half(state: Path) -> None:
+    before = next(i for i in review_json(state)["items"] if i["hosts"] == ["db-17"])
+    result = cli("findings", "ack", before["finding_ids"][0], "--note", "swap booked", "--state", str(state))
+    assert result.exit_code == 0, result.output
+    after = next(i for i in review_json(state)["items"] if i["hosts"] == ["db-17"])
+    assert after["state"] == "acknowledged" and "acknowledged" in after["why"]
+    assert after["score"] == pytest.approx(before["score"] / 2)
+
+
+def test_the_config_names_the_state(state: Path, tmp_path: Path) -> None:
+    config = tmp_path / "runner.toml"
+    config.write_text(f'state = "{state}"\n', encoding="utf-8")
+    config.chmod(0o600)
+    result = cli("review", "--config", str(config), "--model", "offline", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["items"][0]["hosts"] == ["db-17"]

@@ -101,8 +101,8 @@ def prompt_context(offline: Review, *, top: int, window: str) -> dict[str, Any]:
     }
 
 
-def estimate_usd(model: Model, system: str, user: str, max_tokens: int) -> float | None:
-    """The call's cost at most: input estimated (characters / 4), output at its cap; None when unpriced."""
+def estimate_usd(model: Model, system: str, user: str, max_tokens: int) -> float:
+    """The call's cost at most: input estimated (characters / 4), output at its cap (0 for a free model)."""
     if model.price_id is None:
         return 0.0
     price = get_price(model.price_id)
@@ -153,7 +153,7 @@ async def model_review(offline: Review, findings: list[FindingRecord], model: Mo
     prompt = get_prompt(prompt_name)
     rendered = prompt.render_review(**prompt_context(offline, top=top, window=window))
     estimate = estimate_usd(model, rendered.system, rendered.user, MAX_OUTPUT_TOKENS)
-    if budget is not None and estimate is not None and estimate > budget:
+    if budget is not None and estimate > budget:
         raise ReviewBudgetError(
             f"the review would cost up to ${estimate:.4f} with {model.name} (about "
             f"{estimate_tokens(rendered.system + rendered.user)} input tokens, {MAX_OUTPUT_TOKENS} output at most), "

@@ -7,7 +7,9 @@ Grouping (each finding lands in exactly one item):
 2. with an inventory (``--inventory``), findings the runner did not group are correlated here by
    the time their evidence lines carry (``tasseograph.fleet.correlate``: K hosts sharing a
    label value, same category, within the window), one item per group;
-3. everything else: one item per host and device (per host and signal when no device is named).
+3. everything else: one item per host and device (``devices.same_device``: the catalogue's
+   errors on a DIMM and a fleet rule's trend on it are one item), per host and signal when no
+   device is named.
 
 Score, stated once (higher first)::
 
@@ -28,6 +30,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from tasseograph import devices
 from tasseograph.findings.identity import FLEET_PREFIX
 from tasseograph.findings.record import OPEN_STATES, FindingRecord
 from tasseograph.fleet import HostEvent, Inventory, correlate
@@ -131,12 +134,21 @@ def group_findings(records: Sequence[FindingRecord], inventory: Inventory | None
     for r in records:
         if r.id in taken:
             continue
-        what = r.key.describe() if r.key.device else r.key.signal
-        key = f"{r.key.host}/{what}"
-        bucket = by_key.setdefault(key, _Bucket(key, hosts={r.key.host}, labels=dict(r.labels)))
-        bucket.findings.append(r)
+        home = next((b for b in by_key.values() if _same_device(b, r)), None)
+        if home is None:
+            key = f"{r.key.host}/{r.key.describe() if r.key.device else r.key.signal}"
+            home = by_key.setdefault(key, _Bucket(key, hosts={r.key.host}, labels=dict(r.labels)))
+        home.findings.append(r)
     buckets.extend(by_key.values())
     return buckets
+
+
+def _same_device(bucket: _Bucket, record: FindingRecord) -> bool:
+    """True when the bucket holds a finding of the record's host and category about the same device
+    (a fleet rule's trend on a DIMM and the catalogue's errors on it are one item)."""
+    return bool(record.key.device) and any(
+        f.key.host == record.key.host and f.key.category == record.key.category and f.key.device
+        and devices.same_device(f.key.device_dict, record.key.device_dict) for f in bucket.findings)
 
 
 def _item(bucket: _Bucket, steps: NextSteps) -> tuple[ReviewItem, bool]:

@@ -89,6 +89,7 @@ def test_fleet_findings_render_their_group_and_trend_when_present(state: Path) -
     assert len(group["finding_ids"]) == 4  # the group and its three members' own findings
     trend = next(i for i in review["items"] if "rising" in i["why"])
     assert trend["hosts"] == ["db-5"] and "threshold 10 in 20 h" in trend["why"]
+    assert len(trend["finding_ids"]) == 2 and "seen 4x" in trend["why"]  # the trend and the DIMM's own errors
     text = cli("review", "--state", str(state), "--model", "offline").output
     assert "labels: fleet=group, group_label=switch, rack=r01, switch=sw-a01" in text
 

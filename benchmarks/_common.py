@@ -31,10 +31,12 @@ SUMMARY_KEYS = (
     "realistic_drain3_dmesg_lines_per_s",
     "realistic_peak_rss_mb_100mb",
     "realistic_peak_rss_mb_1gb",
+    "cost_per_host_month_median_usd",
+    "cost_per_host_month_p90_usd",
 )
 """The headline figures ``results/summary.json`` gathers (issue 5's contract, then the
 per-host baseline's row, the cold start of ``tasseograph analyze``, then issue 13's
-realistic-input figures)."""
+realistic-input figures, then issue 17's cost per host-month over the fleet replay's hosts)."""
 PROVENANCE_KEY = "provenance"
 """Beside the figures in ``summary.json``: benchmark name -> the provenance of its last run."""
 BENCH_PACKAGES = ("drain3",)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from benchmarks._common import REPO, RESULTS, parse_args, refresh_readme
 
-BENCHMARKS = ("throughput", "cold_start", "token_reduction", "cost_per_host_month", "eval_replay")
+BENCHMARKS = ("throughput", "cold_start", "token_reduction", "cost_per_host_month", "fleet_cost", "eval_replay")
 """Module names under ``benchmarks/``; the timing ones first, while the machine is quietest."""
 
 

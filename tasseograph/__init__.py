@@ -36,6 +36,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "tasseograph.novelty": ("FleetTemplates",),
     "tasseograph.parsing": ("parse_delta",),
     "tasseograph.pipeline": ("analyze", "analyze_async"),
+    "tasseograph.retrieval": ("ConfirmedIncident", "IncidentLibrary", "PastIncident", "confirmed_incidents",
+                              "default_library"),
     "tasseograph.schema": (
         "CompressionStats", "Delta", "Finding", "KernelLine", "ModelFailure", "NovelLine", "Seen", "TriageReply",
         "Usage", "Verdict", "Window",
@@ -100,6 +102,13 @@ if _typing.TYPE_CHECKING:
     from tasseograph.novelty import FleetTemplates
     from tasseograph.parsing import parse_delta
     from tasseograph.pipeline import analyze, analyze_async
+    from tasseograph.retrieval import (
+        ConfirmedIncident,
+        IncidentLibrary,
+        PastIncident,
+        confirmed_incidents,
+        default_library,
+    )
     from tasseograph.schema import (
         CompressionStats,
         Delta,
@@ -121,6 +130,7 @@ __all__ = [
     "BulkSummary",
     "CompressionStats",
     "ConfigError",
+    "ConfirmedIncident",
     "CorrelatedGroup",
     "CorrelationSettings",
     "Correlator",
@@ -140,6 +150,7 @@ __all__ = [
     "HostClock",
     "HostEvent",
     "IllegalMoveError",
+    "IncidentLibrary",
     "InputError",
     "Inventory",
     "InventoryError",
@@ -156,6 +167,7 @@ __all__ = [
     "ModelRequest",
     "NovelLine",
     "Observation",
+    "PastIncident",
     "PatternFound",
     "ReviewBudgetError",
     "Seen",
@@ -183,7 +195,9 @@ __all__ = [
     "analyze",
     "analyze_async",
     "anchor_from_pair",
+    "confirmed_incidents",
     "correlate",
+    "default_library",
     "get_model",
     "load_inventory",
     "load_thresholds",

@@ -24,6 +24,9 @@ The rules (every one errs towards calling the model):
   in this delta exceed ``rate_factor`` x its mean lines per learned ok delta, the delta goes to
   the model. Rates are per delta, not per second: the default factor of 10 absorbs adaptive
   polling's 3-6x longer healthy windows while a 100x burst still reaches the model.
+* **Folding.** In a delta that is sent, ``usual_lines`` names the lines of learned (not
+  poisoned, not expired, not rate-jumping) templates and known noise; baseline-aware compression
+  (``Options.fold``) folds them into one summary line, so the model reads what is new.
 * **Bounded memory.** Entries not seen for ``expiry_s`` are dropped; beyond ``max_templates``
   learned templates the least recently seen go first (poisoned ones are capped separately, at
   the same size).
@@ -190,6 +193,45 @@ class HostBaseline:
         if jumps:
             return BaselineCheck(False, f"{len(jumps)} template(s) far above their usual rate", rate_jumps=jumps)
         return BaselineCheck(True, BASELINE_SKIP_REASON)
+
+    def usual_lines(
+        self,
+        delta: Delta,
+        hits: Sequence[SignalHit] = (),
+        *,
+        now: float | None = None,
+        rate_jumps: Iterable[str] = (),
+    ) -> frozenset[int]:
+        """Lines the model need not read one by one: this host's usual templates and known noise.
+
+        Baseline-aware compression folds these into one summary line. A line is usual when the
+        baseline is warm and the line is known noise (``signals.is_boring``) or its template is
+        learned, not poisoned, not expired and not among ``rate_jumps``. Never usual: a line
+        behind a signal hit, a line the catalogue matches (``signals.classify``, even below a
+        signal's count), a line that addresses the model (``INJECTION``).
+
+        Args:
+            delta: the host's new lines.
+            hits: catalogue hits (their lines are never usual).
+            now: Unix time for expiry (default: the clock).
+            rate_jumps: templates far above their usual rate (``BaselineCheck.rate_jumps``).
+
+        Returns:
+            Indices into ``delta.lines``; empty while the baseline warms up.
+        """
+        if not self.warm:
+            return frozenset()
+        oldest = (time.time() if now is None else now) - self.settings.expiry_s
+        signal = {i for hit in hits for i in hit.line_indices}
+        jumps = set(rate_jumps)
+        usual: set[int] = set()
+        for i, message, key in _lines(delta):
+            if i in signal or key in jumps or INJECTION.search(message) or classify(message) is not None:
+                continue
+            stats = self.templates.get(key)
+            if is_boring(message) or (stats is not None and not stats.poisoned and stats.last_seen >= oldest):
+                usual.add(i)
+        return frozenset(usual)
 
     def skip_reason(
         self,

@@ -14,10 +14,11 @@ split across the hosts by their share of the prompt.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from tasseograph.errors import UsageError
 from tasseograph.merge import merge_findings
 from tasseograph.models.base import Model, ModelRequest
 from tasseograph.redact import Redactor
@@ -31,6 +32,7 @@ from tasseograph.stages import (
     judge,
     pack,
     redactor_for,
+    shown_examples,
     verdict_of,
 )
 
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     from tasseograph.prompts import Prompt
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 BASE_MAX_TOKENS = 512
 PER_HOST_MAX_TOKENS = 256
@@ -74,7 +78,7 @@ def render_batch(items: Sequence[Prepared], model: Model, prompt: Prompt, opts: 
         blocks.append((shown, lines))
         if it.notes:
             notes[shown] = redactor.redact(it.notes) if redactor else it.notes
-    rendered = prompt.render_batch(hosts=blocks, examples=opts.examples, notes=notes)
+    rendered = prompt.render_batch(hosts=blocks, examples=batch_examples(items, model, prompt, opts), notes=notes)
     merged = Delta(host="batch", lines=[line for it in items for line in it.delta.lines])
     request = ModelRequest(
         system=rendered.system, user=rendered.user, prompt_id=prompt.ref, delta=merged,
@@ -82,6 +86,19 @@ def render_batch(items: Sequence[Prepared], model: Model, prompt: Prompt, opts: 
         max_tokens=min(MAX_TOKENS_CAP, BASE_MAX_TOKENS + PER_HOST_MAX_TOKENS * len(items)),
     )
     return Rendered(request, tuple(packed), redactor)
+
+
+def batch_examples(items: Sequence[Prepared], model: Model, prompt: Prompt, opts: Options) -> tuple[Any, ...]:
+    """The system part's examples of a batch prompt: as given, or the library's fixed set.
+
+    Raises:
+        UsageError: ``examples="retrieved"`` (past incidents are chosen per delta, one host per call).
+    """
+    if not isinstance(opts.examples, str) or not items:
+        return opts.examples if not isinstance(opts.examples, str) else ()
+    if opts.examples == "retrieved":
+        raise UsageError("examples='retrieved' needs one host per call: set batch_size to 1 (or use 'fixed')")
+    return shown_examples(items[0], model, prompt, opts).examples
 
 
 def finish_batch(items: Sequence[Prepared], rendered: Rendered, judged: Judged, model: Model, prompt: Prompt,
@@ -94,6 +111,20 @@ def finish_batch(items: Sequence[Prepared], rendered: Rendered, judged: Judged, 
         findings = merge_findings(by_item[i], it.hits, floor=opts.signal_floor, lines=it.delta.lines)
         result.verdicts.append(verdict_of(it, findings, judged, model, prompt, share=share, stats=rendered.stats(i)))
     return result
+
+
+def group_calls(items: Sequence[_T], size: int, host: Callable[[_T], str]) -> list[list[_T]]:
+    """Items in calls of at most ``size``, in order, first fit; one block per host in a batch
+    prompt, so a host's second delta goes to another call."""
+    groups: list[list[_T]] = []
+    for item in items:
+        name = host(item)
+        target = next((g for g in groups if len(g) < size and all(host(x) != name for x in g)), None)
+        if target is None:
+            groups.append([item])
+        else:
+            target.append(item)
+    return groups
 
 
 async def analyze_batch(items: Sequence[Prepared], model: Model, prompt: Prompt, opts: Options) -> BatchResult:

@@ -39,6 +39,11 @@ class Case:
     """Unix time of the first line, when the data has timestamps."""
     group: str = ""
     """What the case belongs to: a Loghub host, a log file, a JSONL file."""
+    note: str = ""
+    """Why it got its label (FORMAT.md's ``note``), when the file says."""
+    origin: str = ""
+    """The log the excerpt was cut from (FORMAT.md's ``source``: a URL, or repo and path), when known:
+    excerpts of one log share it, so a fair test never shows a case its own log's other excerpts."""
 
     def as_example(self) -> dict[str, Any]:
         """The case as a few-shot example: ``text`` plus the ``reply`` the contract expects."""
@@ -107,10 +112,24 @@ def _read_jsonl_file(f: Path, *, prefix: str) -> list[Case]:
             Case(
                 id=f"{prefix}/{rec.id}" if prefix else rec.id, text=rec.text, status=rec.label.status,
                 categories=tuple(rec.label.categories), evidence=tuple(rec.evidence), host=rec.host,
-                group=f.stem,
+                group=f.stem, note=str((rec.model_extra or {}).get("note") or ""),
+                origin=origin_of((rec.model_extra or {}).get("source")),
             )
         )
     return cases
+
+
+def origin_of(source: object) -> str:
+    """A FORMAT.md ``source`` as one string naming the log it came from ("" when unknown).
+
+    A dict names the log by its ``repo`` and ``path``, else its ``url``; a plain string (such as
+    ``synthetic:tasseograph``) names a generator, not a log, and gives "".
+    """
+    if not isinstance(source, dict):
+        return ""
+    if source.get("repo") and source.get("path"):
+        return f"{source['repo']}:{source['path']}"
+    return str(source.get("url") or "")
 
 
 def _first_error(exc: ValidationError) -> str:

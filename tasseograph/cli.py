@@ -28,9 +28,10 @@ EXIT_FAIL_ON = 1
 EXIT_DEGRADED = 3
 """Exit code of ``analyze`` when the model failed and the verdict rests on the signals alone."""
 RUNNER_COMMANDS = "tasseograph.runner.cli:commands"
+WEB_COMMANDS = "tasseograph.web.cli:commands"
 
 
-@click.group(cls=Group, lazy=[RUNNER_COMMANDS])
+@click.group(cls=Group, lazy=[RUNNER_COMMANDS, WEB_COMMANDS])
 @click.version_option(version=__version__, prog_name="tasseograph")
 def main() -> None:
     """Flag hardware degradation in kernel logs (dmesg, kmsg, journal, syslog)."""
@@ -46,8 +47,10 @@ def main() -> None:
 @click.option("--chunk-lines", type=click.IntRange(min=100), default=CHUNK_LINES, show_default=True, help="Analyze inputs longer than this in consecutive chunks, so memory stays bounded.")
 @click.option("--fail-on", type=FAIL_ON, default="never", show_default=True, help="Exit 1 when the verdict is at least this severe.")
 @click.option("--allow-degraded", is_flag=True, help="Exit 0, not 3, when the model failed and the verdict rests on the signals alone.")
+@click.option("--examples", type=click.Choice(["none", "fixed", "retrieved"]), default="none", show_default=True, help="Past incidents in the prompt (API models): fixed few-shot cases, or the ones most like this log (prompt triage-v3).")
+@click.option("-k", "k", type=click.IntRange(1, 16), default=4, show_default=True, help="Past incidents per prompt with --examples.")
 def analyze(file: BinaryIO, model: str | None, prompt: str | None, host: str | None, fmt: str, no_redact: bool,
-            chunk_lines: int, fail_on: str, allow_degraded: bool) -> None:
+            chunk_lines: int, fail_on: str, allow_degraded: bool, examples: str, k: int) -> None:
     """Analyze FILE (or - for stdin) and print a verdict.
 
     \b
@@ -64,6 +67,10 @@ def analyze(file: BinaryIO, model: str | None, prompt: str | None, host: str | N
     from tasseograph.sniff import not_a_kernel_log
 
     options: dict[str, Any] = {"redact": False} if no_redact else {}
+    if examples != "none":
+        options |= {"examples": examples, "k": k}
+        prompt = prompt or ("triage-v3" if examples == "retrieved" else None)
+
     def verdicts() -> Iterator[Verdict]:
         # One chunk's verdict at a time: combine_verdicts folds each in, so memory stays bounded.
         for i, part in enumerate(iter_deltas(file, host=host, chunk_lines=chunk_lines)):

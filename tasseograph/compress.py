@@ -15,6 +15,11 @@ Steps, in order:
    taken from the head and the tail of the delta; each gap becomes ``[... N lines omitted ...]``.
 5. Lines new to this host or the fleet (``tasseograph.novelty``) are always kept and go first,
    tagged (``[new to the fleet]``), so the model reads them before the rest.
+6. Baseline-aware folding (``fold``): templates whose every line the host's baseline calls
+   usual (``HostBaseline.usual_lines``: its learned templates and known noise) leave the prompt
+   and one summary line at the end says how many lines of how many templates went
+   (``[... 37 lines of 5 usual templates omitted ...]``), so the model reads what is new. A
+   template holding a signal line or a line to put first is never folded.
 
 Token counts are offline estimates (characters / 4), not tokenizer counts.
 """
@@ -24,7 +29,7 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -68,6 +73,8 @@ BULK_LINES = 20_000
 """Deltas this long are masked with ``template_many`` (worth pyarrow's import and setup)."""
 _CHUNK = 65_536
 """Messages per pyarrow chunk in ``template_many``."""
+FOLDED_MARKER = "[... {n} {lines} of {k} usual {templates} omitted ...]"
+"""Stands for the lines baseline-aware folding left out (the prompts read it as an omission)."""
 _DMESG_STAMP = re.compile(r"^\[\s*(\d+\.\d+)\]\s?")
 _ANNOTATION = "  [x{count} similar{span}]"
 
@@ -164,7 +171,7 @@ def message_text(line: KernelLine) -> str:
 
 def compress(
     delta: Delta, signals: Sequence[SignalHit] = (), *, max_lines: int = 200, enabled: bool = True,
-    first: Mapping[int, str] | None = None,
+    first: Mapping[int, str] | None = None, fold: Collection[int] = (),
 ) -> Compressed:
     """Compress a delta for the prompt (see the module docstring for the steps).
 
@@ -175,6 +182,8 @@ def compress(
             ``[... N lines omitted ...]`` markers come on top).
         enabled: False sends the raw lines as received, uncut, and only records the stats.
         first: line index -> tag (``new to the fleet``) of lines to keep and put first, tagged.
+        fold: indices of usual lines (``HostBaseline.usual_lines``): a template all of whose
+            lines are here, none a signal line or in ``first``, is folded into one summary line.
 
     Returns:
         The prompt lines and the stats (token counts are estimates, characters / 4).
@@ -189,9 +198,16 @@ def compress(
     for i, tag in sorted((first or {}).items()):
         if 0 <= i < len(group_of) and group_of[i] >= 0:
             tags.setdefault(group_of[i], tag)
-    keep, truncated = _select(groups, group_of, signals, max_lines, messages, set(tags))
-    out = _emit(groups, keep, messages, tags)
-    return Compressed(out, _stats(len(raw), out, tokens_before, truncated=truncated))
+    folded = _folded(group_of, fold, signals, first or {}) if fold else set()
+    order = [g for g in range(len(groups)) if g not in folded]
+    keep, truncated = _select(groups, order, group_of, signals, max_lines, messages, set(tags))
+    out = _emit(groups, order, keep, messages, tags)
+    folded_lines = sum(groups[g].count for g in folded)
+    if folded:
+        out.append(_fold_marker(folded_lines, len(folded)))
+    stats = _stats(len(raw), out, tokens_before, truncated=truncated)
+    stats.folded_lines, stats.folded_templates = folded_lines, len(folded)
+    return Compressed(out, stats)
 
 
 def _stats(lines_in: int, out: list[str], tokens_before: int, *, truncated: bool) -> CompressionStats:
@@ -199,6 +215,16 @@ def _stats(lines_in: int, out: list[str], tokens_before: int, *, truncated: bool
         lines_in=lines_in, lines_out=len(out), tokens_before=tokens_before,
         tokens_after=_lines_tokens(out), truncated=truncated,
     )
+
+
+def _folded(group_of: Sequence[int], fold: Collection[int], signals: Sequence[SignalHit],
+            first: Mapping[int, str]) -> set[int]:
+    """Groups whose every line is usual and none protected (a signal line or one to put first)."""
+    protected = {i for hit in signals for i in hit.line_indices} | set(first)
+    usual = set(fold)
+    candidates = {g for i, g in enumerate(group_of) if g >= 0 and i in usual and i not in protected}
+    blocked = {g for i, g in enumerate(group_of) if g in candidates and (i not in usual or i in protected)}
+    return candidates - blocked
 
 
 def _group(lines: Sequence[KernelLine], messages: Sequence[str]) -> tuple[list[_Group], list[int]]:
@@ -223,19 +249,20 @@ def _group(lines: Sequence[KernelLine], messages: Sequence[str]) -> tuple[list[_
 
 
 def _select(
-    groups: Sequence[_Group], group_of: Sequence[int], signals: Sequence[SignalHit], max_lines: int,
-    messages: Sequence[str], first: set[int],
+    groups: Sequence[_Group], order: Sequence[int], group_of: Sequence[int], signals: Sequence[SignalHit],
+    max_lines: int, messages: Sequence[str], first: set[int],
 ) -> tuple[list[int], bool]:
-    """Indices of the groups to keep: all of them, or a cut that favours what matters.
+    """Indices of the groups to keep among ``order`` (the groups not folded): all of them, or a
+    cut that favours what matters.
 
     Every signal group and every group in ``first`` is kept, then notable groups, then routine
     ones (known-boring lines), each taken from the head and the tail of the delta.
     """
-    if len(groups) <= max_lines:
-        return list(range(len(groups))), False
+    if len(order) <= max_lines:
+        return list(order), False
     must = {group_of[i] for hit in signals for i in hit.line_indices if 0 <= i < len(group_of)} | first
     must.discard(-1)
-    rest = [g for g in range(len(groups)) if g not in must]
+    rest = [g for g in order if g not in must]
     budget = max(max_lines - len(must), 0)
     notable, routine = _split_routine(rest, groups, messages)
     if len(notable) <= budget:
@@ -268,25 +295,34 @@ def _ends(items: list[int], n: int) -> list[int]:
     return items[:head] + items[len(items) - (n - head) :]
 
 
-def _emit(groups: Sequence[_Group], keep: Sequence[int], messages: Sequence[str], tags: Mapping[int, str]) -> list[str]:
-    """Prompt lines: the tagged groups first, then the other kept groups with a marker for each gap."""
+def _emit(groups: Sequence[_Group], order: Sequence[int], keep: Sequence[int], messages: Sequence[str],
+          tags: Mapping[int, str]) -> list[str]:
+    """Prompt lines: the tagged groups first, then the other kept groups with a marker for each
+    gap in ``order`` (folded groups are not in it: their summary line says what they held)."""
     out = [messages[groups[gi].first] + _annotation(groups[gi]) + f"  [{tags[gi]}]" for gi in keep if gi in tags]
+    position = {gi: p for p, gi in enumerate(order)}
     previous = -1
     for gi in keep:
-        if gi > previous + 1:
-            out.append(_marker(sum(g.count for g in groups[previous + 1 : gi])))
-        previous = gi
+        at = position[gi]
+        if at > previous + 1:
+            out.append(_marker(sum(groups[g].count for g in order[previous + 1 : at])))
+        previous = at
         if gi in tags:
             continue  # already emitted first
         group = groups[gi]
         out.append(messages[group.first] + _annotation(group))
-    if previous < len(groups) - 1:
-        out.append(_marker(sum(g.count for g in groups[previous + 1 :])))
+    if previous < len(order) - 1:
+        out.append(_marker(sum(groups[g].count for g in order[previous + 1 :])))
     return out
 
 
 def _marker(n: int) -> str:
     return OMITTED_MARKER.format(n=n, lines="line" if n == 1 else "lines")
+
+
+def _fold_marker(n: int, k: int) -> str:
+    return FOLDED_MARKER.format(n=n, lines="line" if n == 1 else "lines", k=k,
+                                templates="template" if k == 1 else "templates")
 
 
 def _annotation(group: _Group) -> str:

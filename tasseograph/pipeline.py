@@ -130,6 +130,7 @@ def combine_verdicts(verdicts: Iterable[Verdict]) -> Verdict:
     error = None
     suppressed: dict[str, None] = {}
     novel: list[NovelLine] = []
+    examples: dict[str, None] = {}
     for v in verdicts:
         first = first or v
         merger.add(v.findings)
@@ -139,6 +140,8 @@ def combine_verdicts(verdicts: Iterable[Verdict]) -> Verdict:
             lines_in=stats.lines_in + c.lines_in, lines_out=stats.lines_out + c.lines_out,
             tokens_before=stats.tokens_before + c.tokens_before, tokens_after=stats.tokens_after + c.tokens_after,
             truncated=stats.truncated or c.truncated,
+            folded_lines=stats.folded_lines + c.folded_lines,
+            folded_templates=stats.folded_templates + c.folded_templates,
         )
         status = worst_status([status, v.status])
         cost, latency = cost + v.cost_usd, latency + v.latency_s
@@ -146,11 +149,12 @@ def combine_verdicts(verdicts: Iterable[Verdict]) -> Verdict:
         error = error or v.model_error
         suppressed.update(dict.fromkeys(v.suppressed))
         novel.extend(v.novel[: MAX_NOVEL - len(novel)])
+        examples.update(dict.fromkeys(v.examples))
     if first is None:
         raise UsageError("combine_verdicts() needs at least one verdict")
     return Verdict(
         status=status, findings=merger.findings(), host=first.host, model=first.model, prompt=first.prompt,
         usage=usage, cost_usd=cost, latency_s=latency, skipped=all_skipped, escalated=escalated,
         skip_reason=first.skip_reason if all_skipped else None, model_error=error, suppressed=list(suppressed),
-        compression=stats, novel=novel,
+        compression=stats, novel=novel, examples=list(examples),
     )

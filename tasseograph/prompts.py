@@ -4,7 +4,8 @@ Templates live in ``prompts/<id>/<version>.j2`` at the repository root; a wheel 
 folder as ``tasseograph/_prompts``, which is searched first. Each file starts with TOML front
 matter inside a jinja comment (``id``, ``version``, ``description``, ``kind``) and defines two
 blocks, ``system`` and ``user``. The system block may use only ``examples``, so it is the same
-bytes for every delta and can be cached; the user block holds the log.
+bytes for every delta and can be cached; the user block holds the log, and the past incidents
+retrieved for this delta (``incidents``) in the prompts that take them (``triage-v3``).
 
 Log lines are untrusted: templates render them through the ``untrusted`` filter, which
 defuses anything that would close or open a delimiting tag (``</kernel_log>``, ``<example>``).
@@ -39,8 +40,10 @@ PROMPT_DIRS: tuple[Path, ...] = (_PACKAGE / "_prompts", _PACKAGE.parent / "promp
 _FRONT_MATTER = re.compile(r"\A\{#-?\s*\n(?P<toml>.*?)\n\s*-?#\}", re.DOTALL)
 # Tags our templates use as delimiters; log text must never open or close one.
 _DELIMITER_TAG = re.compile(
-    r"<(\s*/?\s*)(kernel_log|operator_notes|examples?|reply|fleet_digest|item|silent_hosts|new_to_the_fleet)\b",
-    re.IGNORECASE)
+    r"<(\s*/?\s*)(kernel_log|operator_notes|examples?|reply|past_incidents?|past_log|verdict|why|operator_found"
+    r"|fleet_digest|item|silent_hosts|new_to_the_fleet)\b",
+    re.IGNORECASE,
+)
 
 
 class PromptMeta(BaseModel):
@@ -92,7 +95,8 @@ class Prompt:
         return f"{self.id}@{self.version}"
 
     def render(
-        self, *, lines: Sequence[str], host: str, examples: Sequence[Any] = (), notes: str = ""
+        self, *, lines: Sequence[str], host: str, examples: Sequence[Any] = (), notes: str = "",
+        incidents: Sequence[Any] = (),
     ) -> RenderedPrompt:
         """Render the prompt for one host's (compressed, redacted) lines.
 
@@ -104,15 +108,30 @@ class Prompt:
                 without examples support ignore them.
             notes: operators' knowledge of this host (known quirks), shown in the user part
                 by templates that support it (``triage-v2``); others ignore it.
+            incidents: past incidents retrieved for this delta (``PastIncident.as_example()``
+                dicts: ``text``, ``reply`` and optionally ``note``, ``kind``, ``similarity``,
+                ``same_host``), shown in the user part, after the cacheable system part, by
+                templates that take them (``takes_incidents``).
 
         Returns:
             The system and user parts; the same inputs always give the same bytes.
+
+        Raises:
+            UsageError: ``incidents`` given to a prompt that does not show them.
         """
         if self.kind == "review":
             raise UsageError(f"prompt {self.ref} reviews a fleet digest; triage a delta with a triage prompt")
+        if incidents and not self.takes_incidents:
+            raise UsageError(f"prompt {self.ref} does not show retrieved past incidents; use triage-v3")
         if self.kind == "batch":
             return self.render_batch(hosts=[(host, lines)], examples=examples, notes={host: notes} if notes else None)
-        return self._render(host=host, lines=list(lines), examples=_examples(examples), notes=notes)
+        return self._render(host=host, lines=list(lines), examples=_examples(examples), notes=notes,
+                            incidents=_examples(incidents))
+
+    @property
+    def takes_incidents(self) -> bool:
+        """True when the template shows retrieved past incidents (it uses ``incidents``)."""
+        return self.path is not None and "incidents" in _variables(self.path)
 
     def render_batch(
         self,
@@ -174,17 +193,22 @@ def reply_json(reply: object) -> str:
     return json.dumps(reply, ensure_ascii=False)
 
 
-def _examples(examples: Sequence[Any]) -> list[dict[str, str]]:
-    """Examples as plain ``{"text", "reply"}`` dicts, so templates see one shape."""
+_EXAMPLE_EXTRAS: dict[str, Any] = {"note": "", "kind": "", "similarity": "", "same_host": False}
+"""Optional fields of an example or past incident, and what templates see when one is absent."""
+
+
+def _examples(examples: Sequence[Any]) -> list[dict[str, Any]]:
+    """Examples (or past incidents) as plain dicts of one shape: ``text``, ``reply`` (one line of
+    JSON), ``note``, ``kind``, ``similarity`` and ``same_host``."""
     out = []
     for ex in examples:
-        if isinstance(ex, Mapping):
-            text, reply = ex.get("text"), ex.get("reply")
-        else:
-            text, reply = getattr(ex, "text", None), getattr(ex, "reply", None)
+        get = ex.get if isinstance(ex, Mapping) else (lambda key, default=None, ex=ex: getattr(ex, key, default))
+        text, reply = get("text"), get("reply")
         if text is None or reply is None:
             raise UsageError("each few-shot example needs a 'text' and a 'reply'")
-        out.append({"text": str(text).strip("\n"), "reply": reply_json(reply)})
+        extras = {key: get(key, default) for key, default in _EXAMPLE_EXTRAS.items()}
+        out.append({"text": str(text).strip("\n"), "reply": reply_json(reply),
+                    **{k: v if isinstance(v, bool) else str(v or "") for k, v in extras.items()}})
     return out
 
 
@@ -208,6 +232,15 @@ def _environment(folder: Path) -> jinja2.Environment:
 def _template(path: Path) -> jinja2.Template:
     folder = path.parent.parent
     return _environment(folder).get_template(f"{path.parent.name}/{path.name}")
+
+
+@cache
+def _variables(path: Path) -> frozenset[str]:
+    """The variables a template reads (what it can show)."""
+    from jinja2 import meta
+
+    env = _environment(path.parent.parent)
+    return frozenset(meta.find_undeclared_variables(env.parse(path.read_text(encoding="utf-8"))))
 
 
 def load_prompt(path: Path) -> Prompt:
@@ -236,6 +269,8 @@ def _catalogue() -> dict[str, dict[str, Prompt]]:
     for folder in PROMPT_DIRS:
         if folder.is_dir():
             for path in sorted(folder.glob("*/*.j2")):
+                if path.name.startswith("_"):
+                    continue  # a partial (macros a version imports), not a prompt
                 prompt = load_prompt(path)
                 found.setdefault(prompt.id, {})[prompt.version] = prompt
             break

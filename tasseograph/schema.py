@@ -191,6 +191,11 @@ class CompressionStats(BaseModel):
     tokens_after: int = 0
     """Estimated tokens of the text actually sent."""
     truncated: bool = False
+    folded_lines: int = 0
+    """Lines of the host's usual templates and known noise folded into one summary line
+    (baseline-aware compression)."""
+    folded_templates: int = 0
+    """Templates those folded lines belong to."""
 
 
 class ModelFailure(BaseModel):
@@ -261,6 +266,9 @@ class Verdict(BaseModel):
     novel: list[NovelLine] = Field(default_factory=list)
     """Lines new to this host or the fleet (with a baseline), or unknown to the local classifier;
     those not judged are "unknown kernel message, not judged" (reported, not alerted)."""
+    examples: list[str] = Field(default_factory=list)
+    """Ids of the past incidents the prompt showed the model (``examples="retrieved"`` or
+    ``"fixed"``): what it was reminded of when it judged this delta."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property

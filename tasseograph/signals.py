@@ -29,7 +29,7 @@ import re
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -265,6 +265,12 @@ def _matcher() -> _Matcher:
     )
 
 
+CLASSIFY_MEMO = 1 << 16
+"""Messages whose catalogue entry is remembered: a delta's lines are classified by several
+stages (detect, the pre-filter, the baseline, novelty), and hosts repeat their messages."""
+
+
+@lru_cache(maxsize=CLASSIFY_MEMO)
 def _classify(message: str) -> tuple[_Entry, re.Match[str]] | None:
     """The first catalogue entry whose pattern matches, with the match."""
     m = _matcher()
@@ -294,6 +300,7 @@ def classify_unfolded(message: str) -> str | None:
     return hit[0].spec.id if hit else None
 
 
+@lru_cache(maxsize=CLASSIFY_MEMO)
 def is_boring(message: str) -> bool:
     """True when the message is known-boring noise (ACPI chatter, systemd, USB, init).
 

@@ -5,8 +5,8 @@ prepare -> ``Prepared`` -> render -> ``Rendered`` -> judge -> ``Judged`` -> fini
 * **prepare**: detect the catalogue signals once, set aside the ones an operator muted, decide
   whether the model may be skipped (pre-filter, then the host's baseline), and mark the lines
   new to the host or the fleet (``tasseograph.novelty``).
-* **render**: compress (new lines kept and put first, tagged), redact and render the prompt
-  (nothing for local models).
+* **render**: compress (new lines kept and put first, tagged; with ``fold``, the host's usual
+  templates folded into one summary line), redact and render the prompt (nothing for local models).
 * **judge**: call the model, parse its reply with the one reply parser, ask once more when
   the reply is not the contract. A failed call is recorded as a ``ModelFailure``, never raised.
 * **finish**: restore redacted text, map evidence to the delta's lines, merge the signals the
@@ -52,8 +52,10 @@ from tasseograph.schema import (
 )
 from tasseograph.signals import SignalHit, detect, is_boring
 
-if TYPE_CHECKING:  # prompts (and jinja2) load only for models that render one
+if TYPE_CHECKING:  # prompts (and jinja2) load only for models that render one; the library only when used
     from tasseograph.prompts import Prompt
+    from tasseograph.retrieval.library import IncidentLibrary
+    from tasseograph.retrieval.prompting import Shown
 
 REPAIR_INSTRUCTION = (
     "Your previous reply could not be used: {error}. Reply again with only the JSON object "
@@ -79,8 +81,16 @@ class Options:
     """Add the catalogue signals the model missed (off only to score a model on its own)."""
     signal_floor: str = "warning"
     """Lowest signal severity merged when the model missed it (``warning`` or ``critical``)."""
-    examples: tuple[Any, ...] = ()
-    """Few-shot examples passed to the prompt template."""
+    examples: tuple[Any, ...] | str = ()
+    """Few-shot examples: a tuple of ``{"text", "reply"}`` examples (in the prompt's system part),
+    ``"fixed"`` (``k`` balanced past incidents from ``library``, in the system part, the same for
+    every delta) or ``"retrieved"`` (the ``k`` past incidents most like each delta, in the user
+    part after the cached system part; prompts that show them: ``triage-v3``)."""
+    k: int = 4
+    """Past incidents per prompt with ``examples="fixed"`` or ``"retrieved"`` (1 to 16)."""
+    library: IncidentLibrary | None = None
+    """The incident library (``tasseograph.retrieval``) behind ``"fixed"`` and ``"retrieved"``;
+    None: the labelled cases of ``datasets/`` and, when present, the shared dev set (built once per process)."""
     notes: str = ""
     """Operators' knowledge of this host ("AER spam on this board is a known quirk"), given to
     prompts that take it (``triage-v2``); redacted like the log."""
@@ -94,6 +104,10 @@ class Options:
     templates the host produced in ok deltas, at their usual rate, with no signal, is skipped
     like the pre-filter skips. The caller learns from each verdict (``HostBaseline.learn``).
     Lines whose template the host never produced are marked new (``tasseograph.novelty``)."""
+    fold: bool = False
+    """Baseline-aware compression: with a warm ``baseline``, lines of this host's usual templates
+    and known noise (``HostBaseline.usual_lines``) are folded into one summary line, so the model
+    reads what is new; signal lines, lines the catalogue matches and new lines are always sent."""
     fleet: FleetTemplates | None = None
     """The fleet's templates (``FleetTemplates.from_baselines``): lines no warm host ever produced
     are marked new to the fleet, shown to the model first, and listed in ``Verdict.novel``."""
@@ -115,11 +129,26 @@ class Options:
             raise UsageError(f"baseline must be a tasseograph.HostBaseline, not {type(kwargs['baseline']).__name__}")
         if kwargs.get("fleet") is not None and not isinstance(kwargs["fleet"], FleetTemplates):
             raise UsageError(f"fleet must be a tasseograph.FleetTemplates, not {type(kwargs['fleet']).__name__}")
-        for key in ("examples", "suppress"):
-            if key in kwargs:
-                value = kwargs[key]
-                kwargs = {**kwargs, key: (value,) if isinstance(value, str) else tuple(value)}
+        if "suppress" in kwargs:
+            value = kwargs["suppress"]
+            kwargs = {**kwargs, "suppress": (value,) if isinstance(value, str) else tuple(value)}
+        if "examples" in kwargs or "k" in kwargs or kwargs.get("library") is not None:
+            kwargs = _retrieval_kwargs(kwargs)
         return cls(**kwargs)
+
+
+def _retrieval_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``examples``, ``k`` and ``library`` checked (the retrieval package loads only when they are given)."""
+    from tasseograph.retrieval.library import IncidentLibrary, check_k
+    from tasseograph.retrieval.prompting import parse_mode
+
+    out = dict(kwargs)
+    if "examples" in out:
+        out["examples"] = parse_mode(out["examples"])
+    check_k(out.get("k", 4))
+    if out.get("library") is not None and not isinstance(out["library"], IncidentLibrary):
+        raise UsageError(f"library must be a tasseograph.IncidentLibrary, not {type(out['library']).__name__}")
+    return out
 
 
 # --- prepare ---------------------------------------------------------------------------------
@@ -141,6 +170,8 @@ class Prepared:
     """Operators' notes for the host, as the prompt will show them (before redaction)."""
     novel: Mapping[int, NoveltyScope] = field(default_factory=dict)
     """Lines new to the host or the fleet (index -> scope), marked when the model is asked."""
+    usual: frozenset[int] = frozenset()
+    """Lines the host's baseline calls usual, folded by compression (``Options.fold``)."""
 
     @property
     def all_hits(self) -> tuple[SignalHit, ...]:
@@ -169,7 +200,10 @@ def prepare(delta: Delta, opts: Options, *, now: float | None = None) -> Prepare
         skip = decision.reason if decision.skip else None
         jumps = decision.rate_jumps
     novel = novel_lines(delta, baseline=opts.baseline, fleet=opts.fleet, hits=hits) if skip is None else {}
-    return Prepared(delta, tuple(hits), tuple(muted), skip, jumps, opts.notes, novel)
+    usual = frozenset[int]()
+    if skip is None and opts.fold and opts.baseline is not None:
+        usual = opts.baseline.usual_lines(delta, hits, now=now, rate_jumps=jumps)
+    return Prepared(delta, tuple(hits), tuple(muted), skip, jumps, opts.notes, novel, usual)
 
 
 def split_suppressed(
@@ -224,6 +258,8 @@ class Rendered:
     """Each delta's compressed lines, in order (none for local models: no prompt)."""
     redactor: Redactor | None = None
     """Restores what redaction replaced, in the reply."""
+    examples: tuple[str, ...] = ()
+    """Ids of the past incidents the prompt shows (``Verdict.examples``)."""
 
     def stats(self, i: int = 0) -> CompressionStats | None:
         """Compression stats of the ``i``-th delta, when it was compressed."""
@@ -237,9 +273,11 @@ def redactor_for(model: Model, opts: Options, hosts: Sequence[str]) -> Redactor 
 
 
 def pack(prepared: Prepared, opts: Options) -> Compressed:
-    """One delta's prompt lines: compressed around its signals, new lines first and tagged."""
+    """One delta's prompt lines: compressed around its signals, new lines first and tagged, the
+    host's usual lines folded (when ``prepare`` marked them)."""
     first = {i: TAGS[scope] for i, scope in prepared.novel.items()}
-    return compress(prepared.delta, prepared.hits, max_lines=opts.max_lines, enabled=opts.compress, first=first)
+    return compress(prepared.delta, prepared.hits, max_lines=opts.max_lines, enabled=opts.compress, first=first,
+                    fold=prepared.usual)
 
 
 def render(prepared: Prepared, model: Model, prompt: Prompt | None, opts: Options) -> Rendered:
@@ -248,16 +286,40 @@ def render(prepared: Prepared, model: Model, prompt: Prompt | None, opts: Option
     if prompt is None:
         return Rendered(ModelRequest(system="", user="", prompt_id=None, delta=delta, signals=prepared.hits))
     packed = pack(prepared, opts)
-    redactor = redactor_for(model, opts, [delta.host])
+    shown = shown_examples(prepared, model, prompt, opts)
+    redactor = redactor_for(model, opts, [delta.host, *shown.hosts])
     lines = [redactor.redact(line) for line in packed.lines] if redactor else packed.lines
     host = redactor.redact(delta.host) if redactor else delta.host
     notes = redactor.redact(prepared.notes) if redactor and prepared.notes else prepared.notes
-    rendered = prompt.render(lines=lines, host=host, examples=opts.examples, notes=notes)
+    rendered = prompt.render(lines=lines, host=host, examples=shown.examples, notes=notes,
+                             incidents=shown.incident_examples(redactor))
     request = ModelRequest(
         system=rendered.system, user=rendered.user, prompt_id=prompt.ref, delta=delta,
         signals=prepared.hits, schema=reply_json_schema(),
     )
-    return Rendered(request, (packed,), redactor)
+    return Rendered(request, (packed,), redactor, shown.ids)
+
+
+def shown_examples(prepared: Prepared, model: Model, prompt: Prompt, opts: Options) -> Shown:
+    """The examples one prompt shows: as given, or past incidents from the library (``"fixed"``,
+    ``"retrieved"``: see ``tasseograph.retrieval.prompting``).
+
+    Raises:
+        UsageError: ``"retrieved"`` with a prompt that does not show past incidents.
+    """
+    from tasseograph.retrieval.prompting import Shown, choose
+
+    if not isinstance(opts.examples, str):
+        return Shown(examples=opts.examples)
+    if opts.examples == "retrieved" and not prompt.takes_incidents:
+        raise UsageError(f"examples='retrieved' needs a prompt that shows past incidents (triage-v3), "
+                         f"not {prompt.ref}")
+    from tasseograph.retrieval.sources import default_library
+
+    library = opts.library if opts.library is not None else default_library()
+    redact = (not model.local) if opts.redact is None else opts.redact
+    return choose(prepared.delta, prepared.hits, mode="fixed" if opts.examples == "fixed" else "retrieved",
+                  k=opts.k, library=library, redact=redact)
 
 
 # --- judge -----------------------------------------------------------------------------------
@@ -354,7 +416,9 @@ def finish(prepared: Prepared, rendered: Rendered, judged: Judged, model: Model,
         found = findings_from_issues(issues, delta, rendered.redactor, source)
         findings = (merge_findings(found, prepared.hits, floor=opts.signal_floor, lines=delta.lines)
                     if opts.merge_signals else found)
-    return verdict_of(prepared, findings, judged, model, prompt, share=1.0, stats=rendered.stats())
+    verdict = verdict_of(prepared, findings, judged, model, prompt, share=1.0, stats=rendered.stats())
+    verdict.examples = list(rendered.examples)
+    return verdict
 
 
 def findings_from_issues(

@@ -90,10 +90,15 @@ def page(html: Path, *, viewport: dict[str, int] | None = None) -> Iterator[Any]
 
 def screenshot(html: Path, png: Path, *, width: int = SCREENSHOT_WIDTH) -> Path:
     """A full-page screenshot of ``html``, ``width`` CSS pixels wide, palette-compressed for the repository."""
-    from PIL import Image
-
     with page(html, viewport={"width": width, "height": 900}) as p:
         raw = p.screenshot(full_page=True, type="png")
+    return save_png(raw, png)
+
+
+def save_png(raw: bytes, png: Path) -> Path:
+    """Screenshot bytes ``raw``, palette-compressed for the repository, written to ``png``."""
+    from PIL import Image
+
     png.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(suffix=".png") as tmp:
         Path(tmp.name).write_bytes(raw)

@@ -18,6 +18,7 @@ from tasseograph.errors import ModelTimeout
 from tasseograph.models.registry import unregister
 from tasseograph.schema import Verdict
 from tasseograph.testing import FakeModel
+from tests.fakeapi import TEST_KEY, FakeAPIServer
 
 UE = "[ 5012.331245] EDAC MC0: 1 UE memory read error on CPU_SrcID#0_MC#0_Chan#0_DIMM#0 (channel:0 slot:0 page:0xe16677 offset:0x0 grain:32 -  err_code:0000:009f socket:0 imc:0 rank:0)\n"
 
@@ -309,3 +310,28 @@ def test_scan_text_says_when_the_template_table_is_full() -> None:
     full = BulkSummary(lines=900, templates=3, template_error=250, top_templates=[TemplateCount(template="a <N>", lines=400, error=250)])
     assert "templates=3+ (counts +-250)" in format_summary(full).splitlines()[0]
     assert "templates=3  " in format_summary(full.model_copy(update={"template_error": 0})).splitlines()[0]
+
+
+def test_examples_retrieved_puts_past_incidents_in_the_prompt(
+        fake_api: FakeAPIServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake_api.url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", TEST_KEY)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    log = "[ 5012.1] nvme nvme2: I/O 412 QID 7 timeout, aborting\n[ 5042.8] nvme nvme2: I/O 412 QID 7 timeout, reset controller\n"
+    code, out, err = run(["analyze", "--model", "anthropic:claude-haiku-4-5", "--examples", "retrieved", "-k", "2",
+                          "--format", "json"], log)
+    assert code == 0, err
+    verdict = Verdict.model_validate_json(out)
+    assert verdict.prompt and verdict.prompt.startswith("triage-v3@") and len(verdict.examples) == 2
+    body = fake_api.requests[0].body
+    assert json.dumps(body["messages"]).count("<past_incident n=") == 2
+    assert TEST_KEY not in out + err
+
+
+def test_examples_retrieved_with_a_prompt_that_cannot_show_them_is_one_line(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", TEST_KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
+    code, _, err = run(["analyze", "--model", "anthropic:claude-haiku-4-5", "--examples", "retrieved",
+                        "--prompt", "triage-v1"], "[ 1.0] EDAC MC0: 1 UE memory read error\n")
+    assert code == 2 and "triage-v3" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -136,3 +136,54 @@ def test_cutting_drops_known_boring_lines_before_notable_ones() -> None:
     out = compress(d, max_lines=20)
     assert notable in out.lines and out.stats.truncated
     assert len([line for line in out.lines if not line.startswith("[... ")]) == 20
+
+
+# --- baseline-aware folding ----------------------------------------------------------------
+
+USUAL = (
+    "bond0: link status definitely up for interface eth1, 10000 Mbps full duplex",
+    "myapp[4242]: periodic sync done in 42 ms",
+    "myapp[4243]: periodic sync done in 57 ms",
+    "systemd[1]: Started Session 9 of user root.",
+)
+
+
+def test_folding_leaves_one_summary_line_for_the_usual_templates() -> None:
+    d = delta(USUAL[0], "mydrv 0000:3b:00.0: firmware heartbeat missed", *USUAL[1:])
+    out = compress(d, fold={0, 2, 3, 4})
+    assert out.lines == [
+        "mydrv 0000:3b:00.0: firmware heartbeat missed",
+        "[... 4 lines of 3 usual templates omitted ...]",
+    ]
+    assert (out.stats.folded_lines, out.stats.folded_templates) == (4, 3)
+    assert out.stats.tokens_after < compress(d).stats.tokens_after
+
+
+def test_a_template_with_one_line_outside_the_fold_is_sent_whole() -> None:
+    d = delta(*USUAL[1:3], "systemd[1]: Started Session 9 of user root.")
+    out = compress(d, fold={0, 2})  # line 1 is the same template as line 0, but not usual
+    assert out.lines[0] == "myapp[4242]: periodic sync done in 42 ms  [x2 similar, 10.0s..11.0s]"
+    assert out.lines[-1] == "[... 1 line of 1 usual template omitted ...]"
+
+
+def test_signal_lines_and_lines_to_put_first_are_never_folded() -> None:
+    edac = "EDAC MC0: 1 CE memory read error on CPU_SrcID#0_Ha#0_Chan#0_DIMM#0 (channel:0 slot:0 page:0x1)"
+    d = delta(edac, USUAL[0], "mydrv: queue 3 rebalanced")
+    hit = SignalHit(signal_id="edac.ce", category="memory", severity="warning", summary="CE", evidence=(edac,),
+                    line_indices=(0,))
+    out = compress(d, [hit], fold={0, 1, 2}, first={2: "new to this host"})
+    assert out.lines == [
+        "mydrv: queue 3 rebalanced  [new to this host]",
+        edac,
+        "[... 1 line of 1 usual template omitted ...]",
+    ]
+
+
+def test_folded_lines_are_not_counted_again_by_the_cut() -> None:
+    rare = [f"mydrv 0000:3b:00.0: queue {i} rebalanced to cpu {i % 8} step{i}" for i in range(30)]
+    d = delta(*[line for pair in zip(rare, [USUAL[1]] * 30, strict=True) for line in pair])
+    out = compress(d, max_lines=6, fold=set(range(1, 60, 2)))
+    markers = [int(x.split()[1]) for x in out.lines if x.startswith("[... ") and "usual" not in x]
+    kept = [x for x in out.lines if not x.startswith("[... ")]
+    assert out.lines[-1] == "[... 30 lines of 1 usual template omitted ...]"
+    assert sum(markers) + len(kept) + out.stats.folded_lines == len(d.lines)

@@ -38,10 +38,12 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
     "bulk": ("tasseograph.bulk", "tasseograph.bulkcore", "tasseograph.bulkdelta", "tasseograph.bulkref"),
     "fleet": ("tasseograph.fleet",),
     "findings": ("tasseograph.findings",),
+    "memory": ("tasseograph.retrieval",),
     "foundation": ("tasseograph.schema", "tasseograph.errors", "tasseograph.config", "tasseograph.tomlfile",
                    "tasseograph.cases", "tasseograph.paths", "tasseograph.provenance", "tasseograph.clibase"),
     "eval": ("tasseograph.eval",),
     "runner": ("tasseograph.runner",),
+    "web": ("tasseograph.web",),
     "review": ("tasseograph.review",),
 }
 """The drawing's boxes: each module belongs to the component whose longest prefix it has (the
@@ -181,10 +183,10 @@ def test_the_drawing_matches_the_code() -> None:
 
 
 def test_dashed_edges_are_the_lazily_loaded_commands() -> None:
-    from tasseograph.cli import RUNNER_COMMANDS
+    from tasseograph.cli import RUNNER_COMMANDS, WEB_COMMANDS
 
     _, dashed = drawn_edges()
-    assert dashed == {("cli", component(RUNNER_COMMANDS.partition(":")[0]))}
+    assert dashed == {("cli", component(name.partition(":")[0])) for name in (RUNNER_COMMANDS, WEB_COMMANDS)}
 
 
 def test_metric_names_are_written_only_in_runner_metrics() -> None:

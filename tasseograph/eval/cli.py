@@ -23,7 +23,9 @@ EXIT_GATE = 1
 CACHE_ENV = "TASSEOGRAPH_EVAL_CACHE"
 
 
-@click.group(cls=Group, name="tasseograph-eval", lazy=["tasseograph.eval.tune_cli:commands"])
+@click.group(cls=Group, name="tasseograph-eval", lazy=[
+    "tasseograph.eval.tune_cli:commands", "tasseograph.eval.cost_cli:commands", "tasseograph.eval.fleet_cli:commands",
+])
 def main() -> None:
     """Replay labelled datasets through models and prompts; score, compare, gate."""
 

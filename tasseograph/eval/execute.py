@@ -78,6 +78,8 @@ class CaseResult:
     origins: tuple[str, ...] = ()
     served_models: tuple[str, ...] = ()
     """Model ids the server reported in its replies (a local server's id for what it really ran)."""
+    examples: tuple[str, ...] = ()
+    """Ids of the past incidents the prompt showed (``examples="fixed"`` or ``"retrieved"``)."""
 
 
 @dataclass
@@ -240,11 +242,25 @@ async def _run_case(case: Case, model: Model, spec: RunSpec, epoch: int, gate: R
     rec = _Recorder(model, gate, pause_s)
     started = time.perf_counter()
     try:
-        verdict = await analyze_async(delta, model=rec, prompt=spec.prompt, **spec.options)
+        verdict = await analyze_async(delta, model=rec, prompt=spec.prompt, **case_options(spec.options, case, rec))
     except Deferred:
         return None
     wall = time.perf_counter() - started
     return _case_result(case, epoch, verdict, delta, rec, wall, spec.options.get("max_lines", DEFAULT_MAX_LINES))
+
+
+def case_options(options: dict[str, Any], case: Case, model: Model) -> dict[str, Any]:
+    """The run's options for one case: past incidents come from a library without the case itself
+    (its id, near-copies of its content, its log's other excerpts), for retrieved and fixed examples alike.
+    A suite names the library by its sources (a list); models that render no prompt ignore them."""
+    library = options.get("library")
+    if model.local or options.get("examples") not in ("fixed", "retrieved"):
+        return {key: v for key, v in options.items() if key != "library"} if isinstance(library, list) else options
+    from tasseograph.retrieval import default_library, fingerprint_text
+
+    if library is None or isinstance(library, list):
+        library = default_library(library)
+    return {**options, "library": library.excluding(case.id, fingerprint=fingerprint_text(case.text))}
 
 
 def _estimate(delta: Delta, max_lines: int) -> CompressionStats:
@@ -280,4 +296,5 @@ def _case_result(case: Case, epoch: int, verdict: Verdict, delta: Delta, rec: _R
         truth_tags=" ".join(sorted(set(case.line_tags) - {"-"})),
         origins=tuple(sorted({e.origin for e in rec.entries})),
         served_models=tuple(sorted({e.reply.model_id for e in rec.entries if e.reply.model_id})),
+        examples=tuple(verdict.examples),
     )

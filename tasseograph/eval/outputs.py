@@ -49,6 +49,6 @@ def write_cases(path: Path, summaries: list[dict[str, Any]], runs: Sequence[RunR
                 "cache_read_tokens": c.usage.cache_read_tokens, "cache_write_tokens": c.usage.cache_write_tokens,
                 "cost_usd": c.cost_usd, "latency_s": c.latency_s, "n_requests": c.n_requests,
                 "cache_hits": c.cache_hits, "lines_in": c.lines_in, "tokens_before": c.tokens_before,
-                "tokens_after": c.tokens_after, "origins": list(c.origins),
+                "tokens_after": c.tokens_after, "origins": list(c.origins), "examples": list(c.examples),
             })
     pd.DataFrame(rows).to_parquet(path, index=False)

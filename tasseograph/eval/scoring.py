@@ -232,4 +232,12 @@ def _same_data(trained: str, scored: str) -> bool:
 
 
 def _jsonable(options: dict[str, Any]) -> dict[str, Any]:
-    return {k: (f"{len(v)} examples" if k == "examples" else v) for k, v in options.items()}
+    """Options as ``summary.json`` shows them: example lists and libraries by their size."""
+    def shown(key: str, value: Any) -> Any:
+        if key == "examples" and not isinstance(value, str):
+            return f"{len(value)} examples"
+        if key == "library" and value is not None and not isinstance(value, list):
+            return f"{len(value)} incidents ({', '.join(value.sources)})"
+        return value
+
+    return {k: shown(k, v) for k, v in options.items()}

@@ -7,7 +7,7 @@ This is what ``tasseograph-eval run`` does for both a suite file and the ad-hoc
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -82,8 +82,25 @@ def execute(suite: Suite, suite_path: Path, out: Path, cache: ResponseCache | No
 
 
 def _load(spec: DatasetSpec, path: Path, name: str) -> Dataset:
-    return load_dataset(path, name=name, window=spec.window, window_s=spec.window_s, window_lines=spec.window_lines,
-                        split=spec.split, test_fraction=spec.test_fraction, chunk_lines=spec.chunk_lines)
+    ds = load_dataset(path, name=name, window=spec.window, window_s=spec.window_s, window_lines=spec.window_lines,
+                      split=spec.split, test_fraction=spec.test_fraction, chunk_lines=spec.chunk_lines)
+    return ds if spec.ids is None else only(ds, spec.ids)
+
+
+def only(ds: Dataset, ids: list[str]) -> Dataset:
+    """The cases of ``ds`` with these ids, in the dataset's order.
+
+    Raises:
+        ConfigError: an id is not in the dataset (the message names it).
+    """
+    have = {c.id for c in ds.cases}
+    missing = [i for i in ids if i not in have]
+    if missing:
+        raise ConfigError(f"dataset {ds.name!r}: no case {missing[0]!r}"
+                          f"{f' (and {len(missing) - 1} more)' if len(missing) > 1 else ''}")
+    wanted = set(ids)
+    return replace(ds, cases=[c for c in ds.cases if c.id in wanted],
+                   notes=[*ds.notes, f"a fixed subset of {len(wanted)} cases"])
 
 
 @dataclass

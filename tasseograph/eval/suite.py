@@ -52,6 +52,8 @@ class DatasetSpec(BaseModel):
     test_fraction: float = Field(DEFAULT_TEST_FRACTION, gt=0, lt=1)
     chunk_lines: int = Field(0, ge=0)
     """Log folders: cut logs into deltas of this many lines (0: one case per log)."""
+    ids: list[str] | None = None
+    """Score only these cases (ids as the file names them): a fixed subset, e.g. for a slow model."""
 
 
 class ModelSpec(BaseModel):
@@ -86,6 +88,16 @@ class OptionSet(BaseModel):
     signal_floor: Literal["warning", "critical"] | None = None
     merge_signals: bool | None = None
     """Merge the catalogue signals the model missed (needs ``Options.merge_signals`` in the pipeline)."""
+    examples: Literal["none", "fixed", "retrieved"] | None = None
+    """Few-shot examples from the incident library (``tasseograph.retrieval``): ``fixed`` (``k``
+    balanced past incidents in the system part) or ``retrieved`` (the ``k`` most like each case, in
+    the user part; prompt ``triage-v3``). Each case's own entry, near-copies of it and its log's
+    other excerpts are left out of both."""
+    k: int | None = Field(None, ge=1, le=16)
+    """Past incidents per prompt with ``examples`` (default 4)."""
+    library: list[str] | None = None
+    """Sources of the incident library behind ``examples`` (``repo``, ``dev``; default: every one
+    present). A suite that must replay where ``../shared`` is absent names ``["repo"]``."""
 
     def pipeline_options(self) -> dict[str, Any]:
         """The switches that were set, as ``analyze`` keyword options."""

@@ -83,7 +83,9 @@ def observe(record: FindingRecord, sighting: Sighting) -> list[FindingEvent]:
     record.severity = s.severity
     record.max_severity = worse(record.max_severity, s.severity)
     record.summary, record.source = clip(s.summary, SUMMARY_CHARS), s.source
-    record.labels.update(s.labels)
+    # A group's labels are what its members share now (a group that grew to a whole rack no longer
+    # shares one switch); other sources only add labels.
+    record.labels = dict(s.labels) if s.members else {**record.labels, **s.labels}
     record.members = sorted(set(record.members) | set(s.members))
     record.details.update(s.details)
     record.add_sample(_sample(s))

@@ -97,10 +97,18 @@ class FleetMonitor:
             received: Unix time the lines arrived (used only for lines without a usable stamp).
             boot_id: the boot the lines belong to, when the source knows it.
         """
+        times = self.stamp(delta, received=received, boot_id=boot_id)
+        return self.count(observations(delta.host, delta.lines, hits, times))
+
+    def stamp(self, delta: Delta, *, received: float, boot_id: str | None = None) -> list[LineTime]:
+        """The first half of ``ingest``: each line's logged time (the host's clock learns from them)."""
         times = self.clock(delta.host).stamp(delta.lines, received=received, boot_id=boot_id)
         if times:
             self.counters.see_host(delta.host, min(t.at for t in times))
-        observed = observations(delta.host, delta.lines, hits, times)
+        return times
+
+    def count(self, observed: Sequence[Observation]) -> list[FleetEvent | GroupChange]:
+        """The second half of ``ingest``: count observations and correlate them; the events caused."""
         events: list[FleetEvent | GroupChange] = []
         events.extend(self.counters.observe_many(observed))
         events.extend(self.correlator.add(host_events(observed)))

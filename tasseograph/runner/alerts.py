@@ -2,11 +2,14 @@
 
 One alert per finding (``tasseograph.findings``). Its labels are ``alertname``, ``finding_id``,
 ``host``, ``category``, ``severity``, the identity keys of the finding's device (``dimm``,
-``nvme``, ``pci``, ``nic``...), labels a fleet rule adds, and the configured static ones, so
-Alertmanager can ``group_by: [host, category]`` and route by device. When a finding pages
-(``wants_page``): a critical finding in ``active`` or ``regressed`` at once, a warning one when
-``warning_min_checks`` checks within ``warning_window`` carried it; never while acknowledged,
-snoozed, dismissed, resolved or suppressed. Its alert ends when it stops paging (an operator's
+``nvme``, ``pci``, ``nic``...), labels a fleet rule adds (a group's ``rack``, ``switch``... and
+``group_label``), the host's inventory labels (``rack``, ``row``..., when ``[fleet] inventory``
+is set) and the configured static ones, so Alertmanager can ``group_by: [host, category]``,
+route by device, and inhibit a group's members. When a finding pages (``wants_page``): a
+critical finding in ``active`` or ``regressed`` at once, a fleet finding at once (it is a
+sustained condition by construction: a threshold crossed, a significant trend, a steady period,
+K hosts), a warning one when ``warning_min_checks`` checks within ``warning_window`` carried it;
+never while acknowledged, snoozed, dismissed, resolved or suppressed. Its alert ends when it stops paging (an operator's
 move, a suppression, a recovery line, a clean re-check), and a regression fires it again as a
 new episode. A severity that rises while it fires ends the lower alert and fires the higher
 one; a sighting at a lower severity does not lower a firing alert.
@@ -29,7 +32,7 @@ import re
 import sqlite3
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -50,6 +53,10 @@ EVIDENCE_CHARS = 1000
 """Longest evidence annotation (Alertmanager notifications are not log viewers)."""
 CORE_LABELS = ("alertname", "finding_id", "host", "category", "severity")
 """Labels no device key or fleet label may overwrite."""
+FLEET_SOURCE = "fleet"
+"""``FindingRecord.source`` of findings a fleet rule raised."""
+FLEET_EVENT = "fleet_event"
+"""Annotation of a fleet finding's alert: the event that last changed it (trend, threshold, pattern, group)."""
 _LABEL_NAME = re.compile(r"[^a-zA-Z0-9_]")
 
 
@@ -69,6 +76,8 @@ class AlertRules:
     hold: float = 3600.0
     repost: float = 300.0
     static_labels: dict[str, str] = field(default_factory=dict)
+    host_labels: Callable[[str], Mapping[str, str]] | None = None
+    """A host's inventory labels (``rack``, ``switch``...), added to its findings' alerts."""
 
 
 def fingerprint(labels: dict[str, str]) -> str:
@@ -84,7 +93,8 @@ def label_name(name: str) -> str:
 
 def finding_labels(record: FindingRecord, rules: AlertRules, *, severity: str | None = None) -> dict[str, str]:
     """The label set of a finding's alert (at ``severity``, default its current one)."""
-    extra = {label_name(k): v for k, v in {**record.labels, **dict(record.key.device)}.items()}
+    own = dict(rules.host_labels(record.key.host)) if rules.host_labels is not None else {}
+    extra = {label_name(k): v for k, v in {**own, **record.labels, **dict(record.key.device)}.items()}
     labels = {**rules.static_labels, **{k: v for k, v in extra.items() if k not in CORE_LABELS}}
     return {**labels, "alertname": FINDING_ALERT, "finding_id": record.id, "host": record.key.host,
             "category": record.key.category, "severity": severity or record.severity}
@@ -95,7 +105,8 @@ def wants_page(record: FindingRecord, *, suppressed: bool, firing: bool, recent_
     """True when the finding should have a firing alert (see the module docstring)."""
     if suppressed or record.state not in PAGING_STATES:
         return False
-    return record.severity == "critical" or firing or recent_checks >= rules.warning_min_checks
+    return record.severity == "critical" or record.source == FLEET_SOURCE or firing \
+        or recent_checks >= rules.warning_min_checks
 
 
 def firing_labels(conn: sqlite3.Connection, fp: str | None) -> dict[str, str] | None:
@@ -212,6 +223,8 @@ def _annotations(record: FindingRecord) -> dict[str, str]:
                    f"since {to_iso(record.first_seen)}, regressions {record.regressions}",
         "source": record.source,
         **({"members": ", ".join(record.members)} if record.members else {}),
+        **({FLEET_EVENT: str(record.details["kind"])} if record.source == FLEET_SOURCE and "kind" in record.details
+           else {}),
     }
 
 

@@ -41,7 +41,7 @@ from tasseograph.runner.statefile import (
     state_errors,
 )
 from tasseograph.runner.summary import config_summary, pass_line
-from tasseograph.runner.worker import CycleReport, Runner, build_model
+from tasseograph.runner.worker import CycleReport, Runner, build_fleet, build_model
 
 log = logging.getLogger("tasseograph.runner")
 
@@ -87,6 +87,8 @@ def _lock(state_path: Path, *, once: bool) -> Iterator[bool]:
 @click.option("--once", is_flag=True, help="One cycle, then exit (cron mode).")
 @click.option("--stdin", "from_stdin", is_flag=True, help="Also queue one delta read from stdin (see --host).")
 @click.option("--host", default=None, help="Host name for stdin and local sources (sources.host).")
+@click.option("--inventory", type=_PATH, default=None,
+              help="Hosts' labels for fleet correlation: CSV host,rack,switch,... or TOML (fleet.inventory).")
 @click.option("--print-default-config", is_flag=True, help="Print the documented default config and exit.")
 @click.option("--insecure-ok", is_flag=True,
               help="Run even when the config is writable, or the key file readable, by every user (warns).")
@@ -94,7 +96,8 @@ def _lock(state_path: Path, *, once: bool) -> Iterator[bool]:
 @click.option("-q", "--quiet", is_flag=True, help="No line per pass on stdout (warnings and errors still go to stderr).")
 def run(config_path: Path | None, spool: Path | None, state_path: Path | None, textfile: Path | None,
         alertmanager_url: str | None, model: str | None, listen: str | None, once: bool, from_stdin: bool,
-        host: str | None, print_default_config: bool, insecure_ok: bool, verbose: int, quiet: bool) -> None:
+        host: str | None, inventory: Path | None, print_default_config: bool, insecure_ok: bool, verbose: int,
+        quiet: bool) -> None:
     """Run the production runner: ingest deltas, triage them, export metrics and alerts.
 
     Each pass prints one line on stdout: hosts, new deltas, verdicts by status, calls skipped,
@@ -109,8 +112,10 @@ def run(config_path: Path | None, spool: Path | None, state_path: Path | None, t
         "sources.spool.dir": str(spool) if spool else None, "state": str(state_path) if state_path else None,
         "metrics.textfile": str(textfile) if textfile else None, "alerts.alertmanager_url": alertmanager_url,
         "model.name": model, "metrics.listen": listen, "sources.host": host,
+        "fleet.inventory": str(inventory) if inventory else None,
     }, insecure_ok=insecure_ok)
     install_log_scrubber(Scrubber(known_secrets(config.model.api_key_file)))
+    fleet = build_fleet(config)  # a bad inventory or thresholds file: one line before anything is opened
     with _lock(config.state, once=once) as locked:
         if not locked:
             click.echo(f"tasseograph: another run holds {config.state}.lock; skipping this run", err=True)
@@ -121,7 +126,7 @@ def run(config_path: Path | None, spool: Path | None, state_path: Path | None, t
             if not sources:
                 log.warning("no source configured (sources.spool.dir, sources.kmsg, sources.journal or --stdin): "
                             "only queued deltas and alerts are processed")
-            runner = Runner(config, state, sources)
+            runner = Runner(config, state, sources, fleet=fleet)
             metrics = Metrics(CollectorRegistry(), config.state, daily_usd=config.budget.daily_usd,
                               monthly_usd=config.budget.monthly_usd)
             with state_errors(config.state):
@@ -191,6 +196,7 @@ def check_config(config_file: Path | None, config_path: Path | None, show: bool)
     path = config_file or config_path
     config = _config(path, {})
     note = _check_model(config, path)
+    build_fleet(config)  # the inventory and thresholds files it names load
     where = path or "built-in defaults"
     if show:
         click.echo(config.model_dump_json(indent=2))

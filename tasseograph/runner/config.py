@@ -14,7 +14,7 @@ import fnmatch
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -25,11 +25,15 @@ from pydantic import (
     ValidationError,
     field_serializer,
     field_validator,
+    model_validator,
 )
 
 from tasseograph.baseline import BaselineSettings
 from tasseograph.config import OFFLINE_MODEL
 from tasseograph.errors import ConfigError
+from tasseograph.fleet.inventory import Inventory, load_inventory
+from tasseograph.fleet.settings import CorrelationSettings, CounterSettings, FleetSettings
+from tasseograph.fleet.thresholds import load_thresholds
 from tasseograph.runner.alerts import AlertRules
 from tasseograph.runner.credentials import check_file_modes, mask_url, read_key_file
 from tasseograph.tomlfile import read_toml
@@ -93,6 +97,21 @@ class ModelSection(_Section):
     """Mask IPs, MACs, serials and host names before they leave the machine (API models)."""
     max_lines: int = Field(200, ge=1)
     """Most lines per delta sent to the model after compression."""
+    examples: Literal["none", "fixed", "retrieved"] = "none"
+    """Past incidents in the prompt (``tasseograph.retrieval``): ``fixed`` (``k`` balanced labelled
+    cases in the cached system part) or ``retrieved`` (the ``k`` most like each delta, after it;
+    needs ``prompt = "triage-v3"`` and ``batch_size = 1``)."""
+    k: int = Field(4, ge=1, le=16)
+    """Past incidents per prompt with ``examples``."""
+    library: list[str] | None = None
+    """Sources of the incident library (``repo``, ``dev``); default: every one present."""
+
+    @model_validator(mode="after")
+    def _examples_fit(self) -> ModelSection:
+        if self.examples == "retrieved" and self.batch_size > 1:
+            raise ValueError("examples = 'retrieved' chooses past incidents per delta: set batch_size = 1 "
+                             "(or examples = 'fixed')")
+        return self
 
     @field_validator("options")
     @classmethod
@@ -210,6 +229,10 @@ class BaselineSection(_Section):
     rate_factor: float = Field(10.0, ge=1.0)
     """A baselined template whose lines in a delta exceed this multiple of its mean per ok delta
     sends the delta to the model."""
+    fold: bool = True
+    """Baseline-aware compression: in a delta the model is asked about, lines of the host's usual
+    templates and known noise are folded into one summary line ("37 lines of 5 usual templates
+    omitted"); signal lines, lines the catalogue matches and lines new to the host are always sent."""
 
     def settings(self) -> BaselineSettings:
         """The library's settings for these keys."""
@@ -282,6 +305,46 @@ class FindingsSection(_Section):
     """``findings dismiss --reason will_fix_later`` without ``--remind`` brings the finding back after this long."""
 
 
+class FleetSection(_Section):
+    """Fleet signals over time: device thresholds, trends, patterns, hosts failing together (README: Fleet signals).
+
+    Each is raised as a finding with its own identity (``fleet.<rule or signal>``, ``fleet.group.<...>``)."""
+
+    enabled: bool = True
+    """Count every delta's catalogue hits per host and device, over the lines' own times."""
+    inventory: Path | None = None
+    """Hosts and their labels, for correlation: a CSV whose header starts with ``host`` (``host,rack,row,
+    switch,pdu,chassis,model,firmware,kernel``) or a TOML file of ``[hosts.NAME]`` tables and
+    ``[[patterns]]``; alert labels then carry each host's labels too. Unset: no correlation."""
+    thresholds: Path | None = None
+    """Threshold rules (a TOML file of ``[[threshold]]`` tables); unset: the shipped ones, mcelog's and
+    rasdaemon's (10 corrected errors per DIMM per 24 h, 100 per socket, 50 per page, 18 per CPU)."""
+    min_hosts: int = Field(3, ge=2)
+    """K: hosts sharing an inventory label value that show the same thing within ``window`` form one group."""
+    window: Duration = Field(600.0, gt=0)
+    """Longest time from a group's first host to its K-th (line times)."""
+    by: Literal["category", "signal"] = "category"
+    """What "the same thing" is: the finding category (network, storage...) or the catalogue signal."""
+
+    def settings(self) -> FleetSettings:
+        """The fleet logic's settings for these keys.
+
+        Raises:
+            ConfigError: the thresholds file is missing or invalid (one line naming file and entry).
+        """
+        counters = CounterSettings(thresholds=load_thresholds(self.thresholds))
+        correlation = CorrelationSettings(min_hosts=self.min_hosts, window_s=self.window, by=self.by)
+        return FleetSettings(counters=counters, correlation=correlation)
+
+    def load_inventory(self) -> Inventory:
+        """The inventory file (an empty inventory when unset).
+
+        Raises:
+            InventoryError: the file is missing or invalid (one line naming the file and the line).
+        """
+        return load_inventory(self.inventory) if self.inventory is not None else Inventory()
+
+
 class MetricsSection(_Section):
     """Prometheus output: a textfile in cron mode, HTTP in daemon mode."""
 
@@ -318,6 +381,7 @@ class RunnerConfig(_Section):
     alerts: AlertsSection = Field(default_factory=AlertsSection)
     metrics: MetricsSection = Field(default_factory=MetricsSection)
     findings: FindingsSection = Field(default_factory=FindingsSection)
+    fleet: FleetSection = Field(default_factory=FleetSection)
     hosts: dict[str, HostSection] = Field(default_factory=dict)
     """Per-host knowledge, keyed by host name or pattern (``[hosts."db-*"]``); every matching
     entry applies (notes joined, suppressions added up)."""

@@ -80,9 +80,37 @@ def describe(record: FindingRecord, alert: dict[str, Any] | None, suppressed_by:
            f"  summary: {record.summary}"]
     if record.members:
         out.append(f"  members: {', '.join(record.members)}")
+    out += fleet_lines(record.details)
     if alert is not None:
         out.append(f"  alert: {alert['state']} since {stamp(alert['starts_at'])}, {alert['episodes']} episode(s)")
     return out
+
+
+def fleet_lines(details: dict[str, Any]) -> list[str]:
+    """What a fleet finding adds to ``findings show``: its forecast, trend and pattern (empty for others)."""
+    out = []
+    forecast = details.get("forecast")
+    if isinstance(forecast, dict) and forecast.get("threshold") is not None:
+        per = f"{forecast['threshold']} per {_hours(forecast.get('period_s'))}"
+        hours = forecast.get("hours_to_threshold")
+        when = ("at or over it now" if hours == 0 else
+                f"in ~{hours:.0f} h, by {stamp(forecast['eta'])}" if hours is not None and forecast.get("eta") else
+                f"not within {forecast.get('horizon_h', 0):.0f} h at the fitted rate")
+        out.append(f"  forecast: {per}: {when} (expected now {forecast.get('expected_now', 0):.1f})")
+    trend = details.get("trend")
+    if isinstance(trend, dict) and trend.get("growth_per_day") is not None:
+        out.append(f"  trend: x{trend['growth_per_day']:.2f}/day over {trend.get('occurrences', 0)} errors"
+                   f" (p={trend.get('p_value', 1):.2g}){', rising' if trend.get('rising') else ''}")
+    pattern = details.get("pattern")
+    if isinstance(pattern, dict) and pattern.get("period_s"):
+        nxt = f", next expected {stamp(pattern['next_at'])}" if pattern.get("next_at") else ""
+        out.append(f"  pattern: every ~{_hours(pattern['period_s'])} ({pattern.get('episodes', 0)} times){nxt},"
+                   f" confidence {pattern.get('confidence', 0):.2f}")
+    return out
+
+
+def _hours(seconds: Any) -> str:
+    return f"{float(seconds or 0) / 3600:.3g} h"
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,7 @@ class KmsgSource:
         if new:
             data = b"\n".join(r.raw for r in new) + b"\n"
             ref = f"kmsg:{boot_id[:8]}:{new[0].seq}-{new[-1].seq}"
-            scan.chunks.append(Chunk(self.host, self.name, ref, data))
+            scan.chunks.append(Chunk(self.host, self.name, ref, data, boot_id=boot_id))
             last = new[-1].seq
         if new or stored is None or stored["boot_id"] != boot_id:
             scan.cursors.append(CursorUpdate(self.name, self.host, json.dumps({"boot_id": boot_id, "seq": last})))

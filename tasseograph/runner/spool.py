@@ -192,7 +192,8 @@ class SpoolSource:
             return
         path = folder / name
         offset = self._start(host, path, fh.read(HEAD_BYTES), cursors.get(key), st.st_size, scan)
-        end = self._read_chunks(host, path, key, fh, offset, st.st_size, settled, scan)
+        received = min(st.st_mtime, now)  # when the collector wrote it (a clock ahead of ours: now)
+        end = self._read_chunks(host, path, key, fh, offset, st.st_size, settled, received, scan)
         fh.seek(0)
         head = fh.read(min(end, HEAD_BYTES))
         if end != offset:
@@ -215,7 +216,7 @@ class SpoolSource:
         return cur.offset
 
     def _read_chunks(self, host: str, path: Path, key: str, fh: BinaryIO, offset: int, size: int, settled: bool,
-                     scan: Scan) -> int:
+                     received: float, scan: Scan) -> int:
         fh.seek(offset)
         while offset < size:
             piece = fh.read(min(self.max_chunk, size - offset))
@@ -227,12 +228,12 @@ class SpoolSource:
                 if len(piece) < self.max_chunk:
                     break  # a partial line still being written
                 cut = len(piece)  # one monstrous line: take it in pieces
-            self._emit(host, path, key, piece[:cut], offset, scan)
+            self._emit(host, path, key, piece[:cut], offset, received, scan)
             offset += cut
             fh.seek(offset)
         return offset
 
-    def _emit(self, host: str, path: Path, key: str, raw: bytes, offset: int, scan: Scan) -> None:
+    def _emit(self, host: str, path: Path, key: str, raw: bytes, offset: int, received: float, scan: Scan) -> None:
         data = raw.replace(b"\x00", b"")
         found = salvage(data)
         if found.junk_lines:
@@ -243,7 +244,7 @@ class SpoolSource:
         if not data.endswith(b"\n"):
             data += b"\n"
         ref = f"{host}/{path.name}:{offset}-{offset + len(raw)}"
-        scan.chunks.append(Chunk(host=host, source=SOURCE, ref=ref, data=data, origin=key))
+        scan.chunks.append(Chunk(host=host, source=SOURCE, ref=ref, data=data, origin=key, received=received))
 
     def _set_apart(self, host: str, path: Path, raw: bytes, offset: int, lines: int, size: int, rescued: int,
                    scan: Scan) -> None:

@@ -17,8 +17,9 @@ The two transactions that make ``kill -9`` harmless:
 Schema changes are additive (``CREATE TABLE IF NOT EXISTS``), so opening an older file adds the
 new tables and raises ``meta.schema_version`` (version 2 added the per-host baselines, version 3
 the origins of queued deltas, which keep a spool file until its lines are judged, version 4 the
-findings with a lifecycle: ``findings``, ``finding_links``, ``finding_events``, ``suppressions``).
-Version 4 also renames the per-verdict finding rows of older files from ``findings`` to
+findings with a lifecycle: ``findings``, ``finding_links``, ``finding_events``, ``suppressions``;
+version 5 the fleet signals' tables of ``fleetstore.py`` and, on each queued delta, when its lines
+were received and the boot they belong to). Version 4 also renames the per-verdict finding rows of older files from ``findings`` to
 ``sightings`` (adding their ``device``), in one transaction. Opening, checking, backing up and
 recovering the file itself are in ``statefile.py``; the findings tables are read and written
 through ``findingstore.py``.
@@ -48,10 +49,11 @@ from tasseograph.baseline import (
     TemplateStats,
 )
 from tasseograph.runner import metrics
+from tasseograph.runner.fleetstore import FLEET_SCHEMA
 from tasseograph.schema import Delta, Verdict
 from tasseograph.signals import SignalHit
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 QUARANTINE_EVENTS = ("quarantined", "quarantine_failed")
 """Source events of chunks that held binary junk (also counted in ``metrics.SPOOL_QUARANTINED``)."""
 
@@ -64,7 +66,7 @@ CREATE TABLE IF NOT EXISTS deltas (
   id INTEGER PRIMARY KEY AUTOINCREMENT, host TEXT NOT NULL, source TEXT NOT NULL,
   ref TEXT NOT NULL, data BLOB NOT NULL, created REAL NOT NULL, due REAL NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0, next_try REAL NOT NULL DEFAULT 0, last_error TEXT,
-  interim INTEGER NOT NULL DEFAULT 0);
+  interim INTEGER NOT NULL DEFAULT 0, received REAL, boot_id TEXT);
 CREATE INDEX IF NOT EXISTS deltas_due ON deltas (due, next_try);
 CREATE TABLE IF NOT EXISTS verdicts (
   delta_id INTEGER PRIMARY KEY, host TEXT NOT NULL, ref TEXT NOT NULL, checked REAL NOT NULL,
@@ -149,6 +151,11 @@ class Chunk:
     origin: str = ""
     """The source file the lines came from (a spool cursor key); it is kept until every delta
     holding its lines has a verdict (``State.pending_origins``)."""
+    received: float | None = None
+    """When the lines reached the collector (a spool file's mtime), when the source knows it:
+    the fleet clocks date lines without a usable stamp by it, however late they are read."""
+    boot_id: str | None = None
+    """The boot the lines belong to (kmsg), when the source knows it."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +189,9 @@ class QueuedDelta:
     created: float
     attempts: int
     interim: bool
+    received: float | None = None
+    """When the lines reached the collector (``Chunk.received``; None: the queue time stands in)."""
+    boot_id: str | None = None
 
 
 def day_key(ts: float) -> str:
@@ -203,6 +213,8 @@ class State:
         self.conn = connect(self.path)
         self._rename_sightings()
         self.conn.executescript(_SCHEMA)
+        self.conn.executescript(FLEET_SCHEMA)
+        self._add_delta_times()
         self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         # An older file got the new tables from the script above: record that it is current.
         self.conn.execute(
@@ -225,6 +237,17 @@ class State:
             conn.execute("DROP INDEX IF EXISTS findings_checked")
             conn.execute("ALTER TABLE findings RENAME TO sightings")
             conn.execute("ALTER TABLE sightings ADD COLUMN device TEXT NOT NULL DEFAULT '{}'")
+
+    def _add_delta_times(self) -> None:
+        """Version 5: queued deltas of an older file get the ``received`` and ``boot_id`` columns."""
+        wanted = (("received", "REAL"), ("boot_id", "TEXT"))
+        if {c for c, _ in wanted} <= {r[1] for r in self.conn.execute("PRAGMA table_info(deltas)")}:
+            return
+        with self.transaction() as conn:  # checked again inside: another process may have been first
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(deltas)")}
+            for column, kind in wanted:
+                if column not in columns:
+                    conn.execute(f"ALTER TABLE deltas ADD COLUMN {column} {kind}")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -270,8 +293,10 @@ class State:
                 delta_id = append(conn, chunk) if append is not None else None
                 if delta_id is None:
                     delta_id = conn.execute(
-                        "INSERT INTO deltas (host, source, ref, data, created, due) VALUES (?,?,?,?,?,?)",
-                        (chunk.host, chunk.source, chunk.ref, chunk.data, now, chunk.due),
+                        "INSERT INTO deltas (host, source, ref, data, created, due, received, boot_id)"
+                        " VALUES (?,?,?,?,?,?,?,?)",
+                        (chunk.host, chunk.source, chunk.ref, chunk.data, now, chunk.due, chunk.received,
+                         chunk.boot_id),
                     ).lastrowid
                 if chunk.origin:
                     conn.execute("INSERT OR IGNORE INTO delta_origins VALUES (?,?,?)",
@@ -302,11 +327,11 @@ class State:
     def due(self, now: float, limit: int = 1000) -> list[QueuedDelta]:
         """Deltas due for analysis and not backing off, oldest first."""
         rows = self.conn.execute(
-            "SELECT id, host, source, ref, data, created, attempts, interim FROM deltas "
+            "SELECT id, host, source, ref, data, created, attempts, interim, received, boot_id FROM deltas "
             "WHERE due <= ? AND next_try <= ? ORDER BY id LIMIT ?",
             (now, now, limit),
         )
-        return [QueuedDelta(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], r[6], bool(r[7])) for r in rows]
+        return [QueuedDelta(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], r[6], bool(r[7]), r[8], r[9]) for r in rows]
 
     def retry_later(self, delta_ids: Sequence[int], next_try: Callable[[int], float], error: str) -> None:
         """Keep deltas queued after a failed call; ``next_try(attempts)`` gives the new time."""

@@ -57,4 +57,16 @@ def config_summary(config: RunnerConfig) -> list[str]:
         f"metrics: {'textfile ' + str(config.metrics.textfile) if config.metrics.textfile else 'no textfile'}; "
         f"daemon listens on {config.metrics.listen or 'nothing'}",
         f"budget: {' and '.join(x for x in caps if x) or 'no cap'}",
+        f"fleet: {_fleet(config)}",
     ]
+
+
+def _fleet(config: RunnerConfig) -> str:
+    f = config.fleet
+    if not f.enabled:
+        return "off"
+    thresholds = f"thresholds {f.thresholds}" if f.thresholds else "shipped thresholds"
+    if f.inventory is None:
+        return f"{thresholds}; no inventory (no correlation)"
+    return (f"{thresholds}; inventory {f.inventory}: {f.min_hosts} hosts sharing a label within "
+            f"{f.window:g} s form a group (by {f.by})")

@@ -8,7 +8,9 @@ its events, its links, its counters and its alert change commit together or not 
 * :meth:`FindingTracker.verdict`: each of the verdict's findings becomes a sighting of its key
   (``tasseograph.findings.identity``); a delta is counted once per finding even when an interim
   check saw it first; then every open finding of the host is re-checked
-  (``tasseograph.findings.resolution``) and alerts follow.
+  (``tasseograph.findings.resolution``) and alerts follow. Fleet findings are not re-checked
+  there: a delta without a DIMM's errors says nothing about its rate (``runner/fleetwatch.py``
+  resolves them by their own rule).
 * :meth:`FindingTracker.sightings`: findings from other sources (fleet rules: thresholds,
   trends, correlated groups) through the same lifecycle. Each sighting counts once: pass one when
   the rule fires (a crossing, a group formed or grown), not at every cycle. A rule whose
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 
 from tasseograph.errors import FindingError
 from tasseograph.findings import lifecycle
+from tasseograph.findings.identity import FLEET_PREFIX
 from tasseograph.findings.notes import prompt_notes
 from tasseograph.findings.record import SYSTEM_ACTOR, FindingEvent, FindingRecord, Sighting
 from tasseograph.findings.resolution import Check, ResolutionSettings, recheck, recovered
@@ -73,7 +76,8 @@ class FindingTracker:
         seen = sightings_of(host, verdict, at=now, ref=ref)
         changed, events = self._observe(store, seen, now, delta_id=delta_id, interim=interim)
         if not interim:
-            opened = {r.id: r for r in store.open_for_host(host)}
+            # Fleet findings clear by their own rule (the fleet sweep), not by a check of one delta.
+            opened = {r.id: r for r in store.open_for_host(host) if not r.key.signal.startswith(FLEET_PREFIX)}
             opened.update((i, r) for i, r in changed.items() if r.is_open)
             check = Check(now, len(delta.lines), frozenset(s.key.id for s in seen),
                           recovered(delta.lines, opened.values(), last_lines(delta.lines, seen)))

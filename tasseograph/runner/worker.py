@@ -23,8 +23,14 @@ findings as sightings of findings with a lifecycle, re-checks the host's open on
 their alerts (one per finding); an interim check counts and alerts but re-checks nothing. The
 host's operators' notes on its findings join its ``[hosts]`` notes for the prompt.
 
+Fleet signals (``[fleet]``, ``runner/fleetwatch.py``): the same transaction (the interim check's,
+when one came first: a delta is counted once) counts the prepared hits per host and device at
+the lines' own times, correlates hosts over the inventory, and raises fleet findings; the
+cycle's upkeep resolves those whose condition cleared.
+
 Per-host baselines (``[baseline]``): a delta the host's baseline calls normal is finished
-without a call, like a pre-filter skip. The baseline learns only from verdicts a model gave
+without a call, like a pre-filter skip; in a delta that is sent, the host's usual lines are
+folded into one summary line (``[baseline] fold``). The baseline learns only from verdicts a model gave
 (never from skips, fallbacks or unusable replies), in the transaction that stores the verdict.
 """
 
@@ -37,12 +43,13 @@ import random
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from tasseograph.batch import finish_batch, render_batch
-from tasseograph.errors import AlertError, SourceError
+from tasseograph.batch import finish_batch, group_calls, render_batch
+from tasseograph.errors import AlertError, ConfigError, SourceError, UsageError
 from tasseograph.models.base import Model
 from tasseograph.models.registry import get_model
 from tasseograph.models.rules import RulesModel
@@ -52,8 +59,9 @@ from tasseograph.runner import alerts, metrics
 from tasseograph.runner.backoff import Backoff, CircuitBreaker
 from tasseograph.runner.budget import Budget, Spent, estimate_cost
 from tasseograph.runner.callcap import HOUR, CallCaps
-from tasseograph.runner.config import RunnerConfig
+from tasseograph.runner.config import ModelSection, RunnerConfig
 from tasseograph.runner.credentials import Scrubber, known_secrets
+from tasseograph.runner.fleetwatch import FleetWatch
 from tasseograph.runner.polling import PollingPolicy
 from tasseograph.runner.sources import Source, split_chunk
 from tasseograph.runner.spool import Consumed, delete_judged
@@ -126,7 +134,8 @@ class Runner:
     def __init__(self, config: RunnerConfig, state: State, sources: Sequence[Source], *,
                  model: Model | None = None, fallback: Model | None = None,
                  alert_client: alerts.AlertmanagerClient | None = None,
-                 clock: Callable[[], float] = time.time, rng: random.Random | None = None) -> None:
+                 clock: Callable[[], float] = time.time, rng: random.Random | None = None,
+                 fleet: FleetWatch | None = None) -> None:
         self.config, self.state, self.sources = config, state, list(sources)
         self.model = model if model is not None else build_model(config)
         self.fallback = fallback if fallback is not None else RulesModel()
@@ -134,7 +143,9 @@ class Runner:
         self.prompt: Prompt | None = None if self.model.local else get_prompt(mc.prompt)
         self.batch_prompt = get_prompt(mc.batch_prompt) if mc.batch_size > 1 and not self.model.local else None
         self.opts = Options(prefilter=mc.prefilter, compress=mc.compress,
-                            redact=None if self.model.local else mc.redact, max_lines=mc.max_lines)
+                            redact=None if self.model.local else mc.redact, max_lines=mc.max_lines,
+                            fold=config.baseline.enabled and config.baseline.fold,
+                            **memory_options(mc, self.prompt, state))
         p = config.polling
         self.policy = PollingPolicy(p.adaptive, p.healthy_min, p.healthy_max, p.anomaly, p.anomaly_hold)
         self.budget = Budget(config.budget.daily_usd, config.budget.monthly_usd)
@@ -144,7 +155,10 @@ class Runner:
         self.baseline = config.baseline.settings() if config.baseline.enabled else None
         self.backoff = Backoff(config.retry.base, config.retry.max, rng or random.Random())
         a = config.alerts
+        self.fleet = fleet if fleet is not None else build_fleet(config)
         self.rules = a.rules()
+        if self.fleet is not None and self.fleet.inventory.labels:
+            self.rules = dataclasses.replace(self.rules, host_labels=self.fleet.inventory.labels_of)
         self.tracker = FindingTracker(self.rules, retention=config.findings.retention)
         self.alert_client = alert_client
         if alert_client is None and a.alertmanager_url:
@@ -161,7 +175,9 @@ class Runner:
         await self.process(now, report)
         delete_judged(self.state, self._consumed)
         self._consumed = []
-        with self.state.transaction() as conn:
+        with self._fleet_guard(), self.state.transaction() as conn:
+            if self.fleet is not None:
+                self.fleet.sweep(conn, self.tracker, self.clock())
             self.tracker.sweep(conn, self.clock())
         report.alerts_posted = self.post_alerts(self.clock())
         if self.config.retention > 0:
@@ -212,15 +228,17 @@ class Runner:
         def append(conn: sqlite3.Connection, chunk: Chunk) -> int | None:
             # A host not yet due collects its lines in one waiting delta: one call instead of many.
             row = conn.execute(
-                "SELECT id, data FROM deltas WHERE host=? AND source=? AND attempts=0 AND interim=0 AND due>?"
-                " AND length(data)+?<=? ORDER BY id DESC LIMIT 1",
-                (chunk.host, chunk.source, now, len(chunk.data), limit),
+                "SELECT id, data, received FROM deltas WHERE host=? AND source=? AND attempts=0 AND interim=0"
+                " AND due>? AND length(data)+?<=? AND COALESCE(boot_id, '')=? ORDER BY id DESC LIMIT 1",
+                (chunk.host, chunk.source, now, len(chunk.data), limit, chunk.boot_id or ""),
             ).fetchone()
             if row is None:
                 return None
-            # Joined in Python: SQLite's || would turn the bytes into text.
-            conn.execute("UPDATE deltas SET data=?, ref=ref||' '||?, due=MIN(due, ?) WHERE id=?",
-                         (bytes(row[1]) + chunk.data, chunk.ref, chunk.due, row[0]))
+            # Joined in Python: SQLite's || would turn the bytes into text. The lines arrived by the
+            # later chunk's time.
+            received = max((t for t in (row[2], chunk.received) if t is not None), default=None)
+            conn.execute("UPDATE deltas SET data=?, ref=ref||' '||?, due=MIN(due, ?), received=? WHERE id=?",
+                         (bytes(row[1]) + chunk.data, chunk.ref, chunk.due, received, row[0]))
             return int(row[0])
 
         return append
@@ -292,16 +310,7 @@ class Runner:
     def _groups(self, calls: list[_Work]) -> list[list[_Work]]:
         if self.batch_prompt is None:
             return [[w] for w in calls]
-        groups: list[list[_Work]] = []
-        for w in calls:
-            # One block per host in a batch prompt: a host's second delta goes to another call.
-            target = next((g for g in groups if len(g) < self.config.model.batch_size
-                           and all(x.queued.host != w.queued.host for x in g)), None)
-            if target is None:
-                groups.append([w])
-            else:
-                target.append(w)
-        return groups
+        return group_calls(calls, self.config.model.batch_size, lambda w: w.queued.host)
 
     def _render(self, works: list[_Work]) -> _Group:
         if self.batch_prompt is not None and len(works) > 1:
@@ -381,15 +390,37 @@ class Runner:
             if w.queued.interim:
                 continue
             verdict = await self._signals_verdict(w)
-            self.state.mark_interim(w.queued.id, self._interim_alerts(w, verdict, now))
+            with self._fleet_guard():
+                self.state.mark_interim(w.queued.id, self._interim_alerts(w, verdict, now))
             report.interim += 1
 
     def _interim_alerts(self, w: _Work, verdict: Verdict, now: float) -> Callable[[sqlite3.Connection], None]:
         def work(conn: sqlite3.Connection) -> None:
             self.tracker.verdict(conn, host=w.queued.host, delta_id=w.queued.id, ref=w.queued.ref,
                                  delta=w.prepared.delta, verdict=verdict, now=now, interim=True)
+            self._observe_fleet(conn, w, now)
 
         return work
+
+    def _observe_fleet(self, conn: sqlite3.Connection, w: _Work, now: float) -> None:
+        """Count the delta's hits in the fleet state (inside its verdict's or interim check's transaction)."""
+        if self.fleet is None:
+            return
+        q = w.queued
+        self.fleet.observe(conn, self.tracker, ref=q.ref, delta=w.prepared.delta, hits=w.prepared.hits,
+                           received=q.received if q.received is not None else q.created, boot_id=q.boot_id,
+                           now=now)
+
+    @contextmanager
+    def _fleet_guard(self) -> Iterator[None]:
+        """A transaction that fails after the fleet monitor changed leaves memory ahead of the file:
+        forget it (the next use reads the committed state)."""
+        try:
+            yield
+        except BaseException:
+            if self.fleet is not None:
+                self.fleet.discard()
+            raise
 
     async def _signals_verdict(self, w: _Work) -> Verdict:
         """The catalogue's verdict on the prepared delta (its hits, no new detection)."""
@@ -411,6 +442,8 @@ class Runner:
         def work(conn: sqlite3.Connection) -> None:
             self.tracker.verdict(conn, host=host, delta_id=w.queued.id, ref=w.queued.ref, delta=w.prepared.delta,
                                  verdict=verdict, now=now)
+            if not w.queued.interim:  # an interim check counted it already
+                self._observe_fleet(conn, w, now)
             if w.prepared.rate_jumps:
                 bump(conn, metrics.BASELINE_RATE_JUMPS, {"host": host})
             # A fallback verdict is the catalogue's, not a model's judgement: nothing to learn.
@@ -418,7 +451,8 @@ class Runner:
                 learn_baseline(conn, host, w.prepared.delta, verdict, self.baseline, now=now,
                                hits=w.prepared.all_hits)
 
-        stored = self.state.finish(w.queued, verdict, now=now, fallback=fallback, alert_work=work)
+        with self._fleet_guard():
+            stored = self.state.finish(w.queued, verdict, now=now, fallback=fallback, alert_work=work)
         if stored:
             report.analysed += 1
             report.fallback += fallback is not None
@@ -476,6 +510,42 @@ class Runner:
         return posted
 
 
+def build_fleet(config: RunnerConfig) -> FleetWatch | None:
+    """The fleet signals ``[fleet]`` configures (None when off).
+
+    Raises:
+        ConfigError: the inventory or the thresholds file is missing or invalid (one line).
+    """
+    if not config.fleet.enabled:
+        return None
+    return FleetWatch(config.fleet.settings(), config.fleet.load_inventory())
+
+
 def _period_key(period: str, now: float) -> str:
     day = day_key(now)
     return day if period == "day" else day[:7]
+
+
+def memory_options(mc: ModelSection, prompt: Prompt | None, state: State) -> dict[str, Any]:
+    """``examples``, ``k`` and the incident library for the pipeline (nothing for local models or
+    ``examples = "none"``): the labelled cases plus the findings operators confirmed in ``state``,
+    read once, here, not per delta (a long-running runner sees newer confirmations on restart).
+
+    Raises:
+        ConfigError: ``retrieved`` with a prompt that shows no past incidents, or an absent library source.
+    """
+    if prompt is None or mc.examples == "none":
+        return {}
+    if mc.examples == "retrieved" and not prompt.takes_incidents:
+        raise ConfigError(f"model.examples = 'retrieved' needs a prompt that shows past incidents "
+                          f"(model.prompt = 'triage-v3'), not {prompt.ref}")
+    from tasseograph.retrieval import confirmed_incidents, default_library
+    from tasseograph.runner.findingstore import FindingStore
+    from tasseograph.runner.incidents import confirmed_records
+
+    try:
+        library = default_library(mc.library)
+    except UsageError as exc:
+        raise ConfigError(f"model.library: {exc}") from None
+    library = library.with_confirmed(confirmed_incidents(confirmed_records(FindingStore(state.conn))))
+    return {"examples": mc.examples, "k": mc.k, "library": library}

@@ -163,3 +163,20 @@ def test_an_old_state_file_gets_the_baseline_tables(tmp_path: Path) -> None:
     assert state.get_meta("schema_version") == SCHEMA_VERSION >= 2
     assert state.baseline("web1", BaselineSettings(), now=0.0).templates == {}
     state.close()
+
+
+def test_a_sent_delta_folds_the_hosts_usual_lines_unless_turned_off(tmp_path: Path) -> None:
+    from tasseograph.compress import FOLDED_MARKER
+
+    summary = FOLDED_MARKER.format(n=2, lines="lines", k=2, templates="templates")
+    model = KeywordModel()
+    runner = warm(tmp_path / "on", model)
+    feed(runner, tmp_path / "on", "2.log", NORMAL + ODD)
+    user = model.calls[-1].user
+    assert "firmware heartbeat missed" in user and "periodic sync" not in user and summary in user
+    runner.state.close()
+    model = KeywordModel()
+    runner = warm(tmp_path / "off", model, **{"baseline.fold": False})
+    feed(runner, tmp_path / "off", "2.log", NORMAL + ODD)
+    assert "periodic sync" in model.calls[-1].user and summary not in model.calls[-1].user
+    runner.state.close()

@@ -130,7 +130,11 @@ def test_a_replayed_host_timeline_gives_the_expected_transitions(host: Host) -> 
     assert [e.note for e, _ in host.store.events(finding_id=ce.id) if e.action == "resolved"] == [
         "clean_recheck: absent from 3 checks of its host over 2.1 h"]  # the UE check, then two quiet ones
     assert ce.key.device_dict["dimm"] == ue.key.device_dict["dimm"] == "CPU_SrcID#0_Ha#0_Chan#2_DIMM#0"
-    assert host.firing() == {ue.id: "critical"}  # a regressed warning pages only when sustained again
+    # 11 corrected errors on the DIMM within a day crossed mcelog's threshold: that fleet finding pages;
+    # the regressed warning itself pages only when sustained again.
+    dimm = host.finding("fleet.memory.dimm_corrected")
+    assert dimm.key.device_dict == {"dimm": "CPU_SrcID#0_Ha#0_Chan#2_DIMM#0"} and dimm.state == "active"
+    assert host.firing() == {ue.id: "critical", dimm.id: "warning"}
 
 
 def test_the_same_fault_in_50_deltas_is_one_finding_seen_50_times_with_one_alert(host: Host) -> None:

@@ -10,7 +10,8 @@ import json
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ from prometheus_client import CollectorRegistry
 from tasseograph.findings import lifecycle
 from tasseograph.runner.exporter import Metrics
 from tasseograph.runner.findingstore import FindingStore
-from tests.runner.conftest import KeywordModel, make_config, make_runner, write_spool
+from tasseograph.runner.worker import build_fleet
+from tests.runner.conftest import KeywordModel, make_config, make_runner, run_alertmanager, write_spool
 
 pytestmark = pytest.mark.integration
 
@@ -129,3 +131,48 @@ def test_alertmanager_resolves_on_recovery_and_fires_again_on_regression(tmp_pat
     (finding,) = [r for r in FindingStore(runner.state.conn).query(host=host, states=["regressed"])]
     assert (finding.regressions, finding.times_seen) == (1, 2)
     runner.state.close()
+
+
+@pytest.fixture(scope="module")
+def deploy_alertmanager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Alertmanager running the shipped ``deploy/alertmanager/alertmanager.yml`` (its inhibit rules)."""
+    work = tmp_path_factory.mktemp("am-deploy")
+    yield from run_alertmanager(Path(__file__).parents[2] / "deploy" / "alertmanager" / "alertmanager.yml", work)
+
+
+def test_a_fleet_group_alert_inhibits_its_members_alerts_in_alertmanager(tmp_path: Path,
+                                                                         deploy_alertmanager: str) -> None:
+    """Three hosts of rack r7 lose their links within a minute: the runner sends the group alert
+    (fleet="group", rack="r7") and each member's own alert; the shipped inhibit rules mute the members."""
+    inventory = tmp_path / "inventory.csv"
+    inventory.write_text("host,rack\nfl-a,r7\nfl-b,r7\nfl-c,r7\nfl-d,r8\n", encoding="utf-8")
+    config = make_config(tmp_path, **{"alerts.alertmanager_url": deploy_alertmanager, "alerts.warning_min_checks": 1,
+                                      "fleet.inventory": str(inventory)})
+    runner = make_runner(config, fleet=build_fleet(config))
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    for i, host in enumerate(["fl-a", "fl-b", "fl-c", "fl-d"]):
+        at = (t0 + timedelta(seconds=20 * i)).isoformat()
+        write_spool(tmp_path / "spool", host, "1.log",
+                    f"{at} {host} kernel: [ 9{i}000.5] ixgbe 0000:0{i}:00.0 eth0: NIC Link is Down\n")
+    try:
+        asyncio.run(runner.cycle())
+    finally:
+        runner.state.close()
+
+    def alerts() -> list[dict[str, Any]]:
+        return [a for a in get_json(f"{deploy_alertmanager}/api/v2/alerts")
+                if a["labels"].get("host", "").startswith(("fl-", "rack=r7"))]
+
+    def settled() -> list[dict[str, Any]] | None:
+        got = alerts()
+        members = [a for a in got if a["labels"].get("fleet") != "group" and a["labels"]["host"] != "fl-d"]
+        return got if len(members) == 3 and all(a["status"]["state"] == "suppressed" for a in members) else None
+
+    got = wait_for(settled, what="the members' alerts inhibited")
+    (group,) = [a for a in got if a["labels"].get("fleet") == "group"]
+    assert group["labels"]["rack"] == "r7" and group["labels"]["group_label"] == "rack"
+    assert group["status"]["state"] == "active"
+    for member in (a for a in got if a is not group and a["labels"]["host"] != "fl-d"):
+        assert member["labels"]["rack"] == "r7" and member["status"]["inhibitedBy"]
+    (other,) = [a for a in got if a["labels"]["host"] == "fl-d"]  # rack r8: not in the group, not muted
+    assert other["status"]["state"] == "active"

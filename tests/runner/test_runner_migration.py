@@ -86,6 +86,6 @@ def test_opening_twice_migrates_once(tmp_path: Path) -> None:
         assert len(table(state.conn, "SELECT * FROM sightings")) == 3
         columns = [r[1] for r in table(state.conn, "PRAGMA table_info(findings)")]
         assert "delta_id" not in columns and "times_seen" in columns
-        assert json.loads(state.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]) == 4
+        assert json.loads(state.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]) == SCHEMA_VERSION
     finally:
         state.close()

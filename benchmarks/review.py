@@ -35,7 +35,7 @@ from typing import Any
 
 from benchmarks._common import RESULTS, md_table, shared_dir, write_result
 from tasseograph.eval.fleetscore import GroundTruth
-from tasseograph.fleet import load_inventory
+from tasseograph.fleet import Inventory, load_inventory
 from tasseograph.review.cli import build_review
 from tasseograph.review.score import ReviewScore, score_review
 
@@ -53,6 +53,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=RESULTS)
     p.add_argument("--models", default="rules", help="runner models, comma-separated (rules, local)")
     p.add_argument("--replay", type=Path, default=None, help="an existing replay directory (default: generate)")
+    p.add_argument("--simclock", action="store_true",
+                   help="also replay the month through the runner on a simulated clock (fleet findings), "
+                        "the review taken at the end of each day")
+    p.add_argument("--no-days", action="store_true",
+                   help="skip the day-by-day states (with --simclock: results go to review_fleet.{json,md})")
     return p.parse_args(argv)
 
 
@@ -91,17 +96,45 @@ def run_day(replay: Path, truth: GroundTruth, start: float, model: str, work: Pa
     began = time.perf_counter()
     passes = drain(spool, state, model)
     runner_s = time.perf_counter() - began
-    inventory = load_inventory(replay / "inventory.csv")
     row: dict[str, Any] = {"day": _stamp(start)[:8], "files": files, "passes": passes, "runner_s": round(runner_s, 1)}
+    row.update(reviews(state, truth, start, load_inventory(replay / "inventory.csv")))
+    shutil.rmtree(spool, ignore_errors=True)
+    state.unlink()
+    return row
+
+
+def reviews(state: Path, truth: GroundTruth, start: float, inventory: Inventory,
+            now: float | None = None) -> dict[str, Any]:
+    """The day's review scored without and with ``--inventory`` (``now``: the review's time, default the clock's)."""
+    row: dict[str, Any] = {}
     for name, inv in (("findings", None), ("inventory", inventory)):
-        review = build_review(state, since="24h", model="offline", inventory=inv)
+        review = build_review(state, since="24h", model="offline", inventory=inv, now=now)
         score = score_review(review, truth, day_start=start, day_end=start + DAY_S)
         row[name] = score.model_dump() | {"ranked": len(review.items), "minor": len(review.minor),
                                           "top": [f"{i.severity} {i.category} {','.join(i.hosts[:3])}"
                                                   for i in review.items[:10]]}
-    shutil.rmtree(spool, ignore_errors=True)
-    state.unlink()
     return row
+
+
+def simulated(replay: Path, truth: GroundTruth, model: str, work: Path) -> list[dict[str, Any]]:
+    """The month through the runner on a simulated clock (``tasseograph.eval.fleetreplay``: fleet
+    findings over the inventory, trends, groups), the review taken at the end of every simulated day."""
+    from tasseograph.eval.fleetreplay import replay as replay_month
+
+    inventory = load_inventory(replay / "inventory.csv")
+    rows: list[dict[str, Any]] = []
+
+    def at_day_end(line: str) -> None:
+        day = int(line.split()[1].rstrip(":"))
+        end = truth.start + day * DAY_S
+        if day < 1 or end > truth.end:
+            return
+        rows.append({"day": _stamp(end - DAY_S)[:8], **reviews(work / "state.db", truth, end - DAY_S, inventory,
+                                                                 now=end)})
+        print(f"{model} simclock {rows[-1]['day']}: {json.dumps(rows[-1]['findings']['incident_ranks'])}", flush=True)
+
+    replay_month(replay, work, model=model, progress=at_day_end)
+    return rows
 
 
 def totals(rows: list[dict[str, Any]], kind: str, truth: GroundTruth) -> dict[str, Any]:
@@ -140,14 +173,21 @@ def main(argv: list[str] | None = None) -> None:
             subprocess.run([*gen, "--small"] if args.tiny else gen, check=True, capture_output=True, text=True)
         truth = GroundTruth.model_validate_json((replay / "ground_truth.json").read_text(encoding="utf-8"))
         days = [truth.end - DAY_S] if args.tiny else [truth.start + d * DAY_S for d in range(int(truth.days))]
+        days = [] if args.no_days else days
         per_model: dict[str, Any] = {}
-        for model in models:
+        for model in models if days else []:
             rows = []
             for start in days:
                 rows.append(run_day(replay, truth, start, model, Path(tmp)))
                 print(f"{model} {rows[-1]['day']}: {json.dumps(rows[-1]['findings']['incident_ranks'])}", flush=True)
             per_model[model] = {"days": rows, "findings": totals(rows, "findings", truth),
                                 "inventory": totals(rows, "inventory", truth)}
+        simclock: dict[str, Any] = {}
+        if args.simclock:
+            for model in models:
+                rows = simulated(replay, truth, model, Path(tmp) / f"simclock-{model}")
+                simclock[model] = {"days": rows, "findings": totals(rows, "findings", truth),
+                                   "inventory": totals(rows, "inventory", truth)}
     payload = {
         "tiny": args.tiny, "input": ("fleet replay --small (24 hosts x 4 days), last day" if args.tiny else
                                      f"fleet replay seed {truth.seed}: {truth.hosts} hosts x {truth.days:g} days, "
@@ -155,10 +195,12 @@ def main(argv: list[str] | None = None) -> None:
         "replay": {"seed": truth.seed, "hosts": truth.hosts, "days": truth.days, "incidents": len(truth.incidents),
                    "noise": len(truth.noise)},
         "runner_models": per_model,
+        "simclock": simclock,
         "model_review": {"anthropic:claude-sonnet-4-6": "needs an API key, not measured here"},
-        "command": "python -m benchmarks.review" + (" --tiny" if args.tiny else "") + f" --models {args.models}",
+        "command": "python -m benchmarks.review" + (" --tiny" if args.tiny else "") + f" --models {args.models}"
+                   + (" --simclock" if args.simclock else "") + (" --no-days" if args.no_days else ""),
     }
-    write_result(args.out, "review", payload, markdown(payload))
+    write_result(args.out, "review_fleet" if args.no_days else "review", payload, markdown(payload))
 
 
 def markdown(p: dict[str, Any]) -> str:
@@ -174,11 +216,31 @@ def markdown(p: dict[str, Any]) -> str:
                          t["items_in_top10"], t["precision_at_10"],
                          ", ".join(f"{k} {v}" for k, v in sorted(t["missed_by_kind"].items())) or "none",
                          f"{last['incidents_in_top10']} of {last['incidents']}"])
+    for model, res in p.get("simclock", {}).items():
+        for kind, label in (("findings", "offline"), ("inventory", "offline + --inventory")):
+            t = res[kind]
+            last = t["last_day"]
+            rows.append([f"{model}, simulated month (fleet findings)", label, t["incident_days"],
+                         t["incident_days_in_top10"], t["noise_items_in_top10"], t["items_in_top10"],
+                         t["precision_at_10"],
+                         ", ".join(f"{k} {v}" for k, v in sorted(t["missed_by_kind"].items())) or "none",
+                         f"{last['incidents_in_top10']} of {last['incidents']}"])
     rows.append(["-", "anthropic:claude-sonnet-4-6 (review-v1)", "-", "-", "-", "-", "-", "-",
                  "needs an API key, not measured here"])
     text = f"# Fleet review against the replay's ground truth\n\nInput: {p['input']}.\n\n" + md_table(head, rows)
     text += ("\n\nAn incident-day is one injected incident with lines in one day (a 5-day ramp counts on each of "
-             "its days). Each day's state is built by `tasseograph run --once` over that day's spool alone.\n")
+             "its days). Day by day: each day's state is built by `tasseograph run --once` over that day's spool "
+             "alone. Simulated month: one state, the whole month through the runner on a simulated clock "
+             "(`tasseograph.eval.fleetreplay`, with the inventory: fleet trend, pattern and group findings), "
+             "the review (`--since 24h`) taken at the end of each simulated day.\n")
+    for model, res in p.get("simclock", {}).items():
+        day_rows = [[d["day"], d["findings"]["incidents"], d["findings"]["incidents_in_top10"],
+                     d["inventory"]["incidents_in_top10"], d["findings"]["noise_events"],
+                     d["findings"]["noise_items_in_top10"], d["findings"]["ranked"], d["findings"]["minor"]]
+                    for d in res["days"]]
+        text += f"\n## Per day ({model}, simulated month)\n\n" + md_table(
+            ["day", "incidents", "in top 10", "in top 10 (+inventory)", "noise events", "noise in top 10",
+             "ranked", "minor"], day_rows) + "\n"
     for model, res in p["runner_models"].items():
         day_rows = [[d["day"], d["files"], d["findings"]["incidents"], d["findings"]["incidents_in_top10"],
                      d["inventory"]["incidents_in_top10"], d["findings"]["noise_events"],

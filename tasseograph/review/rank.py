@@ -19,9 +19,11 @@ Score, stated once (higher first)::
       x trend      2 when a fleet rule found a rising rate, a forecast or a recurring pattern
       x 0.5        when every finding of the item is resolved, or every open one acknowledged
 
-An item is **minor** (listed apart, not ranked) when it is a warning on one host, seen fewer than
-3 times, never regressed, with no trend and no group: a lone warning is what the review exists
-to keep out of the top of the list.
+An item is **minor** (listed apart, not ranked) when it is a warning on one host, never
+regressed, with no trend and no group, and either seen fewer than 3 times or first seen before
+the window (ongoing: a DIMM logging a few corrected errors a day for weeks is nothing new today;
+once a fleet rule finds its rate rising, it ranks again). A lone warning is what the review
+exists to keep out of the top of the list.
 """
 
 from __future__ import annotations
@@ -151,7 +153,7 @@ def _same_device(bucket: _Bucket, record: FindingRecord) -> bool:
         and devices.same_device(f.key.device_dict, record.key.device_dict) for f in bucket.findings)
 
 
-def _item(bucket: _Bucket, steps: NextSteps) -> tuple[ReviewItem, bool]:
+def _item(bucket: _Bucket, steps: NextSteps, since: float) -> tuple[ReviewItem, bool]:
     """The bucket's review item, and whether it is minor."""
     records = bucket.findings
     worst = max(records, key=lambda r: (STATUS_RANK.get(r.severity, 0), r.times_seen))
@@ -179,8 +181,9 @@ def _item(bucket: _Bucket, steps: NextSteps) -> tuple[ReviewItem, bool]:
         why.append(state)
     hosts = sorted(bucket.hosts)
     title = bucket.title or f"{worst.summary} on {hosts[0]}"
+    ongoing = min(r.first_seen for r in records) < since
     minor = is_minor(severity=severity, hosts=len(hosts), times_seen=times_seen, regressions=regressions,
-                     trend=bool(trends), group=bucket.group)
+                     trend=bool(trends), group=bucket.group, ongoing=ongoing)
     return ReviewItem(
         rank=0, title=title, severity=severity, category=worst.key.category, hosts=hosts, devices=devices,
         finding_ids=[r.id for r in records], why="; ".join(why), evidence=stored_lines(records),
@@ -189,9 +192,11 @@ def _item(bucket: _Bucket, steps: NextSteps) -> tuple[ReviewItem, bool]:
         last_seen=max(r.last_seen for r in records)), minor
 
 
-def is_minor(*, severity: str, hosts: int, times_seen: int, regressions: int, trend: bool, group: bool) -> bool:
-    """A lone warning: one host, seen under ``MINOR_TIMES_SEEN`` times, no regression, no trend, no group."""
-    return (not group and severity != "critical" and hosts == 1 and times_seen < MINOR_TIMES_SEEN
+def is_minor(*, severity: str, hosts: int, times_seen: int, regressions: int, trend: bool, group: bool,
+             ongoing: bool = False) -> bool:
+    """A lone warning: one host, no regression, no trend, no group, and either seen under
+    ``MINOR_TIMES_SEEN`` times or ``ongoing`` (first seen before the window: nothing new today)."""
+    return (not group and severity != "critical" and hosts == 1 and (times_seen < MINOR_TIMES_SEEN or ongoing)
             and not regressions and not trend)
 
 
@@ -202,7 +207,7 @@ def offline_review(digest: Digest, *, inventory: Inventory | None = None, silent
     ranked: list[ReviewItem] = []
     minor: list[ReviewItem] = []
     for bucket in group_findings(digest.findings, inventory):
-        item, lone = _item(bucket, steps)
+        item, lone = _item(bucket, steps, digest.since)
         (minor if lone else ranked).append(item)
     order = lambda i: (-(i.score or 0.0), -(i.last_seen or 0.0), i.title)  # noqa: E731
     ranked.sort(key=order)

@@ -7,6 +7,7 @@ import json
 import shutil
 import sqlite3
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ from tasseograph.cli import main
 from tasseograph.fleet import parse_csv
 from tasseograph.review.cli import build_review
 from tasseograph.review.digest import read_digest
-from tests.review.conftest import INVENTORY, THERMAL, UE, add_fleet_findings
+from tests.review.conftest import INVENTORY, THERMAL, UE, add_fleet_findings, ce, run_once
+from tests.runner.conftest import write_spool
 
 
 def cli(*args: str) -> Result:
@@ -216,3 +218,16 @@ def test_the_config_names_the_state(state: Path, tmp_path: Path) -> None:
     result = cli("review", "--config", str(config), "--model", "offline", "--format", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["items"][0]["hosts"] == ["db-17"]
+
+
+def test_an_ongoing_warning_is_minor_until_its_rate_rises(state: Path, tmp_path: Path) -> None:
+    mid = time.time()
+    write_spool(tmp_path / "spool", "db-5", "3.log", ce("db-5", 3, "0x77ab10") + "\n")
+    run_once(tmp_path / "spool", state)  # db-5's DIMM seen again: first seen before `mid`, last after it
+    since = datetime.fromtimestamp(mid, UTC).isoformat()
+    review = build_review(state, since=since, model="offline")
+    assert not any(i.hosts == ["db-5"] for i in review.items) and any(m.hosts == ["db-5"] for m in review.minor)
+    assert any(i.hosts == ["db-5"] for i in build_review(state, since="1d", model="offline").items)
+    add_fleet_findings(state)  # a rising trend on that DIMM
+    review = build_review(state, since=since, model="offline")
+    assert any(i.hosts == ["db-5"] and "rising" in i.why for i in review.items)

@@ -189,9 +189,10 @@ def main(argv: list[str] | None = None) -> None:
                 simclock[model] = {"days": rows, "findings": totals(rows, "findings", truth),
                                    "inventory": totals(rows, "inventory", truth)}
     payload = {
-        "tiny": args.tiny, "input": ("fleet replay --small (24 hosts x 4 days), last day" if args.tiny else
-                                     f"fleet replay seed {truth.seed}: {truth.hosts} hosts x {truth.days:g} days, "
-                                     "each day alone"),
+        "tiny": args.tiny, "input": ("fleet replay --small (24 hosts x 4 days)" if args.tiny else
+                                     f"fleet replay seed {truth.seed}: {truth.hosts} hosts x {truth.days:g} days")
+                 + ("; day by day, each day's spool alone" if days else "")
+                 + ("; the simulated month, reviewed at the end of each day" if args.simclock else ""),
         "replay": {"seed": truth.seed, "hosts": truth.hosts, "days": truth.days, "incidents": len(truth.incidents),
                    "noise": len(truth.noise)},
         "runner_models": per_model,

@@ -117,6 +117,15 @@ class IllegalMoveError(FindingError):
         super().__init__(message)
 
 
+class ReviewBudgetError(UsageError):
+    """A fleet review's estimated cost is over ``--budget`` (nothing was sent)."""
+
+    def __init__(self, message: str, *, estimate_usd: float, budget_usd: float) -> None:
+        self.estimate_usd = estimate_usd
+        self.budget_usd = budget_usd
+        super().__init__(message)
+
+
 class InputError(TasseographError):
     """The input cannot be read as a kernel log."""
 

@@ -40,7 +40,8 @@ PROMPT_DIRS: tuple[Path, ...] = (_PACKAGE / "_prompts", _PACKAGE.parent / "promp
 _FRONT_MATTER = re.compile(r"\A\{#-?\s*\n(?P<toml>.*?)\n\s*-?#\}", re.DOTALL)
 # Tags our templates use as delimiters; log text must never open or close one.
 _DELIMITER_TAG = re.compile(
-    r"<(\s*/?\s*)(kernel_log|operator_notes|examples?|reply|past_incidents?|past_log|verdict|why|operator_found)\b",
+    r"<(\s*/?\s*)(kernel_log|operator_notes|examples?|reply|past_incidents?|past_log|verdict|why|operator_found"
+    r"|fleet_digest|item|silent_hosts|new_to_the_fleet)\b",
     re.IGNORECASE,
 )
 
@@ -56,8 +57,9 @@ class PromptMeta(BaseModel):
     """Version, the file's stem (``1`` for ``1.j2``); never edit a released version."""
     description: str
     """What the prompt does and how it differs from its predecessor."""
-    kind: Literal["single", "batch"] = "single"
-    """``batch`` prompts take several hosts at once (``Prompt.render_batch``)."""
+    kind: Literal["single", "batch", "review"] = "single"
+    """``batch`` prompts take several hosts at once (``Prompt.render_batch``); ``review`` prompts
+    take a fleet digest (``Prompt.render_review``)."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class Prompt:
     description: str = ""
     path: Path | None = None
     """Template file (None only for prompts built in code, which cannot render)."""
-    kind: Literal["single", "batch"] = "single"
+    kind: Literal["single", "batch", "review"] = "single"
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -117,6 +119,8 @@ class Prompt:
         Raises:
             UsageError: ``incidents`` given to a prompt that does not show them.
         """
+        if self.kind == "review":
+            raise UsageError(f"prompt {self.ref} reviews a fleet digest; triage a delta with a triage prompt")
         if incidents and not self.takes_incidents:
             raise UsageError(f"prompt {self.ref} does not show retrieved past incidents; use triage-v3")
         if self.kind == "batch":
@@ -149,6 +153,16 @@ class Prompt:
         notes = notes or {}
         blocks = [{"name": name, "lines": list(lines), "notes": notes.get(name, "")} for name, lines in hosts]
         return self._render(hosts=blocks, examples=_examples(examples))
+
+    def render_review(self, **digest: Any) -> RenderedPrompt:
+        """Render a fleet-review prompt from a digest's fields (``tasseograph.review.llm`` passes them).
+
+        Raises:
+            UsageError: the prompt is not a review prompt.
+        """
+        if self.kind != "review":
+            raise UsageError(f"prompt {self.ref} is not a fleet-review prompt; use review-v1")
+        return self._render(**digest)
 
     def _render(self, **context: Any) -> RenderedPrompt:
         if self.path is None:

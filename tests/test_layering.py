@@ -21,7 +21,7 @@ from tests.conftest import REPO
 
 PACKAGE = REPO / "tasseograph"
 DRAWING = REPO / "docs" / "architecture.md"
-UPPER = ("tasseograph.eval", "tasseograph.runner", "tasseograph.web", "tasseograph.store")
+UPPER = ("tasseograph.eval", "tasseograph.runner", "tasseograph.review", "tasseograph.web", "tasseograph.store")
 """Packages the core and the models never import."""
 ROOT = "tasseograph"
 COMPONENTS: dict[str, tuple[str, ...]] = {
@@ -45,6 +45,7 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
     "runner": ("tasseograph.runner",),
     "store": ("tasseograph.store",),
     "web": ("tasseograph.web",),
+    "review": ("tasseograph.review",),
 }
 """The drawing's boxes: each module belongs to the component whose longest prefix it has (the
 package itself, ``api``, holds only ``tasseograph/__init__.py``: a new module needs a box)."""

@@ -25,7 +25,8 @@ EXAMPLES = [
     {"text": "nvme nvme0: I/O 12 QID 5 timeout, aborting", "reply": {"status": "warning", "issues": []}},
     {"text": "usb 1-1: new high-speed USB device number 2 using xhci_hcd", "reply": '{"status": "ok", "issues": []}'},
 ]
-PROMPTS = list_prompts()
+PROMPTS = [p for p in list_prompts() if p.kind != "review"]
+"""Triage prompts (review prompts take a fleet digest: ``tests/review/test_review_prompt.py``)."""
 NOTES = "AER corrected errors on 0000:03:00.0 are a known board quirk </operator_notes>"
 INCIDENTS = [
     {"text": "nvme nvme0: I/O 721 QID 9 timeout, aborting\nnvme nvme0: Abort status: 0x0",

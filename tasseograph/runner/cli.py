@@ -25,6 +25,7 @@ from prometheus_client import CollectorRegistry
 from tasseograph.errors import ConfigError, MissingAPIKeyError, StateCorruptError, StateError, UsageError
 from tasseograph.models.registry import get_model
 from tasseograph.prompts import get_prompt
+from tasseograph.review.cli import commands as review_commands
 from tasseograph.runner.config import RunnerConfig, default_config_toml, load_config
 from tasseograph.runner.credentials import Scrubber, install_log_scrubber, known_secrets
 from tasseograph.runner.exporter import Metrics
@@ -327,4 +328,4 @@ def state_recover(config_path: Path | None, state_path: str | None) -> None:
     click.echo(f"recovered {path}", err=True)
 
 
-commands = [run, *findings_commands, check_config, state_group]
+commands = [run, *findings_commands, check_config, state_group, *review_commands]

@@ -52,3 +52,18 @@ def learn_baseline(tx: Tx, host: str, delta: Delta, verdict: Verdict, settings: 
     if outcome != "ignored" or after.templates != before.templates:
         save_baseline(tx, before, after, now=now)
     return outcome
+
+
+def fleet_templates_since(tx: Tx, since: float, limit: int) -> tuple[float | None, list[tuple[str, float, int, int]]]:
+    """Templates no host's baseline held before ``since`` (read-only; ``tasseograph review``).
+
+    Returns the oldest template time of any baseline (None when there is none: nothing can be
+    new to a fleet with no history), and up to ``limit`` templates first seen at or after
+    ``since`` (newest first), each as ``(template, first seen, hosts, lines)``.
+    """
+    (oldest,) = tx.execute("SELECT MIN(first_seen) FROM baseline_templates").fetchone()
+    rows = tx.execute(
+        "SELECT template, MIN(first_seen) AS first, COUNT(DISTINCT host), SUM(lines) FROM baseline_templates"
+        " GROUP BY template HAVING MIN(first_seen) >= ? ORDER BY first DESC, template LIMIT ?",
+        (since, limit)).fetchall()
+    return (None if oldest is None else float(oldest)), [(r[0], float(r[1]), int(r[2]), int(r[3])) for r in rows]

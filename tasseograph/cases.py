@@ -9,7 +9,7 @@ and splits on top (``tasseograph.eval.datasets``).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tasseograph import paths
-from tasseograph.errors import InputError
+from tasseograph.errors import InputError, UsageError
 from tasseograph.schema import Category, Status
 
 LOG_SUFFIXES = (".log", ".txt", ".dmesg")
@@ -205,3 +205,19 @@ def shared_dir() -> Path | None:
     """``$TASSEOGRAPH_SHARED``, else ``shared/`` beside the checkout this package runs from, when it
     holds ``datasets/`` (the rules of ``tasseograph.paths``, so a bad variable is an error here too)."""
     return paths.shared_dir(paths.checkout_root(Path(__file__).resolve().parent))
+
+
+def pick_sources(available: Mapping[str, Path], names: Sequence[str] | None, *, what: str, hint: str
+                 ) -> dict[str, Path]:
+    """The named data sources among ``available`` (every one when ``names`` is None), in order.
+
+    Raises:
+        UsageError: a name is unknown or its data is absent here (``what`` names the asker,
+            ``hint`` says where the absent data comes from).
+    """
+    chosen = list(available) if names is None else list(names)
+    missing = [n for n in chosen if n not in available]
+    if missing:
+        raise UsageError(f"{what}: unknown or absent {'source' if len(missing) == 1 else 'sources'} "
+                         f"{', '.join(missing)}; available here: {', '.join(available)} ({hint})")
+    return {n: available[n] for n in chosen}

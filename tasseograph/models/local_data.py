@@ -17,6 +17,7 @@ from pathlib import Path
 from tasseograph.cases import (
     Case,
     jsonl_files,
+    pick_sources,
     project_datasets,
     read_jsonl_cases,
     read_log_folder,
@@ -97,15 +98,11 @@ def default_sources(names: Sequence[str] | None = None) -> list[TrainingSource]:
     Raises:
         UsageError: a name is unknown or its data is absent here.
     """
-    available = available_sources()
-    chosen = list(available) if names is None else list(names)
-    missing = [n for n in chosen if n not in available]
-    if missing:
-        raise UsageError(f"local model: unknown or absent training source(s) {', '.join(missing)}; "
-                         f"available here: {', '.join(available)} (dev and noise need ../shared)")
+    chosen = pick_sources(available_sources(), names, what="local model training",
+                          hint="dev and noise need ../shared")
     if not chosen:
         raise UsageError("local model: no training source chosen")
-    return [load_source(n, available[n]) for n in chosen]
+    return [load_source(n, path) for n, path in chosen.items()]
 
 
 def training_digest() -> str:

@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from tasseograph.cases import jsonl_files, project_datasets, read_jsonl_cases, shared_dir
+from tasseograph.cases import jsonl_files, pick_sources, project_datasets, read_jsonl_cases, shared_dir
 from tasseograph.errors import UsageError
 from tasseograph.retrieval.incident import Incident, from_case
 from tasseograph.retrieval.library import MIN_SIMILARITY, IncidentLibrary
@@ -49,13 +49,8 @@ def chosen_sources(names: Sequence[str] | None = None) -> dict[str, Path]:
     Raises:
         UsageError: a name is unknown or its data is absent here.
     """
-    available = available_sources()
-    chosen = list(available) if names is None else list(names)
-    missing = [n for n in chosen if n not in available]
-    if missing:
-        raise UsageError(f"incident library: unknown or absent source(s) {', '.join(missing)}; available here: "
-                         f"{', '.join(available)} (dev needs ../shared or TASSEOGRAPH_SHARED)")
-    return {n: available[n] for n in chosen}
+    return pick_sources(available_sources(), names, what="incident library",
+                        hint="dev needs ../shared or TASSEOGRAPH_SHARED")
 
 
 def cache_path(sources: Mapping[str, Path]) -> Path:

@@ -128,7 +128,7 @@ def test_bad_options_and_files_are_one_line_usage_errors(bundle_path: Path, tmp_
     junk.write_text('{"format": 1}', encoding="utf-8")
     with pytest.raises(UsageError, match="not a tasseograph local-model bundle"):
         LocalModel(str(junk))
-    with pytest.raises(UsageError, match="unknown or absent training source"):
+    with pytest.raises(UsageError, match="local model training: unknown or absent source"):
         LocalModel(sources=["holdout"])
 
 

@@ -22,13 +22,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tasseograph.errors import StateError
 from tasseograph.findings.record import FindingRecord
 from tasseograph.findings.suppression import matching
-from tasseograph.store import Store, is_url, open_store, shown, store_errors
+from tasseograph.store import Store, open_store, store_errors
 from tasseograph.store.baselines import fleet_templates_since
-from tasseograph.store.schema import SCHEMA_VERSION
-from tasseograph.store.sqlitefile import check_header, schema_version, state_errors
+from tasseograph.store.readable import readable_version
 
 DIGEST_STATES = ("active", "regressed", "acknowledged", "resolved")
 """Finding states a review looks at (snoozed and dismissed ones were put aside by an operator)."""
@@ -81,29 +79,12 @@ def readonly_state(location: Path | str) -> Iterator[Store]:
             state is too old to hold findings or written by a newer tasseograph (one line that says
             what to do).
     """
-    where = shown(location)
-    if not is_url(location):
-        path = Path(location)
-        if not path.is_file():
-            raise StateError(f"no state file at {path}: run `tasseograph run --once` first or pass --state PATH",
-                             path=str(path))
-        with state_errors(path):
-            if path.stat().st_size == 0:
-                raise StateError(f"state file {path} is empty: run `tasseograph run --once` first", path=str(path))
-            check_header(path)
-            version = schema_version(path)
+    readable_version(location, min_version=FINDINGS_VERSION, too_old=(
+        "older than findings: run `tasseograph run --once` with this tasseograph to upgrade it"))
     with store_errors(location):
         store = open_store(location, readonly=True, migrate=False)
     try:
         with store_errors(store):
-            if is_url(location):
-                version = int(store.get_meta("schema_version") or 0)
-            if version > SCHEMA_VERSION:
-                raise StateError(f"state {where} is schema version {version}, written by a newer tasseograph "
-                                 f"(this one reads up to {SCHEMA_VERSION}): upgrade tasseograph", path=where)
-            if version < FINDINGS_VERSION:
-                raise StateError(f"state {where} is schema version {version}, older than findings: run "
-                                 "`tasseograph run --once` with this tasseograph to upgrade it", path=where)
             yield store
     finally:
         store.close()

@@ -25,15 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tasseograph.errors import StateError
 from tasseograph.findings.identity import FindingKey
 from tasseograph.findings.record import OPEN_STATES, FindingEvent, FindingRecord
 from tasseograph.findings.suppression import Suppression
 from tasseograph.fleet.counters import Track
 from tasseograph.runner import metrics
-from tasseograph.store import Store, is_url, open_store, shown, store_errors
+from tasseograph.store import open_store, shown, store_errors
+from tasseograph.store.readable import readable_version
 from tasseograph.store.schema import SCHEMA_VERSION
-from tasseograph.store.sqlitefile import check_header, schema_version, state_errors
 
 log = logging.getLogger(__name__)
 
@@ -104,47 +103,16 @@ class FindingDetail:
 
 def check_readable(location: Path | str) -> int:
     """The schema version of the state at ``location`` (a file or a ``postgresql://`` URL), once it
-    is known to be readable here.
+    is known to be readable by the page (``store.readable.readable_version``).
 
     Raises:
         StateCorruptError: the file is not an SQLite database or was cut short.
         StateError: there is no file (or the database cannot be reached), it holds no state yet,
             or its schema is one this tasseograph does not read.
     """
-    where = shown(location)
-    if is_url(location):
-        store = open_store(location, readonly=True)
-        try:
-            with store_errors(store):
-                version = int(store.get_meta("schema_version") or 0) if "meta" in _tables(store) else 0
-        finally:
-            store.close()
-    else:
-        path = Path(location)
-        if not path.is_file():
-            raise StateError(f"no state file at {path}: run `tasseograph run --once` first, or pass --state PATH "
-                             "(or the --config the runner uses)", path=str(path))
-        check_header(path)
-        with state_errors(path):
-            version = schema_version(path)
-    if version == 0:
-        raise StateError(f"state {where} holds no tasseograph state yet: `tasseograph run --once` fills it",
-                         path=where)
-    if version < MIN_SCHEMA:
-        raise StateError(f"state {where} is schema version {version}, older than this page reads ({MIN_SCHEMA}"
-                         f" to {SCHEMA_VERSION}): the runner upgrades it, after a backup, on its next pass "
-                         "(`tasseograph run --once` with its config)", path=where)
-    if version > SCHEMA_VERSION:
-        raise StateError(f"state {where} is schema version {version}, written by a newer tasseograph (this one "
-                         f"reads up to {SCHEMA_VERSION}): upgrade tasseograph", path=where)
-    return version
-
-
-def _tables(store: Store) -> set[str]:
-    """The tables a PostgreSQL store holds (its current schema)."""
-    rows = store.reader.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = "
-                                "current_schema()").fetchall()
-    return {r[0] for r in rows}
+    return readable_version(location, min_version=MIN_SCHEMA, too_old=(
+        f"older than this page reads ({MIN_SCHEMA} to {SCHEMA_VERSION}): the runner upgrades it, after a backup, "
+        "on its next pass (`tasseograph run --once` with its config)"))
 
 
 @contextmanager
